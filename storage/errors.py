@@ -1,0 +1,41 @@
+"""Errors a user can cause. Each carries a message fit to show as it is; front ends turn them
+into a reply or an exit code, and nothing in the library has changed when one is raised."""
+
+from __future__ import annotations
+
+
+class FactbotError(Exception):
+    """Base of every error whose message is safe and useful to show to the person who caused it."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class IngestError(FactbotError):
+    """A document could not be turned into a source: empty, binary, undecodable, too large."""
+
+
+class FetchError(FactbotError):
+    """A URL could not be fetched safely: bad scheme, refused address, too large, too slow."""
+
+
+class DuplicateSource(FactbotError):
+    """The same content is already in this scope."""
+
+    def __init__(self, existing_id: int, existing_title: str) -> None:
+        super().__init__(f"This content is already in the library as source {existing_id}: {existing_title!r}.")
+        self.existing_id = existing_id
+        self.existing_title = existing_title
+
+
+class UnknownSource(FactbotError):
+    """No source with that id in the caller's scope."""
+
+    def __init__(self, source_id: object) -> None:
+        super().__init__(f"There is no source {source_id} here.")
+        self.source_id = source_id
+
+
+class ProtectedSource(FactbotError):
+    """A global (seed) source cannot be removed from a Discord server."""
