@@ -1,0 +1,388 @@
+"""The library: sources with their paragraphs and sentences, indexed by FTS5, on aiosqlite.
+
+One writer connection (each change is one `BEGIN IMMEDIATE` transaction, serialised by a lock)
+and one reader connection, so questions never see a half-written source and never wait for one.
+WAL mode: a process killed at any moment leaves every source either whole or absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from storage import text as textmod
+from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
+from storage.schema import migrate
+from storage.segment import segment
+
+_SOURCE_COLUMNS = """
+    src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
+    src.added_by, src.added_at, src.sha256,
+    (SELECT count(*) FROM paragraphs p WHERE p.source_id = src.id),
+    (SELECT count(*) FROM sentences s WHERE s.source_id = src.id),
+    length(src.body)
+"""
+
+_SENTENCE_COLUMNS = """
+    s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
+    substr(src.body, s.start + 1, s."end" - s.start)
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _source(row: Sequence[object]) -> SourceInfo:
+    return SourceInfo(*row)  # type: ignore[arg-type]
+
+
+def _sentence(row: Sequence[object]) -> Sentence:
+    return Sentence(*row)  # type: ignore[arg-type]
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _prepare_file(path: Path) -> int:
+    """Create or upgrade the file synchronously (start-up only); returns the prior version."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        return migrate(conn)
+    finally:
+        conn.close()
+
+
+async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    if readonly:
+        await conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+class Library:
+    """Every source factbot can quote, and the only place that speaks SQL."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+        self._stats_version: int | None = None
+        self._sentence_total = 0
+
+    @classmethod
+    async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
+        """Open (creating and migrating as needed) a library file; a new one gets the seeds."""
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        prior = await asyncio.to_thread(_prepare_file, path)
+        writer = await _connect(path, readonly=False)
+        reader = await _connect(path, readonly=True)
+        library = cls(path, writer, reader)
+        try:
+            await library._check_terms_version()
+            if prior == 0 and seed:
+                await library.add_seeds()
+        except BaseException:
+            await library.close()
+            raise
+        return library
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def add_source(
+        self,
+        body: str,
+        meta: SourceMeta,
+        *,
+        scope: int = GLOBAL_SCOPE,
+        origin: str | None = None,
+        added_by: str | None = None,
+    ) -> SourceInfo:
+        """Add one source in one transaction: all of it (index included) or none of it."""
+        title = " ".join(meta.title.split())
+        if not title:
+            raise IngestError("A source needs a title.")
+        paragraphs = segment(body)
+        if not paragraphs:
+            raise IngestError("There is no text to quote in this source.")
+        digest = content_hash(body)
+        async with self._write_lock:
+            existing = await self._fetchone(
+                self._writer, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, digest)
+            )
+            if existing:
+                raise DuplicateSource(existing[0], existing[1])
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = await self._writer.execute(
+                    """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
+                                            sha256, added_by, added_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (scope, title, meta.author, meta.publisher, meta.url, meta.published, origin, body,
+                     digest, added_by, _now()),
+                )
+                source_id = cursor.lastrowid
+                assert source_id is not None
+                await self._insert_text(source_id, body, paragraphs)
+                await self._log(scope, added_by, "add", source_id, title)
+                await self._writer.execute("COMMIT")
+            except sqlite3.IntegrityError as err:
+                await self._writer.execute("ROLLBACK")
+                # Another process added the same content between our check and our insert.
+                row = await self._fetchone(
+                    self._writer, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, digest)
+                )
+                if row:
+                    raise DuplicateSource(row[0], row[1]) from err
+                raise
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+        return await self.get_source(source_id)
+
+    async def _insert_text(self, source_id: int, body: str, paragraphs: list) -> None:
+        await self._writer.executemany(
+            'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
+            [(source_id, n, p.start, p.end) for n, p in enumerate(paragraphs, 1)],
+        )
+        rows = []
+        for p_number, paragraph in enumerate(paragraphs, 1):
+            for s_number, span in enumerate(paragraph.sentences, 1):
+                rows.append((source_id, p_number, s_number, span.start, span.end))
+        await self._writer.executemany(
+            'INSERT INTO sentences (source_id, paragraph, number, start, "end") VALUES (?, ?, ?, ?, ?)', rows
+        )
+        await self._index_sentences(source_id, body, "")
+
+    async def _index_sentences(self, source_id: int, body: str, command: str) -> None:
+        """Add (command '') or remove (command 'delete') a source's sentences in the index; a
+        contentless index needs the very terms it was given to remove them."""
+        spans = await self._fetchall(
+            self._writer, 'SELECT id, start, "end" FROM sentences WHERE source_id = ? ORDER BY id', (source_id,)
+        )
+        entries = [(sid, textmod.index_text(body[start:end])) for sid, start, end in spans]
+        if command:
+            await self._writer.executemany(
+                "INSERT INTO sentence_index (sentence_index, rowid, terms) VALUES (?, ?, ?)",
+                [(command, sid, terms) for sid, terms in entries],
+            )
+        else:
+            await self._writer.executemany("INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)", entries)
+
+    async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
+        """Remove a source and everything of it. `scope` None is the operator, who may remove
+        anything; a server may remove only its own sources, never the global library."""
+        async with self._write_lock:
+            info = await self._get(self._writer, source_id)
+            if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+                raise UnknownSource(source_id)
+            if scope is not None and info.scope != scope:
+                raise ProtectedSource(
+                    f"Source {source_id} belongs to the global library; only the operator can remove it."
+                )
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                body = (await self._fetchone(self._writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
+                await self._index_sentences(source_id, body, "delete")
+                await self._writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+                await self._log(info.scope, actor, "remove", source_id, info.title)
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+        return info
+
+    async def add_seeds(self) -> list[SourceInfo]:
+        """Add the shipped seed articles to the global library (skipping any already there)."""
+        from seeds import load_seeds
+
+        added = []
+        for seed in load_seeds():
+            meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
+            try:
+                added.append(await self.add_source(seed.body, meta, origin=f"seed:{seed.key}", added_by="factbot"))
+            except DuplicateSource:
+                continue
+        return added
+
+    async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
+        await self._writer.execute(
+            "INSERT INTO events (at, scope, actor, action, source_id, title) VALUES (?, ?, ?, ?, ?, ?)",
+            (_now(), scope, actor, action, source_id, title),
+        )
+
+    async def _check_terms_version(self) -> None:
+        """Rebuild the index when the tokenizer changed since it was written."""
+        row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
+        if row and int(row[0]) == textmod.TERMS_VERSION:
+            return
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
+                ids = await self._fetchall(self._writer, "SELECT id, body FROM sources", ())
+                for source_id, body in ids:
+                    await self._index_sentences(source_id, body, "")
+                await self._writer.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)", (str(textmod.TERMS_VERSION),)
+                )
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @staticmethod
+    async def _fetchone(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row | None:
+        async with conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    @staticmethod
+    async def _fetchall(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> list:
+        async with conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _get(self, conn: aiosqlite.Connection, source_id: int) -> SourceInfo | None:
+        row = await self._fetchone(conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,))
+        return _source(row) if row else None
+
+    async def get_source(self, source_id: int, *, scope: int | None = None) -> SourceInfo:
+        """A source visible from `scope` (its own and the global library; None sees all)."""
+        info = await self._get(self._reader, source_id)
+        if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+            raise UnknownSource(source_id)
+        return info
+
+    async def get_body(self, source_id: int) -> str:
+        row = await self._fetchone(self._reader, "SELECT body FROM sources WHERE id = ?", (source_id,))
+        if row is None:
+            raise UnknownSource(source_id)
+        return row[0]
+
+    async def list_sources(
+        self, *, scope: int | None = None, limit: int = -1, offset: int = 0, title_contains: str = ""
+    ) -> list[SourceInfo]:
+        """Sources visible from `scope`, global library first, oldest first."""
+        where, params = self._visible(scope)
+        if title_contains:
+            where += " AND instr(lower(src.title), lower(?)) > 0"
+            params.append(title_contains)
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE {where} ORDER BY src.scope != 0, src.id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_source(r) for r in rows]
+
+    async def count_sources(self, *, scope: int | None = None) -> int:
+        where, params = self._visible(scope)
+        row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
+        return row[0] if row else 0
+
+    async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
+        """The latest additions and removals, newest first."""
+        where, params = ("1", []) if scope is None else ("scope = ?", [scope])
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT at, scope, actor, action, source_id, title FROM events WHERE {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [LogEntry(*r) for r in rows]
+
+    @staticmethod
+    def _visible(scope: int | None) -> tuple[str, list[object]]:
+        if scope is None:
+            return "1", []
+        return "src.scope IN (?, ?)", [GLOBAL_SCOPE, scope]
+
+    # -- what the answer engine reads ----------------------------------------------------------
+
+    async def sentence_total(self) -> int:
+        """Sentences in the whole index (for idf), cached until any connection writes."""
+        version = (await self._fetchone(self._reader, "PRAGMA data_version", ()))[0]
+        if version != self._stats_version:
+            count = await self._fetchone(self._reader, "SELECT count(*) FROM sentences", ())
+            self._sentence_total = count[0] if count else 0
+            self._stats_version = version
+        return self._sentence_total
+
+    async def term_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many sentences contain each term (whole library)."""
+        wanted = sorted(set(terms))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader, f"SELECT term, doc FROM sentence_terms WHERE term IN ({marks})", wanted
+        )
+        found = dict(rows)
+        return {t: found.get(t, 0) for t in wanted}
+
+    async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
+        """Sentences matching an FTS5 expression of quoted index terms, best bm25 first, visible
+        from `scope`. The expression is built by the engine from index terms only."""
+        rows = await self._fetchall(
+            self._reader,
+            f"""SELECT {_SENTENCE_COLUMNS}
+                FROM sentence_index
+                JOIN sentences s ON s.id = sentence_index.rowid
+                JOIN sources src ON src.id = s.source_id
+                WHERE sentence_index MATCH ? AND src.scope IN (?, ?)
+                ORDER BY sentence_index.rank LIMIT ?""",
+            (expression, GLOBAL_SCOPE, scope, limit),
+        )
+        return [_sentence(r) for r in rows]
+
+    async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
+        """The sentences just before and after each given one (same source), by id."""
+        wanted = sorted({i + d for i in sentence_ids for d in (-1, 1)})
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id "
+            f"WHERE s.id IN ({marks})",
+            wanted,
+        )
+        return {r[0]: _sentence(r) for r in rows}
+
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted
+        )
+        return {r[0]: _source(r) for r in rows}
