@@ -83,7 +83,7 @@ class Library:
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._stats_version: int | None = None
-        self._sentence_total = 0
+        self._sentence_stats: tuple[int, float] = (0, 0.0)
 
     @classmethod
     async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
@@ -327,14 +327,15 @@ class Library:
 
     # -- what the answer engine reads ----------------------------------------------------------
 
-    async def sentence_total(self) -> int:
-        """Sentences in the whole index (for idf), cached until any connection writes."""
+    async def sentence_stats(self) -> tuple[int, float]:
+        """How many sentences the library holds and their mean length in characters (for idf and
+        length normalisation), cached until any connection writes."""
         version = (await self._fetchone(self._reader, "PRAGMA data_version", ()))[0]
         if version != self._stats_version:
-            count = await self._fetchone(self._reader, "SELECT count(*) FROM sentences", ())
-            self._sentence_total = count[0] if count else 0
+            row = await self._fetchone(self._reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())
+            self._sentence_stats = (row[0], row[1] or 0.0) if row else (0, 0.0)
             self._stats_version = version
-        return self._sentence_total
+        return self._sentence_stats
 
     async def term_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences contain each term (whole library)."""
@@ -386,3 +387,12 @@ class Library:
             self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted
         )
         return {r[0]: _source(r) for r in rows}
+
+    async def excerpt(self, source_id: int, start: int, end: int) -> str:
+        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim."""
+        row = await self._fetchone(
+            self._reader, "SELECT substr(body, ? + 1, ? - ?) FROM sources WHERE id = ?", (start, end, start, source_id)
+        )
+        if row is None:
+            raise UnknownSource(source_id)
+        return row[0]

@@ -1,0 +1,95 @@
+"""The one Answer value every front end renders (terminal text, JSON, Discord embeds).
+
+Rendering never changes which words are quoted: a Quote's text is a slice of its source's body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.models import SourceInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A quantity, date or name stated in a quote, by offsets into the quote's text, so front ends
+    can line sources up ("17,000" against "3,600") without touching the words."""
+
+    kind: str  # "quantity" | "date" | "name"
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    text: str
+    paragraph: int
+    sentence: int
+    start: int
+    end: int
+    score: float
+    facts: tuple[Fact, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "paragraph": self.paragraph,
+            "sentence": self.sentence,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "facts": [{"kind": f.kind, "text": f.text, "start": f.start, "end": f.end} for f in self.facts],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAnswer:
+    source: SourceInfo
+    quotes: tuple[Quote, ...]
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.source
+        return {
+            "id": s.id,
+            "title": s.title,
+            "author": s.author,
+            "publisher": s.publisher,
+            "url": s.url,
+            "published": s.published,
+            "scope": "global" if s.is_global else str(s.scope),
+            "score": round(self.score, 4),
+            "quotes": [q.to_json() for q in self.quotes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Uncovered:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    sources: tuple[SourceAnswer, ...] = ()
+    uncovered: tuple[Uncovered, ...] = ()
+    uncovered_count: int = 0
+    note: str | None = None
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.sources)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "sources": [s.to_json() for s in self.sources],
+            "uncovered": [{"id": u.id, "title": u.title} for u in self.uncovered],
+            "uncovered_count": self.uncovered_count,
+            "note": self.note,
+        }

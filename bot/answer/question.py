@@ -1,0 +1,60 @@
+"""What a question asks: its content terms in order, and the kind of answer it wants.
+
+Any text a person can type is accepted: it is reduced to index terms (letters and digits only),
+so nothing the person writes ever reaches FTS5 as syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from storage import text as textmod
+
+MAX_QUESTION_CHARS = 1000
+MAX_TERMS = 24
+
+
+class Expects(Enum):
+    """The kind of answer a question's wording asks for (generic English question forms)."""
+
+    ANY = "any"
+    DATE = "date"
+    QUANTITY = "quantity"
+    NAME = "name"  # people, organisations, countries
+    PLACE = "place"
+
+
+_EXPECTS = [
+    (re.compile(r"\b(how (many|much|large|big|long|far|old|tall|high|fast|often)|what (number|percentage|proportion|amount|size))\b"), Expects.QUANTITY),
+    (re.compile(r"\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century|decade)|since when|until when|how long ago)\b"), Expects.DATE),
+    (re.compile(r"\b(where|what (country|city|place|region|state|town)|which (country|city|place|region|state|town))\b"), Expects.PLACE),
+    (re.compile(r"\b(who|whom|whose|which (company|organi[sz]ation|team|person|people|countries|country|group))\b"), Expects.NAME),
+]
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    terms: tuple[str, ...]  # content terms, first occurrence order, stopwords dropped
+    expects: Expects
+    truncated: bool
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+
+def parse_question(raw: str) -> Question:
+    """Reduce a question to what ranking needs; never raises on any string."""
+    cleaned = " ".join(raw.split())
+    truncated = len(cleaned) > MAX_QUESTION_CHARS
+    cleaned = cleaned[:MAX_QUESTION_CHARS]
+    seen: dict[str, None] = {}
+    for t in textmod.terms(cleaned):
+        if not textmod.is_stopword(t):
+            seen.setdefault(t, None)
+    lowered = cleaned.lower()
+    expects = next((kind for pattern, kind in _EXPECTS if pattern.search(lowered)), Expects.ANY)
+    return Question(cleaned, tuple(seen)[: MAX_TERMS * 4], expects, truncated)

@@ -1,0 +1,177 @@
+"""The `factbot` command line: ask the library, manage its sources, run the Discord bot.
+
+Errors a user can cause print one line on stderr and exit non-zero; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot import __version__
+from bot.answer import Engine
+from bot.settings import Settings
+from bot.textview import render_answer, render_source, render_source_list
+from storage.errors import FactbotError
+from storage.library import Library
+from storage.models import SourceInfo
+
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="factbot",
+        description="Answers questions by quoting its library of articles, word for word, with citations.",
+        epilog="The library file is $FACTBOT_DB (also read from .env); see README.md for the default.",
+    )
+    parser.add_argument("--version", action="version", version=f"factbot {__version__}")
+    parser.add_argument("--db", type=Path, help="library file (overrides FACTBOT_DB)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="ask a question of the library")
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--batch", action="store_true", help="read one question a line from stdin, answer each")
+
+    commands.add_parser("chat", help="ask questions again and again at a prompt")
+
+    sources = commands.add_parser("sources", help="list, show, add and remove sources")
+    actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list every source")
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="show one source's metadata (and text with --text)")
+    show.add_argument("id", type=int)
+    show.add_argument("--text", action="store_true", help="print the stored text too")
+    show.add_argument("--json", action="store_true")
+    add = actions.add_parser("add", help="add files (.txt, .md, .html) or http(s) URLs, each on its own")
+    add.add_argument("files", nargs="+", metavar="FILE_OR_URL")
+    for flag in ("title", "author", "publisher", "url", "published"):
+        add.add_argument(f"--{flag}", help=f"the source's {flag} (one file only)")
+    remove = actions.add_parser("remove", help="remove a source and everything of it")
+    remove.add_argument("id", type=int)
+
+    commands.add_parser("run", help="run the Discord bot (DISCORD_TOKEN from the environment or .env)")
+    commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load()
+        if args.db:
+            settings = dataclasses.replace(settings, db_path=args.db)
+        logging.basicConfig(level=settings.log_level if args.command in {"run", "sync"} else "WARNING",
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if args.command in {"run", "sync"}:
+            from bot.discord.runner import run_bot, sync_commands
+
+            return (run_bot if args.command == "run" else sync_commands)(settings)
+        return asyncio.run(_with_library(settings, lambda lib: _dispatch(args, lib, settings)))
+    except FactbotError as err:
+        print(f"factbot: {err.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _with_library(settings: Settings, job: Callable[[Library], Awaitable[int]]) -> int:
+    async with await Library.open(settings.db_path) as library:
+        return await job(library)
+
+
+async def _dispatch(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    if args.command == "ask":
+        return await _ask(args, library)
+    if args.command == "chat":
+        return await _chat(library)
+    return await _sources(args, library, settings)
+
+
+async def _ask(args: argparse.Namespace, library: Library) -> int:
+    engine = Engine(library)
+    if args.batch:
+        if args.question:
+            raise FactbotError("Give either a question or --batch (questions on stdin), not both.")
+        for line in sys.stdin:
+            answer = await engine.ask(line.rstrip("\n"))
+            print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_answer(answer), flush=True)
+        return 0
+    if args.question is None:
+        raise FactbotError('Ask a question: factbot ask "Who are the members of the CSTO?"')
+    answer = await engine.ask(args.question)
+    print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.json else 2) if args.json
+          else render_answer(answer), end="\n" if args.json else "")
+    return 0
+
+
+async def _chat(library: Library) -> int:
+    engine = Engine(library)
+    print("Ask a question about the library (an empty line or Ctrl-D quits).")
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "? ")
+        except EOFError:
+            print()
+            return 0
+        if not line.strip():
+            return 0
+        print(render_answer(await engine.ask(line)))
+
+
+async def _sources(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    from storage.fetch import FetchPolicy, parse_networks
+    from storage.ingest import MetaOverrides, add_file, add_url
+
+    if args.action == "list":
+        found = await library.list_sources()
+        if args.json:
+            print(json.dumps([_source_json(s) for s in found], ensure_ascii=False))
+        else:
+            print(render_source_list(found), end="")
+        return 0
+    if args.action == "show":
+        info = await library.get_source(args.id)
+        if args.json:
+            print(json.dumps(_source_json(info), ensure_ascii=False))
+        else:
+            print(render_source(info), end="")
+            if args.text:
+                print("\n" + await library.get_body(args.id))
+        return 0
+    if args.action == "remove":
+        info = await library.remove_source(args.id, actor="operator (command line)")
+        print(f"Removed source {info.id}: {info.title}")
+        return 0
+
+    given = MetaOverrides(args.title, args.author, args.publisher, args.url, args.published)
+    if len(args.files) > 1 and any((args.title, args.author, args.publisher, args.url, args.published)):
+        raise FactbotError("Metadata flags (--title, --author, ...) apply to one file; add files one at a time.")
+    policy = FetchPolicy(allowed_networks=parse_networks(settings.fetch_allow_networks))
+    failures = 0
+    for item in args.files:
+        try:
+            if item.lower().startswith(("http://", "https://")):
+                info = await add_url(library, item, policy, given=given, added_by="operator (command line)")
+            else:
+                info = await add_file(library, Path(item), given=given, added_by="operator (command line)")
+        except FactbotError as err:
+            if len(args.files) == 1:
+                raise
+            failures += 1
+            print(f"factbot: {item}: {err.message}", file=sys.stderr)
+            continue
+        print(f"Added source {info.id}: {info.title} ({info.paragraphs} paragraphs, {info.sentences} sentences)")
+    return 0 if failures == 0 else EXIT_PARTIAL
+
+
+def _source_json(source: SourceInfo) -> dict[str, object]:
+    return dataclasses.asdict(source)

@@ -1,0 +1,77 @@
+"""Plain-text views for the terminal: an answer, a source, a list of sources."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.answer.model import Answer, SourceAnswer
+from storage.dates import format_date
+from storage.models import SourceInfo
+
+
+def citation(source: SourceInfo, paragraph: int | None = None) -> str:
+    """'Title' — author, publisher, date, ¶ n, url: every part the source has, nothing invented."""
+    parts = [p for p in (source.author, source.publisher) if p]
+    if source.published:
+        parts.append(format_date(source.published))
+    if paragraph is not None:
+        parts.append(f"¶ {paragraph}")
+    if source.url:
+        parts.append(source.url)
+    tail = ", ".join(parts)
+    return f"“{source.title}”" + (f" — {tail}" if tail else "")
+
+
+def render_answer(answer: Answer, width: int = 100) -> str:
+    lines = [f"Q: {answer.question}", ""]
+    if not answer.answered:
+        lines.append(answer.note or "Nothing in the sources answers this.")
+    for n, part in enumerate(answer.sources, 1):
+        lines.extend(_source_block(n, part, width))
+    if answer.uncovered_count:
+        names = "; ".join(f"[{u.id}] {u.title}" for u in answer.uncovered)
+        more = answer.uncovered_count - len(answer.uncovered)
+        suffix = f" and {more} more" if more > 0 else ""
+        label = "Not addressed by" if answer.answered else "Sources searched"
+        lines += ["", textwrap.fill(f"{label}: {names}{suffix}.", width)]
+    if answer.answered and answer.note:
+        lines += ["", answer.note]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _source_block(n: int, part: SourceAnswer, width: int) -> list[str]:
+    source = part.source
+    lines = [f"[{n}] {citation(source)}  (source {source.id})"]
+    for quote in part.quotes:
+        body = textwrap.fill(f"“{quote.text}”", width, initial_indent="    ", subsequent_indent="     ")
+        lines += [body, f"      — ¶ {quote.paragraph}"]
+    lines.append("")
+    return lines
+
+
+def render_source(source: SourceInfo) -> str:
+    rows = [
+        ("id", str(source.id)),
+        ("title", source.title),
+        ("author", source.author or "—"),
+        ("publisher", source.publisher or "—"),
+        ("published", format_date(source.published) if source.published else "—"),
+        ("url", source.url or "—"),
+        ("library", "global" if source.is_global else f"server {source.scope}"),
+        ("added", f"{source.added_at} by {source.added_by or 'unknown'}"),
+        ("origin", source.origin or "—"),
+        ("size", f"{source.paragraphs} paragraphs, {source.sentences} sentences, {source.chars:,} characters"),
+        ("sha256", source.sha256),
+    ]
+    return "\n".join(f"{k:>10}: {v}" for k, v in rows) + "\n"
+
+
+def render_source_list(sources: list[SourceInfo]) -> str:
+    if not sources:
+        return "The library is empty.\n"
+    lines = []
+    for s in sources:
+        where = "global" if s.is_global else f"server {s.scope}"
+        byline = ", ".join(p for p in (s.author, s.publisher) if p)
+        lines.append(f"{s.id:>6}  {s.title}" + (f" — {byline}" if byline else "") + f"  [{where}, {s.sentences} sentences]")
+    return "\n".join(lines) + "\n"

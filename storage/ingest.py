@@ -1,0 +1,121 @@
+"""From a file, a URL or pasted text to a stored source: extract the text, settle the metadata,
+add it in one transaction. The command line and the Discord bot both come through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.dates import parse_date
+from storage.errors import IngestError
+from storage.extract import Extracted, extract
+from storage.fetch import FetchPolicy, fetch_url
+from storage.library import Library
+from storage.models import GLOBAL_SCOPE, SourceInfo, SourceMeta
+
+MAX_DOCUMENT_BYTES = 5_000_000
+MAX_FIELD_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class MetaOverrides:
+    """What the person adding a source said about it; wins over what the document says."""
+
+    title: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    published: str | None = None
+
+
+def settle_meta(found: Extracted, given: MetaOverrides, fallback_title: str) -> SourceMeta:
+    """Merge given and found metadata; a date must parse, and nothing is invented."""
+    published = given.published or found.published
+    if given.published:
+        published = parse_date(given.published)
+        if published is None:
+            raise IngestError(f"Could not read {given.published!r} as a date (try 2021-06-08 or June 2021).")
+    fields = {
+        "title": _clean(given.title) or _clean(found.title) or fallback_title,
+        "author": _clean(given.author) or _clean(found.author),
+        "publisher": _clean(given.publisher) or _clean(found.publisher),
+        "url": _clean(given.url) or _clean(found.url),
+    }
+    for name, value in fields.items():
+        if value and len(value) > MAX_FIELD_CHARS:
+            raise IngestError(f"The {name} is too long ({len(value)} characters; at most {MAX_FIELD_CHARS}).")
+    if fields["url"] and not fields["url"].lower().startswith(("http://", "https://")):
+        raise IngestError("A source's URL must start with http:// or https://.")
+    return SourceMeta(published=published, **fields)  # type: ignore[arg-type]
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+async def add_document(
+    library: Library,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    charset: str | None = None,
+    given: MetaOverrides = MetaOverrides(),
+    scope: int = GLOBAL_SCOPE,
+    added_by: str | None = None,
+    origin: str | None = None,
+    fallback_title: str | None = None,
+) -> SourceInfo:
+    """Extract a document's text and add it as one source."""
+    found = extract(data, filename=filename, content_type=content_type, charset=charset, max_bytes=MAX_DOCUMENT_BYTES)
+    if fallback_title is None and filename:
+        fallback_title = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
+    meta = settle_meta(found, given, fallback_title or "Untitled")
+    return await library.add_source(found.text, meta, scope=scope, origin=origin or filename, added_by=added_by)
+
+
+async def add_file(
+    library: Library, path: Path, *, given: MetaOverrides = MetaOverrides(), scope: int = GLOBAL_SCOPE,
+    added_by: str | None = None,
+) -> SourceInfo:
+    """Add a file from disk (the operator's command line)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise IngestError(f"{path.name} is too large ({size:,} bytes; at most {MAX_DOCUMENT_BYTES:,}).")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(f"No such file: {path}") from None
+    except IsADirectoryError:
+        raise IngestError(f"{path} is a folder, not a file.") from None
+    except PermissionError:
+        raise IngestError(f"Cannot read {path}: permission denied.") from None
+    return await add_document(library, data, filename=path.name, given=given, scope=scope, added_by=added_by,
+                              origin=str(path.name))
+
+
+async def add_url(
+    library: Library, url: str, policy: FetchPolicy, *, given: MetaOverrides = MetaOverrides(),
+    scope: int = GLOBAL_SCOPE, added_by: str | None = None,
+) -> SourceInfo:
+    """Fetch a page safely and add its article text; the page's address becomes the source's URL."""
+    fetched = await fetch_url(url, policy)
+    if given.url is None:
+        given = MetaOverrides(given.title, given.author, given.publisher, fetched.url, given.published)
+    return await add_document(
+        library, fetched.body, content_type=fetched.content_type, charset=fetched.charset, given=given,
+        scope=scope, added_by=added_by, origin=fetched.url, fallback_title=fetched.url,
+    )
+
+
+async def add_text(
+    library: Library, text: str, *, given: MetaOverrides, scope: int = GLOBAL_SCOPE, added_by: str | None = None,
+) -> SourceInfo:
+    """Add pasted text (a Discord modal); it is stored exactly as pasted."""
+    return await add_document(
+        library, text.encode("utf-8"), filename="pasted.txt", given=given, scope=scope, added_by=added_by,
+        origin="pasted",
+    )
