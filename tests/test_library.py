@@ -1,0 +1,160 @@
+"""The store on a real SQLite file: transactions, duplicates, scopes, removal, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
+from storage.library import Library
+from storage.models import GLOBAL_SCOPE, SourceMeta
+from storage.schema import MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
+
+GUILD_A = 111
+GUILD_B = 222
+BODY = "The first paragraph says one thing. It says it twice.\n\nThe second paragraph mentions zebras."
+
+
+@pytest.fixture
+async def library(tmp_path: Path):
+    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+        yield lib
+
+
+def index_count(path: Path, term: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM sentence_index WHERE sentence_index MATCH ?", (f'"{term}"',)).fetchone()[0]
+
+
+async def test_new_library_starts_with_the_seeds(tmp_path: Path) -> None:
+    async with await Library.open(tmp_path / "new.db") as lib:
+        titles = [s.title for s in await lib.list_sources()]
+    assert titles == ["CSTO Sets Up Peacekeeping Force", "Moscow tries to use the UN mandate in its CSTO-flagged operations"]
+    # Reopening does not add them again.
+    async with await Library.open(tmp_path / "new.db") as lib:
+        assert await lib.count_sources() == 2
+
+
+async def test_add_stores_paragraphs_sentences_and_offsets(library: Library) -> None:
+    info = await library.add_source(BODY, SourceMeta("Zebra notes", author="A. Writer"), added_by="tester")
+    assert (info.paragraphs, info.sentences, info.chars) == (2, 3, len(BODY))
+    assert info.author == "A. Writer" and info.added_by == "tester" and info.scope == GLOBAL_SCOPE
+    found = await library.match_sentences('"zebra"', scope=GLOBAL_SCOPE, limit=5)
+    assert [s.text for s in found] == ["The second paragraph mentions zebras."]
+    assert BODY[found[0].start : found[0].end] == found[0].text
+    assert (found[0].paragraph, found[0].number) == (2, 1)
+
+
+async def test_same_content_twice_in_one_scope_is_refused_naming_the_original(library: Library) -> None:
+    first = await library.add_source(BODY, SourceMeta("Original"))
+    with pytest.raises(DuplicateSource) as err:
+        await library.add_source(BODY, SourceMeta("Copy"))
+    assert err.value.existing_id == first.id and "Original" in str(err.value)
+    assert await library.count_sources() == 1
+    # Another server may hold the same text: scopes are separate libraries.
+    await library.add_source(BODY, SourceMeta("Copy"), scope=GUILD_A)
+    assert await library.count_sources() == 2
+
+
+async def test_empty_or_untitled_sources_are_refused(library: Library) -> None:
+    with pytest.raises(IngestError):
+        await library.add_source("   \n\n ", SourceMeta("Blank"))
+    with pytest.raises(IngestError):
+        await library.add_source(BODY, SourceMeta("  "))
+    assert await library.count_sources() == 0
+
+
+async def test_servers_see_their_own_sources_and_the_global_library(library: Library) -> None:
+    shared = await library.add_source("Shared words about lions.", SourceMeta("Global"))
+    a = await library.add_source("Words about lions in server A.", SourceMeta("A's"), scope=GUILD_A)
+    b = await library.add_source("Words about lions in server B.", SourceMeta("B's"), scope=GUILD_B)
+    assert {s.id for s in await library.list_sources(scope=GUILD_A)} == {shared.id, a.id}
+    assert {s.id for s in await library.list_sources(scope=GUILD_B)} == {shared.id, b.id}
+    assert {s.source_id for s in await library.match_sentences('"lion"', scope=GUILD_A, limit=10)} == {shared.id, a.id}
+    with pytest.raises(UnknownSource):
+        await library.get_source(b.id, scope=GUILD_A)
+    with pytest.raises(UnknownSource):
+        await library.remove_source(b.id, scope=GUILD_A)
+    with pytest.raises(ProtectedSource):
+        await library.remove_source(shared.id, scope=GUILD_A)
+    assert await library.count_sources() == 3
+
+
+async def test_remove_takes_everything_including_the_index(library: Library, tmp_path: Path) -> None:
+    keep = await library.add_source("Giraffes are tall.", SourceMeta("Keep"))
+    gone = await library.add_source(BODY, SourceMeta("Zebras"), scope=GUILD_A)
+    assert index_count(library.path, "zebra") == 1
+    removed = await library.remove_source(gone.id, scope=GUILD_A, actor="mod")
+    assert removed.title == "Zebras"
+    assert index_count(library.path, "zebra") == 0
+    assert index_count(library.path, "giraff") == 1
+    with sqlite3.connect(library.path) as conn:
+        assert conn.execute("SELECT count(*) FROM sentences WHERE source_id = ?", (gone.id,)).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM paragraphs WHERE source_id = ?", (gone.id,)).fetchone()[0] == 0
+    assert (await library.term_frequencies(["zebra"]))["zebra"] == 0
+    with pytest.raises(UnknownSource):
+        await library.remove_source(gone.id)
+    assert [s.id for s in await library.list_sources()] == [keep.id]
+    log = await library.events(scope=GUILD_A)
+    assert [(e.action, e.actor, e.title) for e in log] == [("remove", "mod", "Zebras"), ("add", None, "Zebras")]
+
+
+async def test_a_failed_add_leaves_nothing_behind(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(library, "_log", broken)
+    with pytest.raises(RuntimeError):
+        await library.add_source(BODY, SourceMeta("Doomed"))
+    monkeypatch.undo()
+    assert await library.count_sources() == 0
+    assert index_count(library.path, "zebra") == 0
+    assert await library.add_source(BODY, SourceMeta("Second try"))
+
+
+async def test_stats_follow_writes_from_another_connection(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    async with await Library.open(path, seed=False) as reader, await Library.open(path, seed=False) as writer:
+        assert (await reader.sentence_stats())[0] == 0
+        await writer.add_source(BODY, SourceMeta("Zebras"))
+        assert (await reader.sentence_stats())[0] == 3
+
+
+async def test_migrations_upgrade_an_old_file_and_keep_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=1)
+    conn.execute(
+        "INSERT INTO sources (scope, title, body, sha256, added_at) VALUES (0, 'Old', 'Old text.', 'x', 'then')"
+    )
+    conn.close()
+    async with await Library.open(path) as lib:
+        assert [s.title for s in await lib.list_sources()] == ["Old"]  # an existing library is not re-seeded
+        assert await lib.events() == []  # the events table arrived with migration 2
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_a_file_from_a_newer_factbot_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(NewerSchema):
+        await Library.open(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+async def test_index_is_rebuilt_when_the_tokenizer_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "terms.db"
+    async with await Library.open(path, seed=False) as lib:
+        await lib.add_source(BODY, SourceMeta("Zebras"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'terms_version'")
+    assert index_count(path, "zebra") == 0
+    async with await Library.open(path, seed=False) as lib:
+        assert (await lib.term_frequencies(["zebra"]))["zebra"] == 1
