@@ -36,6 +36,8 @@ _NAME = re.compile(
     r"\b[A-Z][\w’'\-]*(?:[A-Z][\w’'\-]*)*(?:\s+(?:(?:of|de|the|van|von|al|bin|da|del|la|le|du)\s+)?[A-Z][\w’'\-]*)*"
 )
 
+_SENTENCE_START = re.compile(r"[.!?][\"'”’)]*\s+$")
+
 
 def find_facts(sentence: str) -> tuple[Fact, ...]:
     """Dates, then quantities and names not already inside a date, in text order."""
@@ -57,12 +59,11 @@ def find_facts(sentence: str) -> tuple[Fact, ...]:
             taken.append(match.span())
     for match in _NAME.finditer(sentence):
         start, end = match.span()
-        if start == 0 or not free(start, end):
+        if _SENTENCE_START.search(sentence, 0, start) or start == 0:
             # A sentence's first word is capitalised anyway; keep it only as part of a longer name.
-            if start == 0 and " " in match.group():
-                start = match.group().index(" ") + 1
-            else:
+            if " " not in match.group():
                 continue
+            start += match.group().index(" ") + 1
         value = sentence[start:end]
         if value and free(start, end) and len(value) > 1:
             facts.append(Fact("name", start, end, value))

@@ -1,0 +1,123 @@
+"""The answer engine on the seed library: right quotes, honest refusals, any input survives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.answer import Answer, Engine
+from storage.library import Library
+from storage.models import SourceMeta
+
+CSTO = "CSTO Sets Up Peacekeeping Force"
+MOSCOW = "Moscow tries to use the UN mandate in its CSTO-flagged operations"
+
+
+@pytest.fixture
+async def library(tmp_path: Path):
+    async with await Library.open(tmp_path / "library.db") as lib:
+        yield lib
+
+
+@pytest.fixture
+def engine(library: Library) -> Engine:
+    return Engine(library)
+
+
+async def assert_verbatim(library: Library, answer: Answer) -> None:
+    for part in answer.sources:
+        body = await library.get_body(part.source.id)
+        assert part.quotes, "a source listed as answering has quotes"
+        for quote in part.quotes:
+            assert body[quote.start : quote.end] == quote.text
+            for fact in quote.facts:
+                assert quote.text[fact.start : fact.end] == fact.text
+
+
+async def test_a_members_question_quotes_both_articles(engine: Engine, library: Library) -> None:
+    answer = await engine.ask("Who are the members of the CSTO?")
+    assert answer.answered
+    assert {p.source.title for p in answer.sources} == {CSTO, MOSCOW}
+    assert answer.sources[0].source.title == CSTO
+    assert "members" in answer.sources[0].quotes[0].text
+    assert answer.uncovered == ()
+    await assert_verbatim(library, answer)
+
+
+async def test_a_quote_that_leans_on_its_neighbour_brings_it_along(engine: Engine, library: Library) -> None:
+    answer = await engine.ask("How large is the CSTO rapid reaction force?")
+    first = answer.sources[0]
+    assert first.source.title == CSTO
+    quote = first.quotes[0]
+    assert "17,000 strong collective rapid reaction force" in " ".join(quote.text.split())
+    assert quote.text.startswith("The CSTO has boosted its defense capabilities.")
+    assert any(f.kind == "quantity" and "17,000" in f.text for f in quote.facts)
+    await assert_verbatim(library, answer)
+
+
+async def test_a_source_that_does_not_address_the_question_is_named_not_quoted(engine: Engine) -> None:
+    answer = await engine.ask("Who is the CSTO press secretary?")
+    assert [p.source.title for p in answer.sources] == [MOSCOW]
+    assert "Vladimir Zainetdinov" in answer.sources[0].quotes[0].text
+    assert [u.title for u in answer.uncovered] == [CSTO]
+
+
+@pytest.mark.parametrize("question", ["What is the weather in Moscow today?", "Who won the football World Cup in 2018?"])
+async def test_questions_the_library_cannot_answer_are_refused(engine: Engine, question: str) -> None:
+    answer = await engine.ask(question)
+    assert not answer.answered and answer.sources == ()
+    assert answer.note == "Nothing in the sources answers this."
+    assert answer.to_json()["answered"] is False
+    assert {u.title for u in answer.uncovered} == {CSTO, MOSCOW}
+
+
+async def test_server_sources_answer_only_in_their_server(engine: Engine, library: Library) -> None:
+    await library.add_source("The zebra herd migrates every October.", SourceMeta("Zebras"), scope=42)
+    here = await engine.ask("When does the zebra herd migrate?", scope=42)
+    assert [p.source.title for p in here.sources] == ["Zebras"]
+    elsewhere = await engine.ask("When does the zebra herd migrate?", scope=43)
+    assert not elsewhere.answered
+    assert "Zebras" not in {u.title for u in elsewhere.uncovered}
+
+
+HOSTILE = [
+    "",
+    "   ",
+    '"',
+    "'",
+    "*",
+    "NEAR(CSTO members)",
+    "CSTO AND members OR NOT Russia",
+    "-CSTO",
+    "title:CSTO",
+    "members:*",
+    "(((",
+    ")",
+    "^CSTO",
+    "😀🔥 CSTO? 🤔",
+    "\x00\x01 CSTO",
+    "DROP TABLE sources; --",
+    "members " * 2000,
+    "x" * 10_000,
+    "CSTO " + "Ω" * 5000,
+]
+
+
+@pytest.mark.parametrize("question", HOSTILE, ids=range(len(HOSTILE)))
+async def test_any_text_gets_a_clear_answer(engine: Engine, library: Library, question: str) -> None:
+    answer = await engine.ask(question)
+    assert isinstance(answer.to_json(), dict)
+    if not answer.answered:
+        assert answer.note
+    await assert_verbatim(library, answer)
+    assert await library.count_sources() == 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(question=st.text(max_size=200))
+async def test_arbitrary_questions_never_raise_and_quote_verbatim(engine: Engine, library: Library, question: str) -> None:
+    answer = await engine.ask(question)
+    await assert_verbatim(library, answer)
