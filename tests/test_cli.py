@@ -1,0 +1,163 @@
+"""The command line end to end: real processes, a real library file, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Factbot:
+    """Runs `python -m bot` against one library file, the way a person or a script would."""
+
+    def __init__(self, db: Path, cwd: Path) -> None:
+        self.db = db
+        self.cwd = cwd
+
+    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
+        env.update(FACTBOT_DB=str(self.db), PYTHONPATH=str(ROOT))
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env,
+            cwd=self.cwd, timeout=60,
+        )
+
+    def titles(self) -> list[str]:
+        done = self("sources", "list", "--json")
+        assert done.returncode == 0, done.stderr
+        return [s["title"] for s in json.loads(done.stdout)]
+
+
+@pytest.fixture
+def factbot(tmp_path: Path) -> Factbot:
+    return Factbot(tmp_path / "lib" / "library.db", tmp_path)
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("factbot: "), done.stderr
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+def test_ask_json_follows_the_contract(factbot: Factbot) -> None:
+    done = factbot("ask", "--json", "Who are the members of the CSTO?")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["question"] == "Who are the members of the CSTO?" and out["answered"] is True
+    first = out["sources"][0]
+    assert {"id", "title", "author", "publisher", "url", "published", "quotes"} <= set(first)
+    assert (first["author"], first["publisher"], first["published"]) == ("Alex Gorka", "strategic-culture.org", "2021-06")
+    assert {"text", "paragraph", "sentence"} <= set(first["quotes"][0])
+    assert isinstance(out["uncovered"], list)
+
+
+def test_ask_for_a_person_prints_quotes_under_citations(factbot: Factbot) -> None:
+    done = factbot("ask", "Who is the CSTO press secretary?")
+    assert done.returncode == 0, done.stderr
+    assert "Vladimir Zainetdinov" in done.stdout
+    assert "“Moscow tries to use the UN mandate in its CSTO-flagged operations”" in done.stdout
+    assert "Not addressed by: [1] CSTO Sets Up Peacekeeping Force" in done.stdout
+
+
+def test_unanswerable_question_says_so(factbot: Factbot) -> None:
+    done = factbot("ask", "What is the weather in Moscow today?")
+    assert done.returncode == 0
+    assert "Nothing in the sources answers this." in done.stdout
+
+
+def test_batch_answers_one_json_line_per_question_in_order(factbot: Factbot) -> None:
+    questions = ["Who is the CSTO press secretary?", "", "What is the weather in Moscow today?", "NEAR(*"]
+    done = factbot("ask", "--json", "--batch", stdin="\n".join(questions) + "\n")
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["question"] for a in answers] == ["Who is the CSTO press secretary?", "", "What is the weather in Moscow today?", "NEAR(*"]
+    assert [a["answered"] for a in answers] == [True, False, False, False]
+
+
+def test_add_show_list_remove_a_source(factbot: Factbot, tmp_path: Path) -> None:
+    article = tmp_path / "zebras.txt"
+    article.write_text("Zebras live in Africa.\n\nA zebra herd can number 1,200 animals.\n", encoding="utf-8")
+    done = factbot("sources", "add", str(article), "--title", "All about zebras", "--author", "Z. Keeper",
+                   "--published", "June 8, 2021", "--url", "https://example.org/zebras")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Added source 3: All about zebras")
+    shown = json.loads(factbot("sources", "show", "3", "--json").stdout)
+    assert (shown["author"], shown["published"], shown["url"]) == ("Z. Keeper", "2021-06-08", "https://example.org/zebras")
+    answer = json.loads(factbot("ask", "--json", "How many animals are in a zebra herd?").stdout)
+    assert answer["sources"][0]["title"] == "All about zebras"
+    assert answer["sources"][0]["quotes"][0]["text"] == "A zebra herd can number 1,200 animals."
+    assert factbot("sources", "remove", "3").returncode == 0
+    assert "All about zebras" not in factbot.titles()
+    assert not json.loads(factbot("ask", "--json", "How many animals are in a zebra herd?").stdout)["answered"]
+
+
+def test_several_files_each_in_its_own_transaction(factbot: Factbot, tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text("# Lions\n\nLions sleep twenty hours a day.\n", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    done = factbot("sources", "add", str(good), str(empty))
+    assert done.returncode != 0
+    assert "Added source 3: Lions" in done.stdout
+    assert "empty.txt" in done.stderr
+    assert factbot.titles()[-1] == "Lions"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expect"),
+    [
+        ("missing.txt", None, "No such file"),
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", bytes(range(256)) * 20, "binary"),
+        ("picture.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, ".png"),
+    ],
+)
+def test_bad_files_are_refused_with_one_line_and_change_nothing(
+    factbot: Factbot, tmp_path: Path, name: str, content: bytes | None, expect: str
+) -> None:
+    before = factbot.titles()
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    line = one_line_error(factbot("sources", "add", str(path)))
+    assert expect.lower() in line.lower()
+    assert factbot.titles() == before
+
+
+def test_duplicates_unknown_ids_and_bad_dates_are_refused(factbot: Factbot, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes((ROOT / "seeds" / "csto-sets-up-peacekeeping-force.txt").read_bytes())
+    assert "already in the library as source 1" in one_line_error(factbot("sources", "add", str(copy)))
+    assert "no source 99" in one_line_error(factbot("sources", "remove", "99"))
+    assert "no source 99" in one_line_error(factbot("sources", "show", "99"))
+    article = tmp_path / "a.txt"
+    article.write_text("Some text.", encoding="utf-8")
+    assert "as a date" in one_line_error(factbot("sources", "add", str(article), "--published", "someday"))
+    assert "one file" in one_line_error(factbot("sources", "add", str(article), str(copy), "--title", "X"))
+    assert len(factbot.titles()) == 2
+
+
+def test_ask_without_a_question_is_a_clear_error(factbot: Factbot) -> None:
+    assert "Ask a question" in one_line_error(factbot("ask"))
+
+
+def test_env_file_selects_the_library(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"FACTBOT_DB={tmp_path / 'from-dotenv.db'}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run([sys.executable, "-m", "bot", "sources", "list"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "from-dotenv.db").exists()
+
+
+def test_run_without_a_token_exits_with_one_line(factbot: Factbot) -> None:
+    assert "DISCORD_TOKEN" in one_line_error(factbot("run"))
