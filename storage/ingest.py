@@ -3,6 +3,7 @@ add it in one transaction. The command line and the Discord bot both come throug
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,10 @@ async def add_document(
     fallback_title: str | None = None,
 ) -> SourceInfo:
     """Extract a document's text and add it as one source."""
-    found = extract(data, filename=filename, content_type=content_type, charset=charset, max_bytes=MAX_DOCUMENT_BYTES)
+    # Extraction is CPU work (an HTML page can take seconds): keep the event loop free.
+    found = await asyncio.to_thread(
+        extract, data, filename=filename, content_type=content_type, charset=charset, max_bytes=MAX_DOCUMENT_BYTES
+    )
     if fallback_title is None and filename:
         fallback_title = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
     meta = settle_meta(found, given, fallback_title or "Untitled")
