@@ -1,0 +1,37 @@
+"""Which messages are questions, and which library a question is asked of."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from bot.discord.fit import squash
+from bot.settings import Settings
+from storage.models import GLOBAL_SCOPE
+
+MENTION_HINT = "Ask me a question after the mention, for example: “@{name} who are the members of the CSTO?”"
+
+
+def scope_of(guild_id: int | None) -> int:
+    """A server asks its own sources and the global library; a DM asks the global library."""
+    return guild_id if guild_id is not None else GLOBAL_SCOPE
+
+
+def question_in(message: discord.Message, me: discord.abc.User, settings: Settings) -> str | None:
+    """The question a message asks the bot, '' for a bare mention, None when it asks nothing.
+
+    A message is a question when it mentions the bot (or the bot's own role, which people pick by
+    mistake from the autocomplete), is sent in a configured question channel, or is a DM.
+    """
+    if message.author.bot or message.webhook_id is not None:
+        return None
+    own_role = message.guild.self_role if message.guild is not None else None
+    mentioned = me.id in message.raw_mentions or (own_role is not None and own_role.id in message.raw_role_mentions)
+    asked = mentioned or message.guild is None or message.channel.id in settings.question_channels
+    if not asked:
+        return None
+    text = re.sub(rf"<@!?{me.id}>", " ", message.content)
+    if own_role is not None:
+        text = text.replace(own_role.mention, " ")
+    return squash(text)

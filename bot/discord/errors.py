@@ -1,0 +1,73 @@
+"""The one place failures become replies: the command tree's error handler (views, modals and the
+message listener route here too), so commands never carry their own try/except.
+
+What a user caused gets a short private message; a bug is logged with its traceback under a short
+error id, and the user gets that id to report instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+import discord
+from discord import app_commands
+
+from storage.errors import FactbotError
+
+log = logging.getLogger(__name__)
+
+
+def cooldown_message(retry_after: float) -> str:
+    """Friendly, and says when: Discord renders the timestamp as "in 7 seconds" in the reader's locale."""
+    when = int(time.time() + max(retry_after, 1.0)) + 1
+    return f"You're asking faster than I can look things up. Try again <t:{when}:R>."
+
+
+def describe(error: BaseException, where: str) -> str:
+    """The short message for `error`; unexpected ones are logged with their traceback first."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, FactbotError):
+        return original.message
+    if isinstance(original, app_commands.CommandOnCooldown):
+        return cooldown_message(original.retry_after)
+    if isinstance(original, app_commands.NoPrivateMessage):
+        return "This command works only in a server."
+    if isinstance(original, app_commands.CheckFailure):
+        return str(original) or "You can't use this command here."
+    if isinstance(original, app_commands.TransformerError):
+        return f"I couldn't read {original.value!r} as {original.type.name.lower()}."
+    error_id = secrets.token_hex(4)
+    log.error("Unexpected error %s in %s", error_id, where, exc_info=(type(original), original, original.__traceback__))
+    return f"Something went wrong on my side (error id `{error_id}`). It has been logged; please try again later."
+
+
+def _where(interaction: discord.Interaction) -> str:
+    command = interaction.command.qualified_name if interaction.command else None
+    custom_id = (interaction.data or {}).get("custom_id") if interaction.data else None
+    return f"/{command}" if command else f"component {custom_id}" if custom_id else f"interaction {interaction.id}"
+
+
+async def on_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Registered as the tree's on_error; views and modals call it from their own on_error."""
+    text = describe(error, _where(interaction))
+    try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            if not interaction.response.is_done():
+                await interaction.response.autocomplete([])
+        elif interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not tell the user about an error in %s: %s", _where(interaction), text)
+
+
+async def on_message_error(message: discord.Message, error: Exception) -> None:
+    """The same treatment for questions asked by mention, in a question channel or in a DM."""
+    text = describe(error, f"message {message.id}")
+    try:
+        await message.reply(text, mention_author=False)
+    except discord.HTTPException:
+        log.warning("Could not reply to message %s about an error: %s", message.id, text)
