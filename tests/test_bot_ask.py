@@ -1,0 +1,305 @@
+"""Asking the real bot through the fake Discord: /ask, mentions, question channels, the context
+menu, DMs, long answers paged with buttons, the cooldown, and sources that try to ping people.
+
+Every test ends with the `running_bot`/`start_bot` check that the fake refused nothing the bot
+sent (no Discord limit broken) and that no message it sent notified anyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.discord.client import FactBot
+from bot.discord.pages import NEXT, POSITION, PREVIOUS
+from storage.library import Library
+from storage.models import GLOBAL_SCOPE, SourceMeta
+from tests.fakediscord import FakeDiscord, Reply
+from tests.fakediscord import world as w
+
+if TYPE_CHECKING:
+    from tests.bot_fixtures import BotStarter
+
+pytest_plugins = ["tests.bot_fixtures"]
+
+MEMBERS = "Who are the members of the CSTO?"
+CSTO = "CSTO Sets Up Peacekeeping Force"
+ZEBRA = "How many kilometres does the zebra migration travel each year?"
+FILLER = "through grassland and river crossings where herds gather under the watchful eyes of guides"
+
+
+def titles(reply: Reply) -> list[str]:
+    return [e.get("title", "") for e in reply.embeds]
+
+
+def descriptions(reply: Reply) -> str:
+    return "\n".join(e.get("description", "") for e in reply.embeds)
+
+
+def button(reply: Reply, custom_id: str) -> dict:
+    assert reply.message is not None
+    found = reply.message.component(custom_id)
+    assert found is not None, f"no {custom_id} on the reply"
+    return found
+
+
+async def add_zebra_reports(library: Library, scope: int, count: int = 6) -> None:
+    """Sources whose quotes are long enough that an answer needs several pages."""
+    for i in range(count):
+        herd = chr(ord("A") + i)
+        paragraphs = [
+            f"The zebra migration of herd {herd}{j} travels {100 + 10 * i + j} kilometres each year, "
+            + ", ".join([FILLER] * 4)
+            + "."
+            for j in range(3)
+        ]
+        meta = SourceMeta(f"Zebra report {herd}", author="A. Writer", url=f"https://example.org/zebra/{herd}")
+        await library.add_source("\n\n".join(paragraphs), meta, scope=scope)
+
+
+# -- /ask -----------------------------------------------------------------------------------------
+
+
+async def test_ask_answers_publicly_with_quotes_and_citations(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    ix = await fake_discord.slash("ask", {"question": MEMBERS})
+    reply = await fake_discord.reply(ix)
+    assert reply.deferred, "the library is touched only after the interaction is acknowledged"
+    assert not reply.ephemeral
+    assert reply.content.startswith(f"**Q:** {MEMBERS}")
+    first = reply.embeds[0]
+    assert first["title"] == f"[1] {CSTO}"
+    assert first["author"]["name"] == "Alex Gorka · strategic-culture.org · June 2021"
+    assert "are members of both the CSTO and the **SCO**" in first["description"]
+    assert re.search(r"” — ¶ \d+", first["description"])
+    assert first["footer"]["text"].endswith("global library")
+
+
+async def test_ask_private_is_ephemeral(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    ix = await fake_discord.slash("ask", {"question": MEMBERS, "private": True})
+    reply = await fake_discord.reply(ix)
+    assert reply.ephemeral
+    assert titles(reply)[0] == f"[1] {CSTO}"
+
+
+async def test_nothing_answers_says_so_and_names_what_was_searched(
+    fake_discord: FakeDiscord, running_bot: FactBot
+) -> None:
+    ix = await fake_discord.slash("ask", {"question": "What is the boiling point of tungsten?"})
+    reply = await fake_discord.reply(ix)
+    assert "Nothing in the sources answers this." in reply.content
+    assert "Sources searched:" in reply.content and CSTO in reply.content
+    assert reply.embeds == []
+
+
+async def test_differing_numbers_are_lined_up(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    for title, number in (("Report one", "17,000"), ("Report two", "3,600")):
+        body = f"The rapid reaction force numbers {number} troops."
+        await library.add_source(body, SourceMeta(title), scope=w.GUILD_ID)
+    ix = await fake_discord.slash("ask", {"question": "How many troops does the rapid reaction force number?"})
+    reply = await fake_discord.reply(ix)
+    assert re.search(
+        r"\*Numbers:\*.*\*\*17,000\*\*.*\*\*3,600\*\*|\*Numbers:\*.*\*\*3,600\*\*.*\*\*17,000\*\*", reply.content
+    )
+    assert "**17,000**" in descriptions(reply) and "**3,600**" in descriptions(reply)
+
+
+async def test_an_unexpected_error_gets_an_error_id_and_a_logged_traceback(
+    fake_discord: FakeDiscord, running_bot: FactBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(running_bot.engine, "ask", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.discord.errors"):
+        ix = await fake_discord.slash("ask", {"question": MEMBERS, "private": True})
+        reply = await fake_discord.reply(ix)
+    error_id = re.search(r"error id `([0-9a-f]{8})`", reply.content)
+    assert error_id and reply.ephemeral
+    assert "engine exploded" not in reply.content
+    record = next(r for r in caplog.records if error_id.group(1) in r.getMessage())
+    assert record.exc_info and "engine exploded" in str(record.exc_info[1])
+
+
+# -- paging ---------------------------------------------------------------------------------------
+
+
+async def test_a_long_answer_pages_and_only_the_asker_can_turn_pages(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    await add_zebra_reports(library, w.GUILD_ID)
+    ix = await fake_discord.slash("ask", {"question": ZEBRA})
+    first = await fake_discord.reply(ix)
+    position = button(first, POSITION)
+    assert re.fullmatch(r"1 / [2-9]", position["label"]) and position["disabled"]
+    assert button(first, PREVIOUS)["disabled"] and not button(first, NEXT).get("disabled")
+    pages = int(position["label"].split("/")[1])
+    seen = [titles(first)]
+
+    other = await fake_discord.click(first, NEXT, user_id=w.OTHER_USER_ID)
+    refusal = await fake_discord.reply(other)
+    assert refusal.ephemeral and "Only the person who asked" in refusal.content
+    assert fake_discord.message(first.message.id).embeds == first.embeds, "someone else's click changed nothing"
+
+    for number in range(2, pages + 1):
+        turned = await fake_discord.reply(await fake_discord.click(first, NEXT, user_id=w.MEMBER_ID))
+        assert button(turned, POSITION)["label"] == f"{number} / {pages}"
+        assert turned.content.startswith(f"**Q:** {ZEBRA}")
+        seen.append(titles(turned))
+    assert button(turned, NEXT)["disabled"]
+    back = await fake_discord.reply(await fake_discord.click(first, PREVIOUS, user_id=w.MEMBER_ID))
+    assert button(back, POSITION)["label"] == f"{pages - 1} / {pages}"
+
+    shown = [t for page in seen for t in page if "(continued)" not in t]
+    assert sorted(shown) == [f"[{n}] Zebra report {chr(ord('A') + n - 1)}" for n in range(1, 7)]
+
+
+async def test_a_long_answer_keeps_every_quoted_word(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    await add_zebra_reports(library, w.GUILD_ID)
+    ix = await fake_discord.slash("ask", {"question": ZEBRA})
+    reply = await fake_discord.reply(ix)
+    text = descriptions(reply)
+    for _ in range(int(button(reply, POSITION)["label"].split("/")[1]) - 1):
+        text += "\n" + descriptions(await fake_discord.reply(await fake_discord.click(reply, NEXT)))
+    plain = re.sub(r"[*\\]", "", text)
+    for i in range(6):
+        for j in range(3):
+            herd = chr(ord("A") + i)
+            assert f"herd {herd}{j} travels {100 + 10 * i + j} kilometres" in plain
+    assert plain.count(FILLER) == 6 * 3 * 4, "no quote was shortened"
+
+
+# -- messages -------------------------------------------------------------------------------------
+
+
+async def test_a_mention_is_answered_as_a_reply(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    asked = await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    reply = await fake_discord.reply_to(asked)
+    assert reply.reference_id == asked.id
+    assert reply.content.startswith(f"**Q:** {MEMBERS}")
+    assert reply.embeds[0]["title"] == f"[1] {CSTO}"
+    assert not fake_discord.pings(reply), "the asker is not pinged by the reply"
+
+
+async def test_a_bare_mention_gets_a_hint(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    asked = await fake_discord.send_message("", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    reply = await fake_discord.reply_to(asked)
+    assert "Ask me a question after the mention" in reply.content
+
+
+async def test_messages_that_do_not_ask_are_left_alone(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID)
+    await fake_discord.send_message(MEMBERS, channel_id=w.QUESTIONS_CHANNEL_ID)  # not configured as one
+    marker = await fake_discord.send_message("What is the SCO?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    await fake_discord.reply_to(marker)
+    assert [m.reference_id for m in fake_discord.bot_messages()] == [marker.id]
+
+
+async def test_question_channels_answer_every_message(fake_discord: FakeDiscord, start_bot: BotStarter) -> None:
+    async with start_bot(question_channels=frozenset({w.QUESTIONS_CHANNEL_ID})) as bot:
+        assert bot.intents.message_content
+        asked = await fake_discord.send_message(MEMBERS, channel_id=w.QUESTIONS_CHANNEL_ID)
+        reply = await fake_discord.reply_to(asked)
+        assert reply.reference_id == asked.id and reply.embeds
+
+
+async def test_no_privileged_intent_without_question_channels(running_bot: FactBot) -> None:
+    assert not running_bot.intents.message_content
+    assert not running_bot.intents.members and not running_bot.intents.presences
+
+
+async def test_find_in_sources_asks_with_the_selected_message(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    target = await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, author_id=w.OTHER_USER_ID)
+    ix = await fake_discord.message_command("Find in sources", target, user_id=w.MEMBER_ID)
+    reply = await fake_discord.reply(ix)
+    assert reply.ephemeral
+    assert reply.content.startswith(f"**Q:** {MEMBERS}")
+    assert titles(reply)[0] == f"[1] {CSTO}"
+
+
+async def test_find_in_sources_on_a_message_without_text(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    target = await fake_discord.send_message("", channel_id=w.GENERAL_CHANNEL_ID, embeds=[{"title": "a picture"}])
+    reply = await fake_discord.reply(await fake_discord.message_command("Find in sources", target))
+    assert reply.ephemeral and reply.content == "That message has no text to look up."
+
+
+# -- DMs and scopes -------------------------------------------------------------------------------
+
+
+async def test_a_dm_answers_from_the_global_library_only(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    await library.add_source("The CSTO members met in Ruritania.", SourceMeta("Server notes"), scope=w.GUILD_ID)
+    asked = await fake_discord.send_message(MEMBERS, channel_id=w.DM_CHANNEL_ID)
+    reply = await fake_discord.reply_to(asked)
+    assert reply.embeds and "Server notes" not in str(reply.embeds) + reply.content
+
+    ix = await fake_discord.slash("ask", {"question": "Where did the CSTO members meet?"}, channel_id=w.DM_CHANNEL_ID)
+    answer = await fake_discord.reply(ix)
+    assert "Ruritania" not in str(answer.embeds) and "Server notes" not in answer.content
+    ix = await fake_discord.slash("ask", {"question": "Where did the CSTO members meet?"})
+    in_server = await fake_discord.reply(ix)
+    assert "Ruritania" in descriptions(in_server)
+
+
+# -- cooldown -------------------------------------------------------------------------------------
+
+
+async def test_the_cooldown_is_shared_by_every_way_of_asking(fake_discord: FakeDiscord, start_bot: BotStarter) -> None:
+    async with start_bot(ask_cooldown_rate=2, ask_cooldown_seconds=60):
+        await fake_discord.reply(await fake_discord.slash("ask", {"question": MEMBERS}))
+        asked = await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+        assert (await fake_discord.reply_to(asked)).embeds
+
+        refused = await fake_discord.reply(await fake_discord.slash("ask", {"question": MEMBERS}))
+        assert refused.ephemeral and not refused.embeds
+        when = re.search(r"Try again <t:(\d+):R>\.", refused.content)
+        assert when, refused.content
+        again = await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+        assert "Try again <t:" in (await fake_discord.reply_to(again)).content
+
+        ix = await fake_discord.slash("ask", {"question": MEMBERS}, user_id=w.OTHER_USER_ID)
+        other = await fake_discord.reply(ix)
+        assert other.embeds, "another user has their own budget"
+
+
+# -- nobody is pinged -----------------------------------------------------------------------------
+
+
+HOSTILE = (
+    "@everyone the rapid reaction force of Ruritania numbers 9,000 troops, says <@&{role}> and <@{user}>. "
+    "@here the rapid reaction force of Ruritania is [a link](https://evil.example) with **bold** claims."
+)
+
+
+async def test_everyone_and_role_mentions_in_a_source_ping_nobody(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    body = HOSTILE.format(role=w.MODERATOR_ROLE_ID, user=w.OWNER_ID)
+    await library.add_source(body, SourceMeta("Pinger"), scope=w.GUILD_ID)
+    question = f"@everyone <@&{w.MODERATOR_ROLE_ID}> how large is the rapid reaction force of Ruritania?"
+    ix = await fake_discord.slash("ask", {"question": question})
+    reply = await fake_discord.reply(ix)
+    asked = await fake_discord.send_message(question, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    replied = await fake_discord.reply_to(asked)
+    for message in (reply.message, replied):
+        assert message is not None
+        assert message.allowed_mentions == {"parse": [], "replied_user": False} or message.allowed_mentions == {
+            "parse": []
+        }
+        assert not fake_discord.pings(message)
+        assert "@everyone" in message.content and "@everyone" in str(message.embeds)
+        assert r"\*\*bold\*\*" in str(message.embeds).replace("\\\\", "\\"), "quoted markdown is escaped"
+
+
+async def test_global_sources_answer_in_every_server(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    for channel in (w.GENERAL_CHANNEL_ID, w.OTHER_GENERAL_CHANNEL_ID):
+        reply = await fake_discord.reply(await fake_discord.slash("ask", {"question": MEMBERS}, channel_id=channel))
+        assert titles(reply)[0] == f"[1] {CSTO}"
+    assert GLOBAL_SCOPE == 0
