@@ -1,0 +1,39 @@
+"""A loopback fake of Discord's REST API and gateway for end-to-end tests of a real discord.py bot.
+
+Typical use (the ``fake_discord`` fixture comes from ``tests.fakediscord.plugin``)::
+
+    async def test_ask(fake_discord):
+        async with run_client(MyBot(guild_ready_timeout=0.05), fake_discord) as bot:
+            ix = await fake_discord.slash("ask", {"question": "Is the sky blue?"})
+            reply = await fake_discord.reply(ix)          # waits (5 s default) for a visible answer
+            assert "blue" in reply.content and not reply.ephemeral
+            asked = await fake_discord.send_message("hi", mention_bot=True)
+            answer = await fake_discord.reply_to(asked)   # the bot's next message in that channel
+            assert not fake_discord.pings(answer)
+            fake_discord.assert_no_errors()               # Discord refused nothing
+
+Fixed ids live in :mod:`tests.fakediscord.world` (``GUILD_ID``, ``QUESTIONS_CHANNEL_ID``,
+``MODERATOR_ID``, ``MEMBER_ID``, ...).
+"""
+
+from . import world
+from .limits import DiscordError, FieldError
+from .plugin import run_client
+from .records import Attachment, ErrorRecord, InteractionLog, Message, Pings, Reply, RequestRecord, SyncCall
+from .server import FakeDiscord
+
+__all__ = [
+    "Attachment",
+    "DiscordError",
+    "ErrorRecord",
+    "FakeDiscord",
+    "FieldError",
+    "InteractionLog",
+    "Message",
+    "Pings",
+    "Reply",
+    "RequestRecord",
+    "SyncCall",
+    "run_client",
+    "world",
+]

@@ -1,0 +1,653 @@
+"""The fake Discord against the real discord.py client: round trips and every refusal.
+
+The bot here is a small demo defined in this file, not the product bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator
+
+import discord
+import pytest
+import pytest_asyncio
+from discord import app_commands
+from discord.ext import commands
+from discord.http import Route
+
+from tests.fakediscord import FakeDiscord, Pings, run_client
+from tests.fakediscord import limits as lim
+from tests.fakediscord import world as w
+
+SOURCE_NAMES = ["wikipedia", "wikinews", "britannica", "snopes"]
+
+
+class VoteView(discord.ui.View):
+    """A button that edits its own message (callback type 7) and one that opens a modal (type 9)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=60)
+        self.votes = 0
+
+    @discord.ui.button(label="Yes", custom_id="vote:yes", style=discord.ButtonStyle.green)
+    async def yes(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.votes += 1
+        await interaction.response.edit_message(content=f"Votes: {self.votes}")
+
+    @discord.ui.button(label="Comment", custom_id="vote:comment")
+    async def comment(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.send_modal(FeedbackModal())
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    text = discord.ui.TextInput(label="Your feedback", custom_id="feedback:text", max_length=200)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"Thanks for: {self.text.value}", ephemeral=True)
+
+
+class DemoBot(commands.Bot):
+    """Exercises each kind of interaction; failures it catches land in ``self.failures``."""
+
+    def __init__(self, *, message_content: bool = True) -> None:
+        intents = discord.Intents.default()
+        intents.members = True
+        intents.message_content = message_content
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05, help_command=None)
+        self.failures: list[discord.HTTPException] = []
+        self.seen: list[str] = []
+        self.late_delay = 0.0
+
+    async def setup_hook(self) -> None:
+        register_commands(self.tree)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 s before re-identifying; nothing to rate-limit against a fake."""
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot:
+            return
+        self.seen.append(message.content)
+        if self.user is not None and (self.user in message.mentions or message.guild is None):
+            question = message.content.replace(self.user.mention, "").strip()
+            parts = [f"You asked: {question}"]
+            for att in message.attachments:
+                parts.append(f"{att.filename} says {(await att.read()).decode()!r}")
+            await message.reply("\n".join(parts), mention_author=False)
+
+
+def register_commands(tree: app_commands.CommandTree) -> None:
+    """Fresh command objects for each bot, so tests share nothing."""
+
+    @tree.command(description="Echo every option type back")
+    async def echo(
+        interaction: discord.Interaction,
+        text: str,
+        count: int,
+        flag: bool,
+        ratio: float,
+        who: discord.Member,
+        where: discord.TextChannel,
+        role: discord.Role,
+        thing: discord.Member | discord.Role,
+        file: discord.Attachment,
+    ) -> None:
+        body = (await file.read()).decode()
+        await interaction.response.send_message(
+            f"text={text} count={count} flag={flag} ratio={ratio} who={who.display_name}"
+            f" mod={who.guild_permissions.manage_guild} where={where.name} role={role.name}"
+            f" thing={thing.id} file={file.filename}:{body}",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    sources = app_commands.Group(name="sources", description="Manage the library's sources")
+
+    @sources.command(name="add", description="Add a source")
+    async def sources_add(interaction: discord.Interaction, url: str) -> None:
+        await interaction.response.send_message(f"Added {url}")
+
+    @sources.command(name="remove", description="Remove a source")
+    async def sources_remove(interaction: discord.Interaction, name: str) -> None:
+        await interaction.response.send_message(f"Removed {name}")
+
+    @sources_remove.autocomplete("name")
+    async def source_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=n) for n in SOURCE_NAMES if current in n]
+
+    tree.add_command(sources)
+
+    config = app_commands.Group(name="config", description="Settings")
+    flags = app_commands.Group(name="flags", description="Feature flags", parent=config)
+
+    @flags.command(name="set", description="Set a flag")
+    async def flags_set(interaction: discord.Interaction, name: str, on: bool) -> None:
+        await interaction.response.send_message(f"{name} is now {'on' if on else 'off'}")
+
+    tree.add_command(config)
+
+    @tree.command(description="Think, then answer in two followups")
+    async def slow(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await asyncio.sleep(0.05)
+        await interaction.followup.send("Done thinking")
+        await interaction.followup.send("And one more thing")
+
+    @tree.command(description="Defer publicly, then try an ephemeral followup")
+    async def leak(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        await interaction.followup.send("meant to be private", ephemeral=True)
+
+    @tree.command(description="A private answer")
+    async def secret(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Only you can see this", ephemeral=True)
+
+    @tree.command(description="Vote with buttons")
+    async def vote(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Votes: 0", view=VoteView())
+
+    @tree.command(description="Open the feedback form")
+    async def feedback(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(FeedbackModal())
+
+    @tree.command(description="Moderators only")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def settings(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Settings changed")
+
+    @tree.error
+    async def on_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.MissingPermissions):
+            await interaction.response.send_message("You need Manage Server", ephemeral=True)
+        else:
+            raise error
+
+    @tree.context_menu(name="Quote")
+    async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.send_message(f"> {message.content}\n— {message.author.display_name}")
+
+    @tree.context_menu(name="Profile")
+    async def profile(interaction: discord.Interaction, user: discord.Member) -> None:
+        role = "moderator" if user.guild_permissions.manage_guild else "member"
+        await interaction.response.send_message(f"{user.display_name} is a {role}", ephemeral=True)
+
+    @tree.command(description="Answers too late")
+    async def late(interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        assert isinstance(bot, DemoBot)
+        await asyncio.sleep(bot.late_delay)
+        await _try(bot, interaction.response.send_message("finally"))
+
+    @tree.command(description="Answers twice")
+    async def twice(interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        assert isinstance(bot, DemoBot)
+        await interaction.response.send_message("first")
+        # discord.py itself refuses a second response, so send it the raw way a second process would.
+        route = Route("POST", "/interactions/{iid}/{token}/callback", iid=interaction.id, token=interaction.token)
+        await _try(bot, bot.http.request(route, json={"type": 4, "data": {"content": "second"}}))
+
+    @tree.command(description="Too long an answer")
+    async def long(interaction: discord.Interaction) -> None:
+        bot = interaction.client
+        assert isinstance(bot, DemoBot)
+        await _try(bot, interaction.response.send_message("x" * 2001))
+        if not interaction.response.is_done():
+            await interaction.response.send_message("x" * 2000)
+
+    @tree.command(description="Autocomplete that offers too much")
+    async def greedy(interaction: discord.Interaction, pick: str) -> None:
+        await interaction.response.send_message(pick)
+
+    @greedy.autocomplete("pick")
+    async def too_many(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if current == "long":
+            return [app_commands.Choice(name="long", value="v" * 101)]
+        return [app_commands.Choice(name=f"option {i}", value=str(i)) for i in range(30)]
+
+
+async def _try(bot: DemoBot, call: object) -> None:
+    try:
+        await call  # type: ignore[misc]
+    except discord.HTTPException as exc:
+        bot.failures.append(exc)
+
+
+@pytest_asyncio.fixture
+async def bot(fake_discord: FakeDiscord) -> AsyncIterator[DemoBot]:
+    async with run_client(DemoBot(), fake_discord) as client:
+        yield client
+
+
+# ---- login and the world ----
+
+
+async def test_login_ready_with_both_guilds_members_and_roles(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    assert bot.user is not None and bot.user.id == w.BOT_ID
+    assert bot.application_id == w.APPLICATION_ID
+    assert {g.id for g in bot.guilds} == {w.GUILD_ID, w.OTHER_GUILD_ID}
+    guild = bot.get_guild(w.GUILD_ID)
+    assert guild is not None and guild.chunked
+    assert guild.member_count == len(guild.members) == 5
+    assert {c.name for c in guild.text_channels} == {"general", "questions"}
+    moderator, member = guild.get_member(w.MODERATOR_ID), guild.get_member(w.MEMBER_ID)
+    assert moderator is not None and member is not None
+    assert moderator.guild_permissions.manage_guild and not member.guild_permissions.manage_guild
+    assert [r.name for r in moderator.roles] == ["@everyone", "Moderator"]
+    assert guild.owner_id == w.OWNER_ID
+    assert fake_discord.requests[0].path == "/users/@me"
+
+
+async def test_bad_token_is_a_login_failure(fake_discord: FakeDiscord) -> None:
+    with pytest.raises(discord.LoginFailure):
+        async with run_client(DemoBot(), fake_discord, token="wrong"):
+            pass
+    assert fake_discord.errors[0].status == 401
+
+
+async def test_route_base_is_restored_after_the_client_stops(fake_discord: FakeDiscord) -> None:
+    original = discord.http.Route.BASE
+    async with run_client(DemoBot(), fake_discord):
+        assert fake_discord.api_base == discord.http.Route.BASE
+    assert original == discord.http.Route.BASE
+
+
+# ---- slash commands ----
+
+
+async def test_slash_command_with_every_option_type(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    upload = fake_discord.add_attachment(b"hello file", "note.txt")
+    ix = await fake_discord.slash(
+        "echo",
+        {
+            "text": "hi",
+            "count": 3,
+            "flag": True,
+            "ratio": 0.5,
+            "who": w.MODERATOR_ID,
+            "where": w.GENERAL_CHANNEL_ID,
+            "role": w.MODERATOR_ROLE_ID,
+            "thing": w.OTHER_USER_ID,
+            "file": upload,
+        },
+    )
+    reply = await fake_discord.reply(ix)
+    assert reply.content == (
+        "text=hi count=3 flag=True ratio=0.5 who=Mona Moderator mod=True where=general role=Moderator"
+        f" thing={w.OTHER_USER_ID} file=note.txt:hello file"
+    )
+    assert reply.type == 4 and not reply.ephemeral and not reply.deferred
+    assert reply.allowed_mentions == {"parse": []}
+    fake_discord.assert_no_errors()
+
+
+async def test_subcommand_and_subcommand_group(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    added = await fake_discord.reply(await fake_discord.slash("sources add", {"url": "https://example.org"}))
+    assert added.content == "Added https://example.org"
+    flag = await fake_discord.reply(await fake_discord.slash("config flags set", {"name": "beta", "on": False}))
+    assert flag.content == "beta is now off"
+    with pytest.raises(ValueError, match="needs options"):
+        await fake_discord.slash("sources add")
+
+
+async def test_deferred_then_followups(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fake_discord.slash("slow")
+    first = await fake_discord.response(ix)
+    assert first.deferred and first.message is None  # still "thinking"
+    reply = await fake_discord.reply(ix, count=2)
+    assert reply.deferred
+    assert [m.content for m in reply.messages] == ["Done thinking", "And one more thing"]
+    assert reply.content == "Done thinking" and reply.original is not None
+    assert reply.original.id == reply.message.id  # the first followup filled in the thinking message
+
+
+async def test_followup_after_public_defer_is_public(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    reply = await fake_discord.reply(await fake_discord.slash("leak"))
+    assert reply.content == "meant to be private"
+    assert not reply.ephemeral  # Discord keeps the defer's visibility
+
+
+async def test_ephemeral_flag(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    reply = await fake_discord.reply(await fake_discord.slash("secret"))
+    assert reply.ephemeral and reply.flags & lim.EPHEMERAL
+    assert reply.content == "Only you can see this"
+
+
+async def test_permission_check_uses_resolved_member_permissions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ok = await fake_discord.reply(await fake_discord.slash("settings", user_id=w.MODERATOR_ID))
+    denied = await fake_discord.reply(await fake_discord.slash("settings", user_id=w.MEMBER_ID))
+    assert ok.content == "Settings changed"
+    assert denied.content == "You need Manage Server" and denied.ephemeral
+
+
+async def test_autocomplete_returns_the_bots_choices(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fake_discord.autocomplete("sources remove", "name", {"name": "wiki"})
+    reply = await fake_discord.reply(ix)
+    assert reply.type == 8
+    assert reply.choices == [{"name": "wikipedia", "value": "wikipedia"}, {"name": "wikinews", "value": "wikinews"}]
+
+
+async def test_message_context_menu(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    target = await fake_discord.send_message("The moon is made of rock", author_id=w.OTHER_USER_ID)
+    reply = await fake_discord.reply(await fake_discord.message_command("Quote", target))
+    assert reply.content == "> The moon is made of rock\n— Otto Other"
+
+
+async def test_user_context_menu(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    reply = await fake_discord.reply(await fake_discord.user_command("Profile", w.MODERATOR_ID))
+    assert reply.content == "Mona Moderator is a moderator" and reply.ephemeral
+
+
+async def test_slash_command_in_a_dm(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fake_discord.slash("sources add", {"url": "dm-url"}, channel_id=w.DM_CHANNEL_ID)
+    assert "member" not in ix.payload and ix.payload["user"]["id"] == str(w.MEMBER_ID)
+    reply = await fake_discord.reply(ix)
+    assert reply.content == "Added dm-url" and reply.message is not None and reply.message.guild_id is None
+
+
+# ---- components and modals ----
+
+
+async def test_button_click_updates_the_message(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    shown = await fake_discord.reply(await fake_discord.slash("vote"))
+    assert shown.message is not None
+    assert shown.message.custom_ids() == ["vote:yes", "vote:comment"]
+    clicked = await fake_discord.reply(await fake_discord.click(shown, "vote:yes"))
+    assert clicked.type == 7 and clicked.content == "Votes: 1"
+    again = await fake_discord.reply(await fake_discord.click(shown, "vote:yes", user_id=w.OTHER_USER_ID))
+    assert again.content == "Votes: 2"
+    assert again.message is not None and again.message.id == shown.message.id
+    with pytest.raises(ValueError, match="no component"):
+        await fake_discord.click(shown, "vote:no")
+
+
+async def test_modal_submit_round_trip(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    opened = await fake_discord.reply(await fake_discord.slash("feedback"))
+    assert opened.type == 9 and opened.modal is not None and opened.modal["title"] == "Feedback"
+    submitted = await fake_discord.submit_modal(opened, {"feedback:text": "Great bot"})
+    reply = await fake_discord.reply(submitted)
+    assert reply.content == "Thanks for: Great bot" and reply.ephemeral
+
+
+async def test_modal_from_a_button(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    shown = await fake_discord.reply(await fake_discord.slash("vote"))
+    opened = await fake_discord.reply(await fake_discord.click(shown, "vote:comment"))
+    reply = await fake_discord.reply(await fake_discord.submit_modal(opened, {"feedback:text": "nice"}))
+    assert reply.content == "Thanks for: nice"
+
+
+# ---- plain messages ----
+
+
+async def test_mention_is_answered_as_a_reply_without_pings(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    asked = await fake_discord.send_message("is the earth flat?", mention_bot=True)
+    answer = await fake_discord.reply_to(asked)
+    assert answer.content == "You asked: is the earth flat?"
+    assert answer.reference_id == asked.id
+    assert answer.allowed_mentions is not None and answer.allowed_mentions["replied_user"] is False
+    assert not fake_discord.pings(answer)
+
+
+async def test_attachment_is_read_by_the_bot(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    note = fake_discord.add_attachment("the sky is blue", "claim.txt")
+    asked = await fake_discord.send_message("check this", mention_bot=True, attachments=[note])
+    answer = await fake_discord.reply_to(asked)
+    assert answer.content == "You asked: check this\nclaim.txt says 'the sky is blue'"
+
+
+async def test_direct_message(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    asked = await fake_discord.send_message("hello", channel_id=w.DM_CHANNEL_ID)
+    answer = await fake_discord.reply_to(asked)
+    assert answer.channel_id == w.DM_CHANNEL_ID and answer.guild_id is None
+    assert answer.content == "You asked: hello"
+
+
+async def test_without_message_content_intent_only_mentions_have_content(fake_discord: FakeDiscord) -> None:
+    async with run_client(DemoBot(message_content=False), fake_discord) as client:
+        await fake_discord.send_message("plain chatter")
+        mention = await fake_discord.send_message("about the moon", mention_bot=True)
+        await fake_discord.reply_to(mention)
+        assert client.seen == ["", f"<@{w.BOT_ID}> about the moon"]
+
+
+async def test_dropped_connection_resumes_then_identifies_again(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    await fake_discord.drop_connections()
+    assert fake_discord.gateway.resume_attempts == 1
+    await asyncio.wait_for(bot.wait_until_ready(), 5)
+    reply = await fake_discord.reply(await fake_discord.slash("secret"))
+    assert reply.content == "Only you can see this"
+
+
+async def test_disallowed_privileged_intent_is_refused(fake_discord: FakeDiscord) -> None:
+    fake_discord.privileged_intents = 0  # as if nothing were enabled in the developer portal
+    with pytest.raises(discord.PrivilegedIntentsRequired):
+        async with run_client(DemoBot(), fake_discord):
+            pass
+
+
+# ---- command sync ----
+
+
+async def test_command_sync_is_recorded_with_ids(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    synced = await bot.tree.sync()
+    stored = {c["name"]: c for c in fake_discord.commands()}
+    assert {"echo", "sources", "config", "Quote"} <= set(stored)
+    assert {c.name: c.id for c in synced} == {name: int(c["id"]) for name, c in stored.items()}
+    sources = stored["sources"]
+    assert [o["name"] for o in sources["options"]] == ["add", "remove"]
+    bot.tree.copy_global_to(guild=discord.Object(w.GUILD_ID))
+    await bot.tree.sync(guild=discord.Object(w.GUILD_ID))
+    assert [call.guild_id for call in fake_discord.sync_calls] == [None, w.GUILD_ID]
+    # A guild command's interaction carries data.guild_id, so the tree finds it.
+    reply = await fake_discord.reply(await fake_discord.slash("sources add", {"url": "u"}))
+    assert reply.content == "Added u"
+    assert fake_discord.interactions[reply.interaction_id].payload["data"]["guild_id"] == str(w.GUILD_ID)
+
+
+# ---- refusals ----
+
+
+async def test_late_initial_response_is_unknown_interaction(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    fake_discord.interaction_deadline = 0.1  # Discord's 3 s, shortened to keep the test fast
+    bot.late_delay = 0.2
+    ix = await fake_discord.slash("late")
+    error = await fake_discord.wait_for_error(code=10062)
+    assert (error.status, error.message) == (404, "Unknown interaction")
+    await fake_discord.wait_until(lambda: bot.failures)
+    assert isinstance(bot.failures[0], discord.NotFound) and bot.failures[0].code == 10062
+    assert not fake_discord.snapshot(ix).messages
+
+
+async def test_second_initial_response_is_already_acknowledged(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fake_discord.slash("twice")
+    assert (await fake_discord.reply(ix)).content == "first"
+    await fake_discord.wait_until(lambda: bot.failures)
+    assert bot.failures[0].status == 400 and bot.failures[0].code == 40060
+    assert [e.code for e in fake_discord.errors_for(ix)] == [40060]
+
+
+async def test_content_over_2000_is_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fake_discord.slash("long")
+    reply = await fake_discord.reply(ix)
+    assert len(reply.content) == 2000  # the bot's retry was accepted
+    failure = bot.failures[0]
+    assert failure.code == 50035 and "In data.content: Must be 2000 or fewer in length." in str(failure)
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.HTTPException, match="In content: Must be 2000 or fewer"):
+        await channel.send("y" * 2001)
+    assert not fake_discord.bot_messages(w.GENERAL_CHANNEL_ID)
+
+
+async def test_more_than_ten_embeds_are_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    # discord.py refuses this itself, so go through its HTTP client the way raw code would.
+    route = Route("POST", "/channels/{channel_id}/messages", channel_id=w.GENERAL_CHANNEL_ID)
+    with pytest.raises(discord.HTTPException, match="In embeds: Must be 10 or fewer in length") as info:
+        await bot.http.request(route, json={"embeds": [{"title": str(i)} for i in range(11)]})
+    assert info.value.code == 50035
+    await bot.http.request(route, json={"embeds": [{"title": str(i)} for i in range(10)]})
+    assert len(fake_discord.bot_messages(w.GENERAL_CHANNEL_ID)[0].embeds) == 10
+
+
+EMBED_CASES = [
+    (discord.Embed(title="t" * 257), "embeds.0.title: Must be 256 or fewer"),
+    (discord.Embed(description="d" * 4097), "embeds.0.description: Must be 4096 or fewer"),
+    (discord.Embed().set_footer(text="f" * 2049), "embeds.0.footer.text: Must be 2048 or fewer"),
+    (discord.Embed().set_author(name="a" * 257), "embeds.0.author.name: Must be 256 or fewer"),
+    (discord.Embed().add_field(name="n" * 257, value="v"), "embeds.0.fields.0.name: Must be 256 or fewer"),
+    (discord.Embed().add_field(name="n", value="v" * 1025), "embeds.0.fields.0.value: Must be 1024 or fewer"),
+]
+
+
+async def test_embed_limits_are_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    for embed, expected in EMBED_CASES:
+        with pytest.raises(discord.HTTPException, match=re.escape(expected)):
+            await channel.send(embed=embed)
+    too_many_fields = discord.Embed(title="many")
+    for i in range(26):
+        too_many_fields.add_field(name=str(i), value="v")
+    with pytest.raises(discord.HTTPException, match=re.escape("embeds.0.fields: Must be 25 or fewer")):
+        await channel.send(embed=too_many_fields)
+    big = [discord.Embed(description="d" * 4000), discord.Embed(description="d" * 2001)]
+    with pytest.raises(discord.HTTPException, match="Embed size exceeds maximum size of 6000"):
+        await channel.send(embeds=big)
+    assert len(fake_discord.errors) == len(EMBED_CASES) + 2
+    await channel.send(embeds=[discord.Embed(description="d" * 4000), discord.Embed(description="d" * 2000)])
+    assert len(fake_discord.bot_messages()) == 1
+
+
+async def test_component_limits_are_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View()
+    view.add_item(discord.ui.Button(label="L" * 81, custom_id="ok"))
+    with pytest.raises(discord.HTTPException, match=re.escape("components.0.components.0.label: Must be 80 or fewer")):
+        await channel.send("pick", view=view)
+    view = discord.ui.View()
+    view.add_item(discord.ui.Button(label="ok", custom_id="c" * 101))
+    with pytest.raises(discord.HTTPException, match="custom_id: Must be 100 or fewer"):
+        await channel.send("pick", view=view)
+    route = Route("POST", "/channels/{channel_id}/messages", channel_id=w.GENERAL_CHANNEL_ID)
+
+    def button(i: int) -> dict:
+        return {"type": 2, "style": 1, "label": str(i), "custom_id": f"b{i}"}
+
+    six_rows = [{"type": 1, "components": [button(i)]} for i in range(6)]
+    with pytest.raises(discord.HTTPException, match="In components: Must be 5 or fewer"):
+        await bot.http.request(route, json={"content": "x", "components": six_rows})
+    six_buttons = [{"type": 1, "components": [button(i) for i in range(6)]}]
+    with pytest.raises(discord.HTTPException, match=re.escape("components.0.components: Must be 5 or fewer")):
+        await bot.http.request(route, json={"content": "x", "components": six_buttons})
+    assert not fake_discord.bot_messages()
+
+
+async def test_autocomplete_limits_are_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    ix = await fake_discord.autocomplete("greedy", "pick", {"pick": ""})
+    error = await fake_discord.wait_for_error(code=50035)
+    assert error.interaction_id == ix.id
+    assert error.body["errors"] == {
+        "data": {
+            "choices": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}]}
+        }
+    }
+    long = await fake_discord.autocomplete("greedy", "pick", {"pick": "long"})
+    await fake_discord.wait_until(lambda: fake_discord.errors_for(long))
+    assert "value" in str(fake_discord.errors_for(long)[0])
+    assert fake_discord.snapshot(ix).choices is None and fake_discord.snapshot(long).choices is None
+
+
+async def test_invalid_command_definitions_are_refused_on_sync(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    async def noop(interaction: discord.Interaction) -> None: ...
+
+    bot.tree.add_command(app_commands.Command(name="wordy", description="d" * 101, callback=noop))
+    with pytest.raises(app_commands.CommandSyncFailure, match="Must be 100 or fewer in length"):
+        await bot.tree.sync()
+    assert fake_discord.commands() == [] and fake_discord.sync_calls == []
+
+
+async def test_command_over_8000_characters_is_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    # discord.py accepts this locally; only Discord counts the whole definition.
+    choices = [app_commands.Choice(name=f"{i:02d}" + "n" * 98, value=f"{i:02d}" + "v" * 98) for i in range(25)]
+
+    @app_commands.command(description="Huge")
+    @app_commands.choices(first=choices, second=choices)
+    async def huge(interaction: discord.Interaction, first: str, second: str) -> None: ...
+
+    bot.tree.add_command(huge, guild=discord.Object(w.GUILD_ID))
+    with pytest.raises(app_commands.CommandSyncFailure, match="Command exceeds maximum size"):
+        await bot.tree.sync(guild=discord.Object(w.GUILD_ID))
+
+
+async def test_raw_bulk_upsert_with_bad_names_is_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    bad = [
+        {"name": "Upper", "description": "x", "type": 1},
+        {"name": "ok", "description": "", "type": 1},
+        {
+            "name": "opts",
+            "description": "x",
+            "options": [{"type": 3, "name": f"o{i}", "description": "d"} for i in range(26)],
+        },
+    ]
+    with pytest.raises(discord.HTTPException) as info:
+        await bot.http.bulk_upsert_global_commands(w.APPLICATION_ID, bad)
+    errors = info.value.text
+    assert "0.name" in errors and "1.description" in errors and "2.options" in errors
+
+
+async def test_unknown_endpoint_is_a_recorded_404(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    with pytest.raises(discord.NotFound):
+        await bot.http.request(Route("GET", "/guilds/{guild_id}/bans", guild_id=w.GUILD_ID))
+    assert [(e.method, e.path, e.status) for e in fake_discord.errors] == [("GET", f"/guilds/{w.GUILD_ID}/bans", 404)]
+    with pytest.raises(AssertionError, match="refused"):
+        fake_discord.assert_no_errors()
+
+
+async def test_typing_and_edits_are_recorded(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_channel(w.QUESTIONS_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    async with channel.typing():
+        sent = await channel.send("draft", file=discord.File(io.BytesIO(b"x"), "a.txt"))
+    await sent.edit(content="final")
+    recorded = fake_discord.bot_messages(w.QUESTIONS_CHANNEL_ID)[0]
+    assert (recorded.content, recorded.edits) == ("final", 1)
+    assert [a.filename for a in recorded.attachments] == ["a.txt"] and recorded.attachments[0].data == b"x"
+    assert fake_discord.typing == [w.QUESTIONS_CHANNEL_ID]
+    assert await sent.attachments[0].read() == b"x"
+
+
+async def test_pings_follow_allowed_mentions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.send(f"<@{w.MEMBER_ID}> and <@&{w.MODERATOR_ROLE_ID}> @everyone")
+    await channel.send(f"<@{w.MEMBER_ID}> quietly", allowed_mentions=discord.AllowedMentions.none())
+    loud, quiet = fake_discord.bot_messages(w.GENERAL_CHANNEL_ID)
+    assert fake_discord.pings(loud) == Pings(frozenset({w.MEMBER_ID}), frozenset({w.MODERATOR_ROLE_ID}), True)
+    assert not fake_discord.pings(quiet)
+
+
+# ---- the rules themselves ----
+
+
+def test_embed_size_counts_the_documented_fields() -> None:
+    embed = {"title": "ab", "description": "cde", "footer": {"text": "f"}, "author": {"name": "g"}}
+    embed["fields"] = [{"name": "h", "value": "ij"}]
+    assert lim.embed_size(embed) == 10
+
+
+def test_command_size_counts_options_and_choices_recursively() -> None:
+    definition = {
+        "name": "cmd",
+        "description": "four",
+        "options": [{"name": "o", "description": "dd", "choices": [{"name": "n", "value": 12}]}],
+    }
+    assert lim.command_size(definition) == 3 + 4 + 1 + 2 + 1 + 2
+
+
+def test_command_names_must_be_lowercase_words() -> None:
+    assert not lim.check_command({"name": "ask-me_2", "description": "d"})
+    assert lim.check_command({"name": "Ask", "description": "d"})
+    assert lim.check_command({"name": "two words", "description": "d"})
+    assert not lim.check_command({"name": "Quote This", "type": 3})
