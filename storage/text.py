@@ -24,14 +24,19 @@ _stemmer = snowballstemmer.stemmer("english")
 
 # Generic English function words: frequent everywhere, they carry no evidence of relevance.
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just
-    me more most my myself no nor not now of off on once only or other our ours ourselves out over
-    own same she should so some such than that the their theirs them themselves then there these
-    they this those through to too under until up very was we were what when where which while who
-    whom whose why will with would you your yours yourself yourselves also may might must shall
-    s t d ll re ve m o y""".split()
+    (
+        "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be",
+        "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do",
+        "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having",
+        "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it",
+        "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on",
+        "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so",
+        "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these",
+        "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what",
+        "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your",
+        "yours", "yourself", "yourselves", "also", "may", "might", "must", "shall", "s", "t", "d", "ll", "re", "ve",
+        "m", "o", "y"
+    )
 )
 
 
@@ -74,4 +79,4 @@ def index_text(text: str) -> str:
 
 
 def is_stopword(t: str) -> bool:
-    return t in STOPWORDS or len(t) < 2 and not t.isdigit()
+    return t in STOPWORDS or (len(t) < 2 and not t.isdigit())

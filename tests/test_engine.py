@@ -65,7 +65,9 @@ async def test_a_source_that_does_not_address_the_question_is_named_not_quoted(e
     assert [u.title for u in answer.uncovered] == [CSTO]
 
 
-@pytest.mark.parametrize("question", ["What is the weather in Moscow today?", "Who won the football World Cup in 2018?"])
+@pytest.mark.parametrize(
+    "question", ["What is the weather in Moscow today?", "Who won the football World Cup in 2018?"]
+)
 async def test_questions_the_library_cannot_answer_are_refused(engine: Engine, question: str) -> None:
     answer = await engine.ask(question)
     assert not answer.answered and answer.sources == ()
@@ -118,6 +120,8 @@ async def test_any_text_gets_a_clear_answer(engine: Engine, library: Library, qu
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(question=st.text(max_size=200))
-async def test_arbitrary_questions_never_raise_and_quote_verbatim(engine: Engine, library: Library, question: str) -> None:
+async def test_arbitrary_questions_never_raise_and_quote_verbatim(
+    engine: Engine, library: Library, question: str
+) -> None:
     answer = await engine.ask(question)
     await assert_verbatim(library, answer)

@@ -49,6 +49,7 @@ class SourceAnswer:
     source: SourceInfo
     quotes: tuple[Quote, ...]
     score: float
+    confidence: float = 0.0  # the share of the question's weight its best quote covers (0 to 1)
 
     def to_json(self) -> dict[str, Any]:
         s = self.source
@@ -61,6 +62,7 @@ class SourceAnswer:
             "published": s.published,
             "scope": "global" if s.is_global else str(s.scope),
             "score": round(self.score, 4),
+            "confidence": round(self.confidence, 4),
             "quotes": [q.to_json() for q in self.quotes],
         }
 

@@ -1,15 +1,22 @@
 """Scoring one sentence against one question.
 
-BM25-style term weights from library-wide statistics, plus what plain bag-of-words misses:
-how much of the question (weighted by rarity) the sentence covers, question terms close together,
-the kind of answer the question asks for being present, and the previous sentence when this one
-leans on it ("It has a 17,000 strong ... force").
+BM25-style term weights from library-wide statistics (the rarest terms weigh most), plus what plain
+bag-of-words misses: how much of the question's weight the sentence covers, question terms close
+together in the question's order, the neighbouring sentences of its paragraph (a sentence often names
+its subject only in the sentence before: "It has a 17,000 strong ... force"), and the kind of answer
+the question asks for (a date for "when", a quantity for "how many", a name for "who") being stated
+in the sentence and not already in the question.
+
+Scoring runs in two stages: `score` is cheap and runs on every candidate; `finish` spots the facts
+and the answer kind, and runs only on the best few.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
 
 from bot.answer.facts import find_facts, has_kind
 from bot.answer.model import Fact
@@ -21,15 +28,20 @@ K1 = 1.2
 B = 0.5
 PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.4
-CONTEXT_WEIGHT = 0.6
+# Question terms the sentence lacks but a neighbour in its paragraph has: evidence at a discount.
+CONTEXT_WEIGHT = 0.35
 ANSWER_KIND_BONUS = 0.25
 
 # Words that make a sentence lean on the one before it (generic English anaphora).
 _LEANING_STARTS = frozenset(
-    "it its they their them this these those he she his her such there thus hence however "
-    "also both".split()
+    (
+        "it", "its", "they", "their", "them", "this", "these", "those", "he", "she", "his", "her", "such", "there",
+        "thus", "hence", "however", "also", "both"
+    )
 )
-_LEAN_ON_THE = frozenset("latter former organization organisation bloc force group country company".split())
+_LEAN_ON_THE = frozenset(
+    ("latter", "former", "organization", "organisation", "bloc", "force", "group", "country", "company")
+)
 
 
 def idf(df: int, total: int) -> float:
@@ -37,13 +49,21 @@ def idf(df: int, total: int) -> float:
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
-@dataclass(frozen=True, slots=True)
+@lru_cache(maxsize=100_000)
+def sentence_terms(text: str) -> tuple[str, ...]:
+    """A sentence's index terms (cached: the same sentences come back question after question)."""
+    return tuple(textmod.terms(text))
+
+
+@dataclass(slots=True)
 class Scored:
     sentence: Sentence
     score: float
-    coverage: float  # share of the question's weight found in the quote (context included)
+    coverage: float  # share of the question's weight found in the sentence or (discounted) its neighbours
     lead: Sentence | None  # the previous sentence, quoted with this one
-    facts: tuple[Fact, ...]
+    tail: Sentence | None = None  # the next sentence, quoted with this one when it continues it
+    facts: tuple[Fact, ...] = ()
+    finished: bool = False
 
 
 class Ranker:
@@ -53,12 +73,14 @@ class Ranker:
         self.total_weight = sum(weights.values()) or 1.0
         self.avg_chars = max(avg_chars, 1.0)
         order = [t for t in question.terms if t in weights]
-        self.pairs = list(zip(order, order[1:], strict=False))
+        self.pairs = list(pairwise(order))
+        self.kind = _FACT_KIND.get(question.expects)
 
-    def score(self, sentence: Sentence, previous: Sentence | None) -> Scored:
-        terms = textmod.terms(sentence.text)
+    def score(self, sentence: Sentence, previous: Sentence | None, following: Sentence | None = None) -> Scored:
+        """Stage one: term weights, proximity and context; `previous` and `following` are the
+        neighbouring sentences of the same paragraph (None at its edges)."""
         positions: dict[str, list[int]] = {}
-        for i, t in enumerate(terms):
+        for i, t in enumerate(sentence_terms(sentence.text)):
             if t in self.weights:
                 positions.setdefault(t, []).append(i)
         norm = 1 - B + B * len(sentence.text) / self.avg_chars
@@ -72,23 +94,33 @@ class Ranker:
                 proximity += PROXIMITY_WEIGHT * min(self.weights[a], self.weights[b])
         matched = sum(self.weights[t] for t in positions)
 
+        missing = [t for t in self.weights if t not in positions]
         lead = None
-        context = 0.0
-        if previous is not None and _leans_back(sentence.text):
-            missing = {t for t in self.weights if t not in positions}
-            found = missing.intersection(textmod.terms(previous.text))
-            if found:
+        before: set[str] = set()
+        if previous is not None and missing:
+            before = set(sentence_terms(previous.text)).intersection(missing)
+            if before and _leans_back(sentence.text):
                 lead = previous
-                context = sum(self.weights[t] for t in found)
+        after: set[str] = set()
+        if following is not None and missing:
+            after = set(sentence_terms(following.text)).intersection(missing)
+        # A lead is quoted, so its terms count in full; other neighbours only as context.
+        quoted = before if lead is not None else set()
+        context = sum(self.weights[t] for t in (before | after) - quoted)
+        found = sum(self.weights[t] for t in quoted)
+        score = bm25 + proximity + found + CONTEXT_WEIGHT * context
+        coverage = (matched + found + CONTEXT_WEIGHT * context) / self.total_weight
+        return Scored(sentence, score, coverage, lead)
 
-        facts = find_facts(sentence.text)
-        bonus = 0.0
-        kind = _FACT_KIND.get(self.question.expects)
-        if kind and has_kind(facts, kind, self.question.text):
-            bonus = ANSWER_KIND_BONUS
-        score = (bm25 + proximity + CONTEXT_WEIGHT * context) * (1 + bonus)
-        coverage = (matched + context) / self.total_weight
-        return Scored(sentence, score, coverage, lead, facts)
+    def finish(self, scored: Scored) -> Scored:
+        """Stage two: the facts the sentence states, and the answer kind the question wants."""
+        if scored.finished:
+            return scored
+        scored.facts = find_facts(scored.sentence.text)
+        if self.kind and has_kind(scored.facts, self.kind, self.question.text):
+            scored.score *= 1 + ANSWER_KIND_BONUS
+        scored.finished = True
+        return scored
 
 
 _FACT_KIND = {

@@ -1,0 +1,82 @@
+"""The ranker's features and the engine's no-answer threshold, on small libraries built here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Engine
+from bot.answer.engine import THRESHOLD_ENV
+from bot.answer.question import Expects, parse_question
+from bot.answer.rank import Ranker, idf
+from storage.library import Library
+from storage.models import Sentence, SourceMeta
+
+HYMNS = (
+    "Luther wrote many hymns for his congregation. He paraphrased the Te Deum as a simpler hymn with a plain "
+    "melody. It became known as the German Te Deum. The printers sold thousands of copies.\n\n"
+    "Later composers set his tunes for organ and choir."
+)
+ZEBRAS = "The zebra herd migrates every October. Lions follow the herd across the river."
+
+
+@pytest.fixture
+async def library(tmp_path: Path):
+    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+        await lib.add_source(HYMNS, SourceMeta("Hymns"))
+        await lib.add_source(ZEBRAS, SourceMeta("Zebras"))
+        yield lib
+
+
+def _sentence(text: str, number: int = 1) -> Sentence:
+    return Sentence(number, 1, 1, number, 0, len(text), text)
+
+
+def test_rare_terms_weigh_most() -> None:
+    assert idf(1, 1000) > idf(100, 1000) > idf(900, 1000) >= 0
+
+
+def test_a_neighbour_that_names_the_subject_counts_as_context() -> None:
+    question = parse_question("What did the Te Deum become known as?")
+    weights = {t: 1.0 for t in question.terms}
+    ranker = Ranker(question, weights, 60.0)
+    alone = ranker.score(_sentence("It became known as the German hymn."), None)
+    after = ranker.score(_sentence("It became known as the German hymn.", 2), _sentence("He sang the Te Deum."))
+    assert after.lead is not None and after.score > alone.score and after.coverage > alone.coverage
+
+
+def test_the_kind_of_answer_asked_for_raises_a_sentence() -> None:
+    question = parse_question("When did the herd migrate?")
+    assert question.expects is Expects.DATE
+    weights = {t: 1.0 for t in question.terms}
+    ranker = Ranker(question, weights, 40.0)
+    dated = ranker.finish(ranker.score(_sentence("The herd migrated in 1998 again."), None))
+    undated = ranker.finish(ranker.score(_sentence("The herd migrated at dawn again."), None))
+    assert dated.score > undated.score
+    assert any(f.kind == "date" for f in dated.facts)
+
+
+async def test_adjacent_sentences_that_both_answer_are_quoted_together(library: Library) -> None:
+    answer = await Engine(library).ask("What did the paraphrased Te Deum become known as?")
+    quote = answer.sources[0].quotes[0]
+    assert "He paraphrased the Te Deum" in quote.text and "German Te Deum" in quote.text
+    body = await library.get_body(answer.sources[0].source.id)
+    assert body[quote.start : quote.end] == quote.text
+
+
+async def test_the_threshold_trades_refusals_for_answers(library: Library, monkeypatch) -> None:
+    question = "Which animals follow the zebra herd across the savanna at night?"
+    assert (await Engine(library, threshold=0.0).ask(question)).answered
+    assert not (await Engine(library, threshold=1.01).ask(question)).answered
+    monkeypatch.setenv(THRESHOLD_ENV, "1.01")
+    assert Engine(library).threshold == pytest.approx(1.01)
+    monkeypatch.setenv(THRESHOLD_ENV, "not a number")
+    assert 0 < Engine(library).threshold < 1
+
+
+async def test_confidence_is_reported_per_source(library: Library) -> None:
+    answer = await Engine(library).ask("When does the zebra herd migrate?")
+    assert [p.source.title for p in answer.sources] == ["Zebras"]
+    part = answer.to_json()["sources"][0]
+    assert 0 < part["confidence"] <= 1
