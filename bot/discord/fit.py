@@ -27,6 +27,28 @@ MODAL_TITLE = 45
 
 ELLIPSIS = "…"
 _SPACE = re.compile(r"\s+")
+# Links are left alone so they stay clickable (the same pattern discord.utils uses).
+_LINK = r"(?P<link><[^: >]+:/[^ >]+>|(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s])"
+_MARKUP = re.compile(_LINK + r"|(?P<char>[\\*_~|`\[\]])|(?P<line>^[ \t]*(?:>|#|-|\d+(?=\.)))", re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """Text shown as written: every markdown character escaped, links left clickable.
+
+    Not discord.utils.escape_markdown: it takes anything shaped like a masked link, "[a](b)", as
+    one match and escapes only its first bracket, so "[**x**](y)" in a source would still render
+    bold (and a backslash inside one would vanish). Escaping every "[" turns masked links off.
+    """
+
+    def one(match: re.Match[str]) -> str:
+        if match["link"]:
+            return match["link"]
+        if match["char"]:
+            return "\\" + match["char"]
+        head = match["line"]
+        return head + "\\" if head[-1:].isdigit() else head[:-1] + "\\" + head[-1]
+
+    return _MARKUP.sub(one, text)
 
 
 def squash(text: str) -> str:

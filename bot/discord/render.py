@@ -14,11 +14,10 @@ import re
 from collections.abc import Callable, Iterable
 
 import discord
-from discord.utils import escape_markdown
 
 from bot.answer.model import Answer, Fact, Quote, SourceAnswer
 from bot.discord import fit as limits
-from bot.discord.fit import fit, squash, word_cut
+from bot.discord.fit import escape, fit, squash, word_cut
 from bot.discord.pages import Page
 from storage.dates import format_date
 from storage.models import SourceInfo
@@ -37,7 +36,7 @@ _URL = re.compile(r"https?://\S{1,2000}", re.IGNORECASE)
 
 def answer_pages(answer: Answer) -> list[Page]:
     """The pages of a reply; the first carries the summary (comparisons, sources not addressing it)."""
-    question = "**Q:** " + fit(escape_markdown(squash(answer.question)), QUESTION_CHARS)
+    question = "**Q:** " + fit(escape(squash(answer.question)), QUESTION_CHARS)
     summary = "\n".join([question, *_summary_lines(answer)])
     if not answer.answered:
         return [Page(content=summary)]
@@ -70,7 +69,7 @@ def _summary_lines(answer: Answer) -> list[str]:
         lines.extend(_comparisons(answer))
     if answer.uncovered_count:
         label = "Not addressed by" if answer.answered else "Sources searched"
-        titles = [escape_markdown(squash(u.title)) for u in answer.uncovered]
+        titles = [escape(squash(u.title)) for u in answer.uncovered]
         hidden = answer.uncovered_count - len(answer.uncovered)
         lines.append(f"*{label}:* " + join_within(titles, "; ", UNCOVERED_CHARS, hidden=hidden) + ".")
     if answer.answered and answer.note:
@@ -91,7 +90,7 @@ def _comparisons(answer: Answer) -> list[str]:
             continue
         cells = []
         for n, values in stated:
-            shown = ", ".join(f"**{escape_markdown(v)}**" for v in values[:FACTS_PER_SOURCE])
+            shown = ", ".join(f"**{escape(v)}**" for v in values[:FACTS_PER_SOURCE])
             cells.append(f"[{n}] {shown}" + (", …" if len(values) > FACTS_PER_SOURCE else ""))
         lines.append(f"*{label}:* " + join_within(cells, " · ", COMPARE_CHARS))
     return lines
@@ -128,27 +127,47 @@ def _source_blocks(part: SourceAnswer, bold: Callable[[Fact], bool]) -> list[str
 def quote_blocks(quote: Quote, bold: Callable[[Fact], bool], budget: int = BLOCK_CHARS) -> list[str]:
     """A quote as blockquote lines, facts in bold, split at word boundaries into pieces of at most
     `budget` characters (a fact is never split)."""
-    text = re.sub(r"\s", " ", quote.text)  # same length: fact offsets stay valid
-    marks = _disjoint((f.start, f.end) for f in quote.facts if bold(f) and 0 <= f.start < f.end <= len(text))
+    wanted = [(f.start, f.end) for f in quote.facts if bold(f) and 0 <= f.start < f.end <= len(quote.text)]
+    text, spans = _squash_keeping_spans(quote.text, wanted)
+    marks = _disjoint(spans)
     tail = f"” — ¶ {quote.paragraph}"
+    room = budget - len("> … ") - max(len(tail), len(" …"))
     pieces: list[str] = []
     start = 0
-    while True:
+    while start < len(text):
+        # Formatting never shortens text, so a piece is cut from at most room + 1 characters.
+        window = text[start : start + room + 1]
+        local = [(a - start, b - start) for a, b in marks if b > start and a < start + len(window)]
+        end = word_cut(window, room, lambda s, local=local: len(_format(s, local)), forbidden=local)
+        pieces.append(_format(window[:end], local))
+        start += end
         while start < len(text) and text[start] == " ":
             start += 1
-        if start >= len(text):
-            break
-        rest = text[start:]
-        local = [(a - start, b - start) for a, b in marks if b > start]
-        room = budget - len("> … ") - max(len(tail), len(" …"))
-        end = word_cut(rest, room, lambda s, local=local: len(_format(s, local)), forbidden=local)
-        pieces.append(_format(rest[:end], local))
-        start += end
     if not pieces:
         return []
     blocks = [("> “" if i == 0 else "> … ") + piece + " …" for i, piece in enumerate(pieces)]
     blocks[-1] = blocks[-1][: -len(" …")] + tail
     return blocks
+
+
+def _squash_keeping_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """`squash(text)` and the same spans moved to match: a quote shows on one line, and its length
+    then only grows when formatted, which lets splitting look at a bounded window."""
+    out: list[str] = []
+    moved = [0] * (len(text) + 1)
+    pending_space = False
+    for i, char in enumerate(text):
+        if char.isspace():
+            pending_space = bool(out)
+            moved[i] = len(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            pending_space = False
+        moved[i] = len(out)
+        out.append(char)
+    moved[len(text)] = len(out)
+    return "".join(out), [(moved[a], moved[b]) for a, b in spans]
 
 
 def _disjoint(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -166,10 +185,10 @@ def _format(text: str, marks: list[tuple[int, int]]) -> str:
         start, end = max(start, 0), min(end, len(text))
         if start >= len(text) or end <= start:
             continue
-        out.append(escape_markdown(text[at:start]))
-        out.append(f"**{escape_markdown(text[start:end])}**")
+        out.append(escape(text[at:start]))
+        out.append(f"**{escape(text[start:end])}**")
         at = end
-    out.append(escape_markdown(text[at:]))
+    out.append(escape(text[at:]))
     return squash("".join(out))
 
 
@@ -178,7 +197,7 @@ def _format(text: str, marks: list[tuple[int, int]]) -> str:
 
 def _embed_maker(n: int, source: SourceInfo) -> Callable[[bool], discord.Embed]:
     def make(continued: bool) -> discord.Embed:
-        title = f"[{n}] {escape_markdown(squash(source.title))}"
+        title = f"[{n}] {escape(squash(source.title))}"
         embed = discord.Embed(
             title=fit(title + (" (continued)" if continued else ""), limits.EMBED_TITLE),
             url=source_url(source),

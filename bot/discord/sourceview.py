@@ -7,10 +7,9 @@ from datetime import datetime
 
 import discord
 from discord import app_commands
-from discord.utils import escape_markdown
 
 from bot.discord import fit as limits
-from bot.discord.fit import fit, squash
+from bot.discord.fit import escape, fit, squash
 from bot.discord.pages import Page
 from bot.discord.render import byline, source_url
 from storage.dates import format_date
@@ -31,12 +30,12 @@ def where(source: SourceInfo) -> str:
 def source_card(source: SourceInfo, *, excerpt: str | None = None, heading: str | None = None) -> discord.Embed:
     """One source in full: what a moderator needs to recognise it and to cite it."""
     embed = discord.Embed(
-        title=fit(escape_markdown(squash(source.title)), limits.EMBED_TITLE), url=source_url(source), colour=COLOUR
+        title=fit(escape(squash(source.title)), limits.EMBED_TITLE), url=source_url(source), colour=COLOUR
     )
     if heading:
         embed.set_author(name=fit(heading, limits.EMBED_AUTHOR))
     if excerpt:
-        embed.description = "> " + fit(escape_markdown(squash(excerpt)), EXCERPT_CHARS)
+        embed.description = "> " + fit(escape(squash(excerpt)), EXCERPT_CHARS)
     rows = [
         ("Author", source.author),
         ("Publisher", source.publisher),
@@ -47,22 +46,22 @@ def source_card(source: SourceInfo, *, excerpt: str | None = None, heading: str 
         ("Size", f"{source.paragraphs} paragraphs, {source.sentences} sentences"),
     ]
     for name, value in rows:
-        embed.add_field(name=name, value=fit(escape_markdown(squash(value or "—")), limits.FIELD_VALUE), inline=True)
+        embed.add_field(name=name, value=fit(escape(squash(value or "—")), limits.FIELD_VALUE), inline=True)
     embed.set_footer(text=f"Source {source.id}")
     return embed
 
 
 def list_line(source: SourceInfo) -> str:
     line = byline(source)
-    text = f"**{source.id}** · {escape_markdown(squash(source.title))}"
-    text += f" — {escape_markdown(line)}" if line else ""
+    text = f"**{source.id}** · {escape(squash(source.title))}"
+    text += f" — {escape(line)}" if line else ""
     return fit(text, LINE_CHARS) + (" *(global)*" if source.is_global else "")
 
 
 def log_line(entry: LogEntry) -> str:
     verb = {"add": "added", "remove": "removed"}.get(entry.action, entry.action)
-    title = escape_markdown(squash(entry.title or "?"))
-    actor = escape_markdown(entry.actor or "unknown")
+    title = escape(squash(entry.title or "?"))
+    actor = escape(entry.actor or "unknown")
     return fit(f"{_when(entry.at)} **{verb}** {entry.source_id} · {title} — by {actor}", LINE_CHARS)
 
 

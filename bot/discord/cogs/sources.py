@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.utils import escape_markdown
 
 from bot.discord.asking import scope_of
 from bot.discord.checks import NotModerator, is_moderator
+from bot.discord.fit import escape
 from bot.discord.forms import ConfirmView, PasteSourceModal
 from bot.discord.pages import StaticPages, send_pages
 from bot.discord.sourceview import LOG_LIMIT, LibraryPages, log_pages, source_card, source_choices
@@ -141,7 +141,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
         removed = await self.bot.library.remove_source(
             info.id, scope=scope_of(interaction.guild_id), actor=actor(interaction.user)
         )
-        done = f"Removed source {removed.id}: {escape_markdown(removed.title)}."
+        done = f"Removed source {removed.id}: {escape(removed.title)}."
         await interaction.edit_original_response(content=done, embed=None, view=None)
 
     @app_commands.command(name="log", description="Who added and removed which sources in this server, and when.")
