@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,8 @@ import pytest_asyncio
 from bot.discord.client import FactBot
 from bot.settings import Settings
 from storage.library import Library
+from tests.discord_helpers import BotStarter
 from tests.fakediscord import FakeDiscord, run_client
-
-BotStarter = Callable[..., contextlib.AbstractAsyncContextManager[FactBot]]
 
 
 @pytest.fixture

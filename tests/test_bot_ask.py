@@ -17,11 +17,12 @@ from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
+from tests.discord_helpers import click
 from tests.fakediscord import FakeDiscord, Reply
 from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
-    from tests.bot_fixtures import BotStarter
+    from tests.discord_helpers import BotStarter
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -140,18 +141,18 @@ async def test_a_long_answer_pages_and_only_the_asker_can_turn_pages(
     pages = int(position["label"].split("/")[1])
     seen = [titles(first)]
 
-    other = await fake_discord.click(first, NEXT, user_id=w.OTHER_USER_ID)
+    other = await click(fake_discord, running_bot, first, NEXT, user_id=w.OTHER_USER_ID)
     refusal = await fake_discord.reply(other)
     assert refusal.ephemeral and "Only the person who asked" in refusal.content
     assert fake_discord.message(first.message.id).embeds == first.embeds, "someone else's click changed nothing"
 
     for number in range(2, pages + 1):
-        turned = await fake_discord.reply(await fake_discord.click(first, NEXT, user_id=w.MEMBER_ID))
+        turned = await fake_discord.reply(await click(fake_discord, running_bot, first, NEXT, user_id=w.MEMBER_ID))
         assert button(turned, POSITION)["label"] == f"{number} / {pages}"
         assert turned.content.startswith(f"**Q:** {ZEBRA}")
         seen.append(titles(turned))
     assert button(turned, NEXT)["disabled"]
-    back = await fake_discord.reply(await fake_discord.click(first, PREVIOUS, user_id=w.MEMBER_ID))
+    back = await fake_discord.reply(await click(fake_discord, running_bot, first, PREVIOUS, user_id=w.MEMBER_ID))
     assert button(back, POSITION)["label"] == f"{pages - 1} / {pages}"
 
     shown = [t for page in seen for t in page if "(continued)" not in t]
@@ -166,7 +167,9 @@ async def test_a_long_answer_keeps_every_quoted_word(
     reply = await fake_discord.reply(ix)
     text = descriptions(reply)
     for _ in range(int(button(reply, POSITION)["label"].split("/")[1]) - 1):
-        text += "\n" + descriptions(await fake_discord.reply(await fake_discord.click(reply, NEXT)))
+        text += "\n" + descriptions(
+            await fake_discord.reply(await click(fake_discord, running_bot, reply, NEXT, user_id=w.MEMBER_ID))
+        )
     plain = re.sub(r"[*\\]", "", text)
     for i in range(6):
         for j in range(3):
@@ -235,17 +238,21 @@ async def test_find_in_sources_on_a_message_without_text(fake_discord: FakeDisco
 async def test_a_dm_answers_from_the_global_library_only(
     fake_discord: FakeDiscord, running_bot: FactBot, library: Library
 ) -> None:
-    await library.add_source("The CSTO members met in Ruritania.", SourceMeta("Server notes"), scope=w.GUILD_ID)
+    await library.add_source(
+        "The Ruritanian assembly gathered in Strelsau in 2009.", SourceMeta("Server notes"), scope=w.GUILD_ID
+    )
     asked = await fake_discord.send_message(MEMBERS, channel_id=w.DM_CHANNEL_ID)
     reply = await fake_discord.reply_to(asked)
     assert reply.embeds and "Server notes" not in str(reply.embeds) + reply.content
 
-    ix = await fake_discord.slash("ask", {"question": "Where did the CSTO members meet?"}, channel_id=w.DM_CHANNEL_ID)
+    ix = await fake_discord.slash(
+        "ask", {"question": "Where did the Ruritanian assembly gather?"}, channel_id=w.DM_CHANNEL_ID
+    )
     answer = await fake_discord.reply(ix)
-    assert "Ruritania" not in str(answer.embeds) and "Server notes" not in answer.content
-    ix = await fake_discord.slash("ask", {"question": "Where did the CSTO members meet?"})
+    assert "Strelsau" not in str(answer.embeds) and "Server notes" not in answer.content
+    ix = await fake_discord.slash("ask", {"question": "Where did the Ruritanian assembly gather?"})
     in_server = await fake_discord.reply(ix)
-    assert "Ruritania" in descriptions(in_server)
+    assert "Strelsau" in descriptions(in_server)
 
 
 # -- cooldown -------------------------------------------------------------------------------------
