@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bot.discord import pages as pages_module
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
 from storage.library import Library
@@ -178,6 +179,18 @@ async def test_a_long_answer_keeps_every_quoted_word(
     assert plain.count(FILLER) == 6 * 3 * 4, "no quote was shortened"
 
 
+async def test_page_buttons_go_away_when_they_time_out(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages_module, "PAGE_TIMEOUT", 0.3)
+    await add_zebra_reports(library, w.GUILD_ID)
+    reply = await fake_discord.reply(await fake_discord.slash("ask", {"question": ZEBRA, "private": True}))
+    assert reply.components
+    message = fake_discord.message(reply.message.id)
+    await fake_discord.wait_until(lambda: message.components == [], what="the buttons to be removed")
+    assert message.embeds == reply.embeds, "the page itself stays"
+
+
 # -- messages -------------------------------------------------------------------------------------
 
 
@@ -188,6 +201,19 @@ async def test_a_mention_is_answered_as_a_reply(fake_discord: FakeDiscord, runni
     assert reply.content.startswith(f"**Q:** {MEMBERS}")
     assert reply.embeds[0]["title"] == f"[1] {CSTO}"
     assert not fake_discord.pings(reply), "the asker is not pinged by the reply"
+
+
+async def test_a_failure_answering_a_mention_gets_an_error_id(
+    fake_discord: FakeDiscord, running_bot: FactBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(running_bot.engine, "ask", broken)
+    asked = await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    reply = await fake_discord.reply_to(asked)
+    assert reply.reference_id == asked.id
+    assert re.search(r"error id `[0-9a-f]{8}`", reply.content) and "exploded" not in reply.content
 
 
 async def test_a_bare_mention_gets_a_hint(fake_discord: FakeDiscord, running_bot: FactBot) -> None:

@@ -101,7 +101,7 @@ def answers(draw: st.DrawFn) -> Answer:
     return Answer(question, parts, uncovered, len(uncovered) + draw(st.integers(0, 500)))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(answers())
 def test_every_page_is_within_discords_limits_and_no_word_is_lost(answer: Answer) -> None:
     pages = answer_pages(answer)

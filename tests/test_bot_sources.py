@@ -15,6 +15,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.discord import forms
 from bot.discord.client import FactBot
 from bot.discord.forms import CANCEL, CONFIRM
 from bot.discord.pages import NEXT, POSITION
@@ -337,6 +338,20 @@ async def test_cancel_keeps_the_source(fake_discord: FakeDiscord, running_bot: F
     )
     done = await fake_discord.reply(await click(fake_discord, running_bot, asked, CANCEL, user_id=MOD))
     assert "nothing was removed" in done.content and done.components == []
+    assert await own_sources(library, w.GUILD_ID) == ["Ruritania notes"]
+
+
+async def test_an_unanswered_confirmation_expires_and_removes_nothing(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forms, "CONFIRM_TIMEOUT", 0.3)
+    source_id = await add_notes(library)
+    asked = await fake_discord.reply(
+        await fake_discord.slash("sources remove", {"source": str(source_id)}, user_id=MOD)
+    )
+    message = fake_discord.message(asked.message.id)
+    await fake_discord.wait_until(lambda: message.components == [], what="the confirmation to expire")
+    assert message.content == "No answer in time; nothing was removed."
     assert await own_sources(library, w.GUILD_ID) == ["Ruritania notes"]
 
 

@@ -21,17 +21,13 @@ def scope_of(guild_id: int | None) -> int:
 def question_in(message: discord.Message, me: discord.abc.User, settings: Settings) -> str | None:
     """The question a message asks the bot, '' for a bare mention, None when it asks nothing.
 
-    A message is a question when it mentions the bot (or the bot's own role, which people pick by
-    mistake from the autocomplete), is sent in a configured question channel, or is a DM.
+    A message is a question when it mentions the bot, is sent in a configured question channel, or
+    is a DM. A mention of the bot's role is not taken as one: without the message content intent
+    Discord withholds such a message's text, and a hint to "ask after the mention" would mislead.
     """
     if message.author.bot or message.webhook_id is not None:
         return None
-    own_role = message.guild.self_role if message.guild is not None else None
-    mentioned = me.id in message.raw_mentions or (own_role is not None and own_role.id in message.raw_role_mentions)
-    asked = mentioned or message.guild is None or message.channel.id in settings.question_channels
-    if not asked:
+    mentioned = me.id in message.raw_mentions
+    if not (mentioned or message.guild is None or message.channel.id in settings.question_channels):
         return None
-    text = re.sub(rf"<@!?{me.id}>", " ", message.content)
-    if own_role is not None:
-        text = text.replace(own_role.mention, " ")
-    return squash(text)
+    return squash(re.sub(rf"<@!?{me.id}>", " ", message.content))

@@ -57,8 +57,8 @@ class StaticPages:
 class Pager(discord.ui.View):
     """Previous / page number / Next. The message it sits on is set once it has been sent."""
 
-    def __init__(self, owner_id: int, pages: Pages, *, timeout: float = PAGE_TIMEOUT) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(self, owner_id: int, pages: Pages) -> None:
+        super().__init__(timeout=PAGE_TIMEOUT)
         self.owner_id = owner_id
         self.pages = pages
         self.index = 0
@@ -79,10 +79,12 @@ class Pager(discord.ui.View):
         return False
 
     async def _show(self, interaction: discord.Interaction, index: int) -> None:
+        """Acknowledge first: a page may be read from the library, which must not hold up the 3 s."""
+        await interaction.response.defer()
         self.index = max(0, min(index, self.pages.count - 1))
         page = await self.pages.page(self.index)
         self._sync_buttons()
-        await interaction.response.edit_message(content=page.content, embeds=page.embeds, view=self)
+        await interaction.edit_original_response(content=page.content, embeds=page.embeds, view=self)
 
     @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary, custom_id=PREVIOUS)
     async def previous_page(self, interaction: discord.Interaction, _: discord.ui.Button[Pager]) -> None:
