@@ -102,6 +102,44 @@ async def test_a_signal_closes_the_bot_then_the_library(
     discord_is_fake.assert_no_errors()
 
 
+RUN_AGAINST_FAKE = """
+import sys
+from pathlib import Path
+
+import discord
+import yarl
+
+from bot.discord.runner import run_bot
+from bot.settings import Settings
+
+discord.http.Route.BASE = sys.argv[1]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
+sys.exit(run_bot(Settings(db_path=Path(sys.argv[3]), discord_token="fake-bot-token")))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_ctrl_c_in_a_real_process_exits_cleanly(
+    fake_discord: FakeDiscord, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """The whole path, asyncio.run included, in its own process: what an operator's Ctrl-C does."""
+    db = tmp_path / "library.db"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", RUN_AGAINST_FAKE, fake_discord.api_base, fake_discord.gateway_url, str(db),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await fake_discord.wait_until(lambda: fake_discord.gateway.identified, timeout=30, what="the bot online")
+        process.send_signal(sig)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr
+    assert db.exists() and not db.with_name("library.db-wal").exists()
+
+
 async def test_sync_pushes_the_commands_and_says_where(
     discord_is_fake: FakeDiscord, bot_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -105,6 +105,7 @@ async def test_add_by_file(fake_discord: FakeDiscord, running_bot: FactBot, libr
         (b"", "empty.txt", "The file is empty."),
         (b"\x00\x01\x02\x03" * 50, "blob.txt", "looks binary"),
         (b"   \n\n  ", "blank.md", "only whitespace"),
+        (b"x" * 5_000_001, "huge.txt", "is too large (5,000,001 bytes; at most 5,000,000)"),
     ],
 )
 async def test_files_that_cannot_be_sources_are_refused_and_nothing_changes(
