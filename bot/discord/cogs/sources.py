@@ -27,7 +27,7 @@ from storage.models import SourceInfo
 if TYPE_CHECKING:
     from bot.discord.client import FactBot
 
-Interaction = discord.Interaction["FactBot"]
+
 Field = app_commands.Range[str, 1, MAX_FIELD_CHARS]
 EXCERPT_READ = 2000
 
@@ -41,7 +41,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
         self.bot = bot
         super().__init__()
 
-    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction[FactBot]) -> bool:  # type: ignore[override]
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         if not is_moderator(interaction, self.bot.settings):
@@ -60,7 +60,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
     )
     async def add(
         self,
-        interaction: Interaction,
+        interaction: discord.Interaction[FactBot],
         file: discord.Attachment | None = None,
         url: app_commands.Range[str, 1, 2000] | None = None,
         title: Field | None = None,
@@ -87,7 +87,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
             info = await add_url(self.bot.library, url, self.bot.fetch_policy, **place)
         await self._added(interaction, info)
 
-    async def _add_pasted(self, interaction: Interaction, text: str, given: MetaOverrides) -> None:
+    async def _add_pasted(self, interaction: discord.Interaction[FactBot], text: str, given: MetaOverrides) -> None:
         """The paste modal's submit: the moderator is checked again, since the form may have waited."""
         if not is_moderator(interaction, self.bot.settings):
             raise NotModerator(self.bot.settings)
@@ -98,12 +98,12 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
         await self._added(interaction, info)
 
     @staticmethod
-    async def _added(interaction: Interaction, info: SourceInfo) -> None:
+    async def _added(interaction: discord.Interaction[FactBot], info: SourceInfo) -> None:
         card = source_card(info, heading="Added to this server's library")
         await interaction.followup.send(embed=card, ephemeral=True)
 
     @app_commands.command(name="list", description="List the sources this server's answers can quote.")
-    async def list_sources(self, interaction: Interaction) -> None:
+    async def list_sources(self, interaction: discord.Interaction[FactBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         scope = scope_of(interaction.guild_id)
         pages = LibraryPages(self.bot.library, scope, await self.bot.library.count_sources(scope=scope))
@@ -111,7 +111,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @app_commands.command(name="show", description="Show one source: its citation details and how it begins.")
     @app_commands.describe(source="The source's number or title")
-    async def show(self, interaction: Interaction, source: app_commands.Range[str, 1, 300]) -> None:
+    async def show(self, interaction: discord.Interaction[FactBot], source: app_commands.Range[str, 1, 300]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         info = await resolve_source(self.bot.library, source, scope_of(interaction.guild_id))
         body = await self.bot.library.get_body(info.id)
@@ -119,7 +119,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @app_commands.command(name="remove", description="Remove one of this server's sources (asks to confirm).")
     @app_commands.describe(source="The source's number or title")
-    async def remove(self, interaction: Interaction, source: app_commands.Range[str, 1, 300]) -> None:
+    async def remove(self, interaction: discord.Interaction[FactBot], source: app_commands.Range[str, 1, 300]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         info = await resolve_source(self.bot.library, source, scope_of(interaction.guild_id))
         if info.is_global:
@@ -133,7 +133,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
             wait=True,
         )
 
-    async def _remove(self, info: SourceInfo, interaction: Interaction) -> None:
+    async def _remove(self, info: SourceInfo, interaction: discord.Interaction[FactBot]) -> None:
         """The confirm button: checked again, since moderator status may have changed meanwhile."""
         if not is_moderator(interaction, self.bot.settings):
             raise NotModerator(self.bot.settings)
@@ -145,17 +145,21 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
         await interaction.edit_original_response(content=done, embed=None, view=None)
 
     @app_commands.command(name="log", description="Who added and removed which sources in this server, and when.")
-    async def log(self, interaction: Interaction) -> None:
+    async def log(self, interaction: discord.Interaction[FactBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         entries = await self.bot.library.events(scope=scope_of(interaction.guild_id), limit=LOG_LIMIT)
         pages = StaticPages(log_pages(entries))
         await send_pages(partial(interaction.followup.send, ephemeral=True, wait=True), pages, interaction.user.id)
 
     @show.autocomplete("source")
-    async def _any_source(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def _any_source(
+        self, interaction: discord.Interaction[FactBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return source_choices(await find_sources(self.bot.library, current, scope_of(interaction.guild_id)))
 
     @remove.autocomplete("source")
-    async def _own_source(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def _own_source(
+        self, interaction: discord.Interaction[FactBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         found = await find_sources(self.bot.library, current, scope_of(interaction.guild_id), own_only=True)
         return source_choices(found)
