@@ -290,10 +290,19 @@ class Library:
         return row[0]
 
     async def list_sources(
-        self, *, scope: int | None = None, limit: int = -1, offset: int = 0, title_contains: str = ""
+        self,
+        *,
+        scope: int | None = None,
+        limit: int = -1,
+        offset: int = 0,
+        title_contains: str = "",
+        own_only: bool = False,
     ) -> list[SourceInfo]:
-        """Sources visible from `scope`, global library first, oldest first."""
+        """Sources visible from `scope`, global library first, oldest first; `own_only` leaves
+        the global library out (what a server may remove)."""
         where, params = self._visible(scope)
+        if own_only and scope is not None:
+            where, params = "src.scope = ?", [scope]
         if title_contains:
             where += " AND instr(lower(src.title), lower(?)) > 0"
             params.append(title_contains)

@@ -158,3 +158,12 @@ async def test_index_is_rebuilt_when_the_tokenizer_changes(tmp_path: Path, monke
     assert index_count(path, "zebra") == 0
     async with await Library.open(path, seed=False) as lib:
         assert (await lib.term_frequencies(["zebra"]))["zebra"] == 1
+
+
+async def test_own_only_lists_a_servers_sources_without_the_global_library(library: Library) -> None:
+    for n in range(3):
+        await library.add_source(f"Global text number {n}.", SourceMeta(f"Global {n}"))
+    mine = await library.add_source("Text of this server.", SourceMeta("Mine"), scope=GUILD_A)
+    await library.add_source("Text of another server.", SourceMeta("Theirs"), scope=GUILD_B)
+    assert [s.id for s in await library.list_sources(scope=GUILD_A, own_only=True, limit=1)] == [mine.id]
+    assert len(await library.list_sources(scope=GUILD_A)) == 4

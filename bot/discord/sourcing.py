@@ -14,7 +14,7 @@ from storage.library import Library
 from storage.models import SourceInfo
 
 UPLOAD_TYPES = frozenset(f".{ext}" for ext in KINDS)
-AUTOCOMPLETE_SCAN = 200  # rows read to find 25 of a server's own sources behind the global ones
+AUTOCOMPLETE_SCAN = 200  # rows read to find 25 matching sources
 
 
 def actor(user: discord.abc.User) -> str:
@@ -56,10 +56,8 @@ async def find_sources(library: Library, typed: str, scope: int, *, own_only: bo
     autocomplete. `own_only` leaves out the global library, which a server cannot remove from."""
     typed = typed.strip().lstrip("#")
     found = await library.list_sources(
-        scope=scope, title_contains="" if typed.isdigit() else typed, limit=AUTOCOMPLETE_SCAN
+        scope=scope, title_contains="" if typed.isdigit() else typed, limit=AUTOCOMPLETE_SCAN, own_only=own_only
     )
     if typed.isdigit():
         found = [s for s in found if str(s.id).startswith(typed)]
-    if own_only:
-        found = [s for s in found if s.scope == scope]
     return found
