@@ -73,5 +73,7 @@ def render_source_list(sources: list[SourceInfo]) -> str:
     for s in sources:
         where = "global" if s.is_global else f"server {s.scope}"
         byline = ", ".join(p for p in (s.author, s.publisher) if p)
-        lines.append(f"{s.id:>6}  {s.title}" + (f" — {byline}" if byline else "") + f"  [{where}, {s.sentences} sentences]")
+        lines.append(
+            f"{s.id:>6}  {s.title}" + (f" — {byline}" if byline else "") + f"  [{where}, {s.sentences} sentences]"
+        )
     return "\n".join(lines) + "\n"

@@ -86,19 +86,23 @@ async def add_file(
     added_by: str | None = None,
 ) -> SourceInfo:
     """Add a file from disk (the operator's command line)."""
+    data = await asyncio.to_thread(_read_file, path)
+    return await add_document(library, data, filename=path.name, given=given, scope=scope, added_by=added_by,
+                              origin=str(path.name))
+
+
+def _read_file(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
             raise IngestError(f"{path.name} is too large ({size:,} bytes; at most {MAX_DOCUMENT_BYTES:,}).")
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise IngestError(f"No such file: {path}") from None
     except IsADirectoryError:
         raise IngestError(f"{path} is a folder, not a file.") from None
     except PermissionError:
         raise IngestError(f"Cannot read {path}: permission denied.") from None
-    return await add_document(library, data, filename=path.name, given=given, scope=scope, added_by=added_by,
-                              origin=str(path.name))
 
 
 async def add_url(

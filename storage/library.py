@@ -249,11 +249,11 @@ class Library:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 await self._writer.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
-                ids = await self._fetchall(self._writer, "SELECT id, body FROM sources", ())
-                for source_id, body in ids:
+                for source_id, body in await self._fetchall(self._writer, "SELECT id, body FROM sources", ()):
                     await self._index_sentences(source_id, body, "")
                 await self._writer.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)", (str(textmod.TERMS_VERSION),)
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)",
+                    (str(textmod.TERMS_VERSION),),
                 )
                 await self._writer.execute("COMMIT")
             except BaseException:

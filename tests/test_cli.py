@@ -24,8 +24,13 @@ class Factbot:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
         env.update(FACTBOT_DB=str(self.db), PYTHONPATH=str(ROOT))
         return subprocess.run(
-            [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env,
-            cwd=self.cwd, timeout=60,
+            [sys.executable, "-m", "bot", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.cwd,
+            timeout=60,
         )
 
     def titles(self) -> list[str]:
@@ -54,7 +59,11 @@ def test_ask_json_follows_the_contract(factbot: Factbot) -> None:
     assert out["question"] == "Who are the members of the CSTO?" and out["answered"] is True
     first = out["sources"][0]
     assert {"id", "title", "author", "publisher", "url", "published", "quotes"} <= set(first)
-    assert (first["author"], first["publisher"], first["published"]) == ("Alex Gorka", "strategic-culture.org", "2021-06")
+    assert (first["author"], first["publisher"], first["published"]) == (
+        "Alex Gorka",
+        "strategic-culture.org",
+        "2021-06",
+    )
     assert {"text", "paragraph", "sentence"} <= set(first["quotes"][0])
     assert isinstance(out["uncovered"], list)
 
@@ -78,19 +87,39 @@ def test_batch_answers_one_json_line_per_question_in_order(factbot: Factbot) -> 
     done = factbot("ask", "--json", "--batch", stdin="\n".join(questions) + "\n")
     assert done.returncode == 0, done.stderr
     answers = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [a["question"] for a in answers] == ["Who is the CSTO press secretary?", "", "What is the weather in Moscow today?", "NEAR(*"]
+    assert [a["question"] for a in answers] == [
+        "Who is the CSTO press secretary?",
+        "",
+        "What is the weather in Moscow today?",
+        "NEAR(*",
+    ]
     assert [a["answered"] for a in answers] == [True, False, False, False]
 
 
 def test_add_show_list_remove_a_source(factbot: Factbot, tmp_path: Path) -> None:
     article = tmp_path / "zebras.txt"
     article.write_text("Zebras live in Africa.\n\nA zebra herd can number 1,200 animals.\n", encoding="utf-8")
-    done = factbot("sources", "add", str(article), "--title", "All about zebras", "--author", "Z. Keeper",
-                   "--published", "June 8, 2021", "--url", "https://example.org/zebras")
+    done = factbot(
+        "sources",
+        "add",
+        str(article),
+        "--title",
+        "All about zebras",
+        "--author",
+        "Z. Keeper",
+        "--published",
+        "June 8, 2021",
+        "--url",
+        "https://example.org/zebras",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Added source 3: All about zebras")
     shown = json.loads(factbot("sources", "show", "3", "--json").stdout)
-    assert (shown["author"], shown["published"], shown["url"]) == ("Z. Keeper", "2021-06-08", "https://example.org/zebras")
+    assert (shown["author"], shown["published"], shown["url"]) == (
+        "Z. Keeper",
+        "2021-06-08",
+        "https://example.org/zebras",
+    )
     answer = json.loads(factbot("ask", "--json", "How many animals are in a zebra herd?").stdout)
     assert answer["sources"][0]["title"] == "All about zebras"
     assert answer["sources"][0]["quotes"][0]["text"] == "A zebra herd can number 1,200 animals."
@@ -153,8 +182,14 @@ def test_env_file_selects_the_library(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(f"FACTBOT_DB={tmp_path / 'from-dotenv.db'}\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([sys.executable, "-m", "bot", "sources", "list"], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sources", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "from-dotenv.db").exists()
 

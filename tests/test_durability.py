@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -88,8 +89,7 @@ def test_kill_during_ingest_never_leaves_half_a_source(tmp_path: Path) -> None:
         assert stored in (begun - 1, begun), (stored, begun)
 
 
-async def test_the_library_opens_and_works_after_a_kill(tmp_path: Path) -> None:
-    path = tmp_path / "killed.db"
+def kill_after_first_source(path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout is not None
@@ -97,6 +97,11 @@ async def test_the_library_opens_and_works_after_a_kill(tmp_path: Path) -> None:
     child.stdout.readline()  # the first source is committed once the second begins
     child.send_signal(signal.SIGKILL)
     child.wait()
+
+
+async def test_the_library_opens_and_works_after_a_kill(tmp_path: Path) -> None:
+    path = tmp_path / "killed.db"
+    await asyncio.to_thread(kill_after_first_source, path)
     async with await Library.open(path, seed=False) as lib:
         titles = [s.title for s in await lib.list_sources()]
         assert titles[0] == "Source 1"

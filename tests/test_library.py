@@ -25,13 +25,18 @@ async def library(tmp_path: Path):
 
 def index_count(path: Path, term: str) -> int:
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT count(*) FROM sentence_index WHERE sentence_index MATCH ?", (f'"{term}"',)).fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM sentence_index WHERE sentence_index MATCH ?", (f'"{term}"',)
+        ).fetchone()[0]
 
 
 async def test_new_library_starts_with_the_seeds(tmp_path: Path) -> None:
     async with await Library.open(tmp_path / "new.db") as lib:
         titles = [s.title for s in await lib.list_sources()]
-    assert titles == ["CSTO Sets Up Peacekeeping Force", "Moscow tries to use the UN mandate in its CSTO-flagged operations"]
+    assert titles == [
+        "CSTO Sets Up Peacekeeping Force",
+        "Moscow tries to use the UN mandate in its CSTO-flagged operations",
+    ]
     # Reopening does not add them again.
     async with await Library.open(tmp_path / "new.db") as lib:
         assert await lib.count_sources() == 2
