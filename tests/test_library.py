@@ -172,3 +172,27 @@ async def test_own_only_lists_a_servers_sources_without_the_global_library(libra
     await library.add_source("Text of another server.", SourceMeta("Theirs"), scope=GUILD_B)
     assert [s.id for s in await library.list_sources(scope=GUILD_A, own_only=True, limit=1)] == [mine.id]
     assert len(await library.list_sources(scope=GUILD_A)) == 4
+
+
+async def test_cached_counts_follow_every_write(tmp_path: Path) -> None:
+    path = tmp_path / "cached.db"
+    async with await Library.open(path, seed=False) as bot, await Library.open(path, seed=False) as cli:
+        assert await bot.count_sources() == 0
+        assert await bot.term_frequencies(["zebra"]) == {"zebra": 0}
+        await cli.add_source(BODY, SourceMeta("Zebras"))  # another connection, as the CLI beside the bot
+        assert await bot.count_sources() == 1
+        assert await bot.term_frequencies(["zebra"]) == {"zebra": 1}
+        await bot.add_source("Lions roar.", SourceMeta("Lions"), scope=GUILD_A)
+        assert (await bot.count_sources(scope=GLOBAL_SCOPE), await bot.count_sources(scope=GUILD_A)) == (1, 2)
+
+
+async def test_match_terms_takes_the_rarest_terms_within_a_budget(library: Library) -> None:
+    for n in range(5):
+        await library.add_source(
+            f"Common words in text {n}. Rare zebra {n}." if n == 0 else f"Common words {n}.", SourceMeta(f"T{n}")
+        )
+    both = await library.match_terms(["common", "zebra"], scope=GLOBAL_SCOPE, limit=10)
+    assert {s.text for s in both} >= {"Rare zebra 0.", "Common words 1."}
+    rare_only = await library.match_terms(["common", "zebra"], scope=GLOBAL_SCOPE, limit=10, budget=3)
+    assert [s.text for s in rare_only] == ["Rare zebra 0."]
+    assert await library.match_terms(["absent"], scope=GLOBAL_SCOPE, limit=10) == []
