@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +23,7 @@ from storage import text as textmod
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
 from storage.schema import migrate
-from storage.segment import segment
+from storage.segment import Paragraph, segment
 
 # Sentences an FTS5 query may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
@@ -57,13 +58,25 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A body cut into paragraphs and sentences, with each sentence's index terms, in order."""
+
+    paragraphs: list[Paragraph]
+    terms: list[str]
+    sha256: str
+
+
+def _prepare_text(body: str) -> _Prepared:
+    paragraphs = segment(body)
+    terms = [textmod.index_text(body[s.start : s.end]) for p in paragraphs for s in p.sentences]
+    return _Prepared(paragraphs, terms, content_hash(body))
+
+
 def _prepare_file(path: Path) -> int:
     """Create or upgrade the file synchronously (start-up only); returns the prior version."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        # Bodies of a few KB spill out of 4 KB pages and waste the rest; 8 KB pages hold most
-        # articles' paragraphs whole. Only takes effect on a new, empty file.
-        conn.execute("PRAGMA page_size = 8192")
         conn.execute("PRAGMA journal_mode = WAL")
         return migrate(conn)
     finally:
@@ -140,16 +153,12 @@ class Library:
         title = " ".join(meta.title.split())
         if not title:
             raise IngestError("A source needs a title.")
-        paragraphs = segment(body)
-        if not paragraphs:
+        # Segmenting and tokenising a long document is CPU work: off the event loop.
+        prepared = await asyncio.to_thread(_prepare_text, body)
+        if not prepared.paragraphs:
             raise IngestError("There is no text to quote in this source.")
-        digest = content_hash(body)
+        added_at = _now()
         async with self._write_lock:
-            existing = await self._fetchone(
-                self._writer, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, digest)
-            )
-            if existing:
-                raise DuplicateSource(existing[0], existing[1])
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 cursor = await self._writer.execute(
@@ -157,18 +166,20 @@ class Library:
                                             sha256, added_by, added_at)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (scope, title, meta.author, meta.publisher, meta.url, meta.published, origin, body,
-                     digest, added_by, _now()),
+                     prepared.sha256, added_by, added_at),
                 )
                 source_id = cursor.lastrowid
                 assert source_id is not None
-                await self._insert_text(source_id, body, paragraphs)
+                await self._insert_text(source_id, prepared)
                 await self._log(scope, added_by, "add", source_id, title)
                 await self._writer.execute("COMMIT")
             except sqlite3.IntegrityError as err:
                 await self._writer.execute("ROLLBACK")
-                # Another process added the same content between our check and our insert.
+                # UNIQUE (scope, sha256): the same content is already here.
                 row = await self._fetchone(
-                    self._writer, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, digest)
+                    self._writer,
+                    "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?",
+                    (scope, prepared.sha256),
                 )
                 if row:
                     raise DuplicateSource(row[0], row[1]) from err
@@ -176,21 +187,31 @@ class Library:
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
-        return await self.get_source(source_id)
+        return SourceInfo(
+            source_id, scope, title, meta.author, meta.publisher, meta.url, meta.published, origin, added_by,
+            added_at, prepared.sha256, len(prepared.paragraphs), len(prepared.terms), len(body),
+        )
 
-    async def _insert_text(self, source_id: int, body: str, paragraphs: list) -> None:
+    async def _insert_text(self, source_id: int, prepared: _Prepared) -> None:
+        """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
+        rows need no read-back (the write lock and the transaction keep them ours)."""
+        row = await self._fetchone(self._writer, "SELECT coalesce(max(id), 0) FROM sentences", ())
+        first_id = (row[0] if row else 0) + 1
         await self._writer.executemany(
             'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
-            [(source_id, n, p.start, p.end) for n, p in enumerate(paragraphs, 1)],
+            [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
         )
         rows = []
-        for p_number, paragraph in enumerate(paragraphs, 1):
+        for p_number, paragraph in enumerate(prepared.paragraphs, 1):
             for s_number, span in enumerate(paragraph.sentences, 1):
-                rows.append((source_id, p_number, s_number, span.start, span.end))
+                rows.append((first_id + len(rows), source_id, p_number, s_number, span.start, span.end))
         await self._writer.executemany(
-            'INSERT INTO sentences (source_id, paragraph, number, start, "end") VALUES (?, ?, ?, ?, ?)', rows
+            'INSERT INTO sentences (id, source_id, paragraph, number, start, "end") VALUES (?, ?, ?, ?, ?, ?)', rows
         )
-        await self._index_sentences(source_id, body, "")
+        await self._writer.executemany(
+            "INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)",
+            [(first_id + i, terms) for i, terms in enumerate(prepared.terms)],
+        )
 
     async def _index_sentences(self, source_id: int, body: str, command: str) -> None:
         """Add (command '') or remove (command 'delete') a source's sentences in the index; a
