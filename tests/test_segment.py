@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from storage.segment import MAX_SENTENCE, Paragraph, Span, segment
 
-SHARED = Path("/work/shared")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # beside the checkout, as in CI
 SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
 SQUAD = SHARED / "eval" / "squad" / "articles"
 needs_seeds = pytest.mark.skipif(len(SEEDS) < 2, reason="shared seed articles not available")
