@@ -293,6 +293,9 @@ def _markdown_title(text: str) -> str | None:
 # --- HTML --------------------------------------------------------------------------------------
 
 
+MIN_ARTICLE_WORDS = 8
+
+
 def _html(markup: str) -> Extracted:
     """The article text of a web page and its metadata, by trafilatura."""
     import trafilatura  # lazy: about 0.2 s of imports that the command line rarely needs
@@ -306,7 +309,8 @@ def _html(markup: str) -> Extracted:
     )
     fields = _as_dict(document)
     text = _paragraphs(fields.get("text") or "")
-    if not text:
+    # A page of navigation can leave a scrap ("Home") that is no article to quote from.
+    if len(text.split()) < MIN_ARTICLE_WORDS:
         raise IngestError("No article text found in this page.")
     date = fields.get("date")
     return Extracted(
