@@ -35,7 +35,7 @@ STOPWORDS = frozenset(
         "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what",
         "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your",
         "yours", "yourself", "yourselves", "also", "may", "might", "must", "shall", "s", "t", "d", "ll", "re", "ve",
-        "m", "o", "y"
+        "m", "o", "y", "many", "much"
     )
 )
 
@@ -79,4 +79,8 @@ def index_text(text: str) -> str:
 
 
 def is_stopword(t: str) -> bool:
-    return t in STOPWORDS or (len(t) < 2 and not t.isdigit())
+    """True for a term (as `term` makes it) of a stopword: stems count too ("does" -> "doe")."""
+    return t in _STOP_TERMS or (len(t) < 2 and not t.isdigit())
+
+
+_STOP_TERMS = STOPWORDS | {term(w) for w in STOPWORDS}

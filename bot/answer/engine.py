@@ -3,37 +3,56 @@ the question, and cut their best quotes (verbatim slices of the stored text)."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Quote, SourceAnswer, Uncovered
-from bot.answer.question import MAX_TERMS, Question, parse_question
+from bot.answer.question import MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
 
-CANDIDATES = 200
+CANDIDATES = 500
 FINISH = 30  # candidates that get the costly second scoring stage (facts, answer kind)
 FINISH_PER_SOURCE = 3
 THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
 MAX_QUOTES = 3
 MAX_UNCOVERED = 25
 
-# The no-answer threshold (FACTBOT_ANSWER_THRESHOLD overrides it): a source is quoted only when its
-# best sentence covers this share of the question's idf weight (neighbours counted at a discount),
-# and other sources must also score within SOURCE_RATIO of the best. Tuned on the SQuAD --seed 7
-# sample (see benchmarks/quality.py --curve): lower quotes more and refuses less.
-MIN_COVERAGE = 0.45
-SOURCE_RATIO = 0.5
+# Within an answering source: quotes scoring within QUOTE_RATIO of its best are quoted too.
 QUOTE_RATIO = 0.6
 # Two adjacent sentences of one paragraph that both score within JOIN_RATIO of each other are
 # quoted together: the evidence spans them (one names the subject, the next says what of it).
 JOIN_RATIO = 0.6
 # A question word the library never uses counts against coverage like the rarest known word: the
-# question is likely about something the library lacks.
-UNKNOWN_WORD_WEIGHT = 1.0
+# question is likely about something the library lacks (the model below also sees the known-only share).
+UNKNOWN_WORD_WEIGHT = 0.5
+
+# The no-answer decision: two logistic models over the FEATURES of `assess` (a source's best
+# sentence, all its candidates, the question). The question model (MODEL_*) gives the probability
+# that a source is the one that answers, knowing how it compares with the others (`lead`): the most
+# probable source is quoted when it reaches MIN_PROBABILITY (FACTBOT_ANSWER_THRESHOLD overrides it).
+# The source model (SOURCE_MODEL_*, the same features without `lead`) judges every source on its
+# own: it is quoted when it reaches SOURCE_PROBABILITY (scaled with the threshold), so two articles
+# on one topic are both quoted. The question is answered when any source is. The weights are fitted
+# by `python benchmarks/calibrate.py --write` (article-level two-fold split of the SQuAD questions;
+# it prints the held-out figures and the trade-off curve).
+MIN_PROBABILITY = 0.6
+SOURCE_PROBABILITY = 0.25
+FEATURES = (
+    "coverage", "coverage_known", "unknown_share", "source_coverage", "lead", "kind_expected", "kind_found",
+    "known_terms", "density", "matched_share",
+)
+MODEL_BIAS = -8.8545
+MODEL_WEIGHTS = (1.9679, -1.0694, -4.2494, 3.0688, 4.7048, -0.8440, -0.1176, 1.4652, 3.7762, 0.1978)
+SOURCE_MODEL_BIAS = -18.8995
+SOURCE_MODEL_WEIGHTS = (2.7558, 0.2267, -0.4299, 4.4918, 0.0000, -1.4251, -0.0807, 4.0797, 9.4828, 1.2549)
+# `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
+LEAD_CLIP = 3.0
 
 NO_TERMS = "The question has no words to look for."
 NOTHING = "Nothing in the sources answers this."
@@ -48,8 +67,9 @@ class Engine:
             threshold = _threshold_from_env()
         self.threshold = threshold
 
-    async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE) -> Answer:
-        """The answer to `question` from the sources visible in `scope` (global plus a server's)."""
+    async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
+        """The answer to `question` from the sources visible in `scope` (global plus a server's).
+        `trace`, when given, receives every source's assessment (for calibration)."""
         started = time.perf_counter()
         parsed = parse_question(question)
         if parsed.empty:
@@ -64,8 +84,11 @@ class Engine:
             return await self._refuse(parsed, scope, NOTHING)
         expression = " OR ".join(f'"{t}"' for t in searchable)
         candidates = await self.library.match_sentences(expression, scope=scope, limit=CANDIDATES)
-        scored = await self._score(parsed, weights, avg_chars, candidates)
-        chosen = self._choose(scored)
+        scored, reached = await self._score(parsed, weights, avg_chars, candidates)
+        assessed = self.assess(parsed, weights, freqs, scored, reached)
+        if trace is not None:
+            trace.extend(assessed)
+        chosen = self._choose(assessed)
         if not chosen:
             return await self._refuse(parsed, scope, NOTHING, near={s.sentence.source_id for s in scored})
         answers = await self._quotes(chosen)
@@ -82,7 +105,9 @@ class Engine:
 
     async def _score(
         self, question: Question, weights: dict[str, float], avg_chars: float, candidates: list[Sentence]
-    ) -> list[Scored]:
+    ) -> tuple[list[Scored], dict[int, set[str]]]:
+        """The candidates scored, finished ones only, best first; and per source the question terms
+        any of its candidates states (a topic signal: does this source talk about these things?)."""
         ranker = Ranker(question, weights, avg_chars)
         around = await self.library.neighbours(s.id for s in candidates)
 
@@ -94,6 +119,9 @@ class Engine:
 
         scored = [ranker.score(s, beside(s, -1), beside(s, 1)) for s in candidates]
         scored.sort(key=lambda s: s.score, reverse=True)
+        reached: dict[int, set[str]] = defaultdict(set)
+        for s in scored:
+            reached[s.sentence.source_id] |= s.hits
         per_source: dict[int, int] = defaultdict(int)
         for rank, s in enumerate(scored):
             per_source[s.sentence.source_id] += 1
@@ -101,31 +129,70 @@ class Engine:
                 ranker.finish(s)
         finished = [s for s in scored if s.finished]
         finished.sort(key=lambda s: s.score, reverse=True)
-        return finished
+        return finished, reached
 
-    def _choose(self, scored: list[Scored]) -> dict[int, list[Scored]]:
-        """The sources that address the question, each with its quotable sentences, best first."""
+    def assess(
+        self,
+        question: Question,
+        weights: dict[str, float],
+        freqs: dict[str, int],
+        scored: list[Scored],
+        reached: dict[int, set[str]],
+    ) -> list[Assessed]:
+        """Every source with a candidate: its sentences best first, its features and the model's
+        probability that it addresses the question; most probable first."""
         by_source: dict[int, list[Scored]] = defaultdict(list)
         for s in scored:
             by_source[s.sentence.source_id].append(s)
-        best = {sid: items[0] for sid, items in by_source.items()}
-        qualified = {sid: b for sid, b in best.items() if b.coverage >= self.threshold}
-        if not qualified:
-            return {}
-        top = max(b.score for b in qualified.values())
-        chosen = {}
-        for sid, b in sorted(qualified.items(), key=lambda kv: kv[1].score, reverse=True):
-            if b.score < SOURCE_RATIO * top:
+        best = {sid: items[0].score for sid, items in by_source.items()}
+        ranked = sorted(best.values(), reverse=True)
+        total = sum(weights.values()) or 1.0
+        known = [t for t in weights if freqs.get(t, 0) > 0]
+        known_weight = sum(weights[t] for t in known) or 1.0
+        expected = 1.0 if question.expects is not Expects.ANY else 0.0
+        out = []
+        for sid, items in by_source.items():
+            b = items[0]
+            others = ranked[1] if best[sid] == ranked[0] and len(ranked) > 1 else ranked[0]
+            if best[sid] == ranked[0] and len(ranked) == 1:
+                lead = LEAD_CLIP
+            else:
+                lead = max(-LEAD_CLIP, min(LEAD_CLIP, math.log(max(b.score, 1e-9) / max(others, 1e-9))))
+            features = (
+                b.coverage,
+                min(1.0, b.coverage * total / known_weight),
+                1.0 - known_weight / total if known else 1.0,
+                sum(weights[t] for t in reached.get(sid, ())) / known_weight,
+                lead,
+                expected,
+                1.0 if b.kind_found else 0.0,
+                math.log1p(len(known)),
+                b.score / total,
+                len(b.hits) / max(len(known), 1),
+            )
+            out.append(Assessed(sid, items, features, _logistic(MODEL_BIAS, MODEL_WEIGHTS, features),
+                                _logistic(SOURCE_MODEL_BIAS, SOURCE_MODEL_WEIGHTS, features)))
+        out.sort(key=lambda a: (a.probability, a.items[0].score), reverse=True)
+        return out
+
+    def _choose(self, assessed: list[Assessed]) -> dict[int, tuple[float, list[Scored]]]:
+        """The sources that address the question (most probable first), each with its probability
+        and its quotable sentences, best first."""
+        chosen: dict[int, tuple[float, list[Scored]]] = {}
+        source_threshold = source_threshold_for(self.threshold)
+        for i, a in enumerate(assessed):
+            if not ((i == 0 and a.probability >= self.threshold) or a.alone >= source_threshold):
                 continue
-            keep = [s for s in by_source[sid] if s.score >= QUOTE_RATIO * b.score and s.coverage >= self.threshold / 2]
+            b = a.items[0]
+            keep = [s for s in a.items if s.score >= QUOTE_RATIO * b.score]
             keep = _join_continuations(keep)
-            chosen[sid] = _without_overlaps(keep)[:MAX_QUOTES]
+            chosen[a.source_id] = (max(a.probability, a.alone), _without_overlaps(keep)[:MAX_QUOTES])
         return chosen
 
-    async def _quotes(self, chosen: dict[int, list[Scored]]) -> list[SourceAnswer]:
+    async def _quotes(self, chosen: dict[int, tuple[float, list[Scored]]]) -> list[SourceAnswer]:
         infos = await self.library.sources_by_id(chosen)
         answers = []
-        for sid, items in chosen.items():
+        for sid, (probability, items) in chosen.items():
             quotes = []
             for s in items:
                 sentence = s.sentence
@@ -136,7 +203,7 @@ class Engine:
                     text = await self.library.excerpt(sid, start, end)
                     facts = find_facts(text)
                 quotes.append(Quote(text, sentence.paragraph, (s.lead or sentence).number, start, end, s.score, facts))
-            answers.append(SourceAnswer(infos[sid], tuple(quotes), items[0].score, items[0].coverage))
+            answers.append(SourceAnswer(infos[sid], tuple(quotes), items[0].score, probability))
         return answers
 
     async def _uncovered(
@@ -157,12 +224,37 @@ class Engine:
         return Answer(question.text, (), uncovered, count, note=note)
 
 
+@dataclass(slots=True)
+class Assessed:
+    """One source's evidence for a question and the model's probability that it addresses it."""
+
+    source_id: int
+    items: list[Scored]
+    features: tuple[float, ...]
+    probability: float  # that it is the source that answers (question model)
+    alone: float  # that it addresses the question, judged on its own (source model)
+
+
+def source_threshold_for(threshold: float) -> float:
+    """The per-source model's threshold that goes with the question model's `threshold`: piecewise
+    linear through (0, 0), (MIN_PROBABILITY, SOURCE_PROBABILITY) and (1, 1), so 0 quotes every
+    source with a candidate and 1 or more quotes none."""
+    if threshold <= MIN_PROBABILITY:
+        return SOURCE_PROBABILITY * threshold / MIN_PROBABILITY
+    return SOURCE_PROBABILITY + (1 - SOURCE_PROBABILITY) * (threshold - MIN_PROBABILITY) / (1 - MIN_PROBABILITY)
+
+
+def _logistic(bias: float, weights: tuple[float, ...], features: tuple[float, ...]) -> float:
+    z = bias + sum(w * f for w, f in zip(weights, features, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 def _threshold_from_env() -> float:
-    """The no-answer threshold: FACTBOT_ANSWER_THRESHOLD when set to a number, else MIN_COVERAGE."""
+    """The no-answer threshold: FACTBOT_ANSWER_THRESHOLD when set to a number, else MIN_PROBABILITY."""
     try:
         return float(os.environ[THRESHOLD_ENV])
     except (KeyError, ValueError):
-        return MIN_COVERAGE
+        return MIN_PROBABILITY
 
 
 def _join_continuations(items: list[Scored]) -> list[Scored]:

@@ -31,6 +31,11 @@ PROXIMITY_WEIGHT = 0.4
 # Question terms the sentence lacks but a neighbour in its paragraph has: evidence at a discount.
 CONTEXT_WEIGHT = 0.35
 ANSWER_KIND_BONUS = 0.25
+# A sentence word that is a derivation of a question word ("Russian" for "Russia", "nationalist" is
+# not: at most VARIANT_SUFFIX extra letters on a stem of VARIANT_MIN_STEM or more) matches it at a discount.
+VARIANT_WEIGHT = 0.7
+VARIANT_MIN_STEM = 5
+VARIANT_SUFFIX = 3
 
 # Words that make a sentence lean on the one before it (generic English anaphora).
 _LEANING_STARTS = frozenset(
@@ -64,6 +69,8 @@ class Scored:
     tail: Sentence | None = None  # the next sentence, quoted with this one when it continues it
     facts: tuple[Fact, ...] = ()
     finished: bool = False
+    hits: frozenset[str] = frozenset()  # question terms the sentence itself states
+    kind_found: bool = False  # it states a fact of the kind the question asks for
 
 
 class Ranker:
@@ -75,24 +82,54 @@ class Ranker:
         order = [t for t in question.terms if t in weights]
         self.pairs = list(pairwise(order))
         self.kind = _FACT_KIND.get(question.expects)
+        self._variants: dict[str, str | None] = {}
+
+    def _variant(self, t: str) -> str | None:
+        """The question term that sentence term `t` derives from (or that derives from it), if any."""
+        try:
+            return self._variants[t]
+        except KeyError:
+            pass
+        found = None
+        if len(t) >= VARIANT_MIN_STEM:
+            for q in self.weights:
+                short, long_ = (q, t) if len(q) <= len(t) else (t, q)
+                if len(short) >= VARIANT_MIN_STEM and len(long_) - len(short) <= VARIANT_SUFFIX \
+                        and long_.startswith(short):
+                    found = q
+                    break
+        self._variants[t] = found
+        return found
 
     def score(self, sentence: Sentence, previous: Sentence | None, following: Sentence | None = None) -> Scored:
         """Stage one: term weights, proximity and context; `previous` and `following` are the
         neighbouring sentences of the same paragraph (None at its edges)."""
         positions: dict[str, list[int]] = {}
+        derived: set[str] = set()
+        exact: set[str] = set()
+        weights = self.weights
         for i, t in enumerate(sentence_terms(sentence.text)):
-            if t in self.weights:
+            if t in weights:
                 positions.setdefault(t, []).append(i)
+                exact.add(t)
+            else:
+                q = self._variant(t)
+                if q is not None:
+                    positions.setdefault(q, []).append(i)
+                    derived.add(q)
+        derived -= exact
         norm = 1 - B + B * len(sentence.text) / self.avg_chars
         bm25 = 0.0
+        matched = 0.0
         for t, where in positions.items():
             tf = len(where)
-            bm25 += self.weights[t] * tf * (K1 + 1) / (tf + K1 * norm)
+            w = weights[t] * (VARIANT_WEIGHT if t in derived else 1.0)
+            bm25 += w * tf * (K1 + 1) / (tf + K1 * norm)
+            matched += w
         proximity = 0.0
         for a, b in self.pairs:
             if a in positions and b in positions and _close(positions[a], positions[b]):
-                proximity += PROXIMITY_WEIGHT * min(self.weights[a], self.weights[b])
-        matched = sum(self.weights[t] for t in positions)
+                proximity += PROXIMITY_WEIGHT * min(weights[a], weights[b])
 
         missing = [t for t in self.weights if t not in positions]
         lead = None
@@ -110,7 +147,7 @@ class Ranker:
         found = sum(self.weights[t] for t in quoted)
         score = bm25 + proximity + found + CONTEXT_WEIGHT * context
         coverage = (matched + found + CONTEXT_WEIGHT * context) / self.total_weight
-        return Scored(sentence, score, coverage, lead)
+        return Scored(sentence, score, coverage, lead, hits=frozenset(positions))
 
     def finish(self, scored: Scored) -> Scored:
         """Stage two: the facts the sentence states, and the answer kind the question wants."""
@@ -119,6 +156,7 @@ class Ranker:
         scored.facts = find_facts(scored.sentence.text)
         if self.kind and has_kind(scored.facts, self.kind, self.question.text):
             scored.score *= 1 + ANSWER_KIND_BONUS
+            scored.kind_found = True
         scored.finished = True
         return scored
 
