@@ -10,9 +10,10 @@ The scripts are run exactly as a reviewer runs them (fresh library files, `factb
 in-process mode replicates their sampling and scoring on a Library opened directly, so a change can
 be measured in seconds; its figures match the scripts' (same questions, same engine) except timing.
 
-The threshold is the engine's no-answer confidence (`FACTBOT_ANSWER_THRESHOLD`): a source is
-quoted only when its best sentence's confidence reaches it. The curve sets that variable for each
-value, so no code is edited to move along it.
+The threshold is the engine's no-answer probability (`FACTBOT_ANSWER_THRESHOLD`, default
+engine.MIN_PROBABILITY): the most probable source is quoted when the question model reaches it, any
+source when the per-source model reaches `source_threshold_for` it (benchmarks/calibrate.py fits
+both models). The curve sets that variable for each value, so no code is edited to move along it.
 """
 
 from __future__ import annotations

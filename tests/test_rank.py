@@ -80,3 +80,25 @@ async def test_confidence_is_reported_per_source(library: Library) -> None:
     assert [p.source.title for p in answer.sources] == ["Zebras"]
     part = answer.to_json()["sources"][0]
     assert 0 < part["confidence"] <= 1
+
+
+def test_a_derived_word_matches_at_a_discount() -> None:
+    question = parse_question("What role does Russia play?")
+    weights = {t: 1.0 for t in question.terms}
+    ranker = Ranker(question, weights, 40.0)
+    exact = ranker.score(_sentence("Russia plays a role."), None)
+    derived = ranker.score(_sentence("The Russian role is played."), None)
+    unrelated = ranker.score(_sentence("The role is played."), None)
+    assert "russia" in derived.hits
+    assert exact.coverage > derived.coverage > unrelated.coverage
+
+
+def test_stems_of_stopwords_are_not_question_words() -> None:
+    assert parse_question("How many troops does it have during the war?").terms == ("troop", "war")
+
+
+async def test_every_assessed_source_has_probabilities(library: Library) -> None:
+    trace: list = []
+    await Engine(library).ask("When does the zebra herd migrate?", trace=trace)
+    assert trace and all(0 <= a.probability <= 1 and 0 <= a.alone <= 1 for a in trace)
+    assert trace == sorted(trace, key=lambda a: a.probability, reverse=True)
