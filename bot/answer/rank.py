@@ -83,6 +83,8 @@ class Ranker:
         self.pairs = list(pairwise(order))
         self.kind = _FACT_KIND.get(question.expects)
         self._variants: dict[str, str | None] = {}
+        # A variant shares its first VARIANT_MIN_STEM letters with a question term: a cheap first test.
+        self._prefixes = {q[:VARIANT_MIN_STEM] for q in weights if len(q) >= VARIANT_MIN_STEM}
 
     def _variant(self, t: str) -> str | None:
         """The question term that sentence term `t` derives from (or that derives from it), if any."""
@@ -112,7 +114,7 @@ class Ranker:
             if t in weights:
                 positions.setdefault(t, []).append(i)
                 exact.add(t)
-            else:
+            elif t[:VARIANT_MIN_STEM] in self._prefixes and len(t) >= VARIANT_MIN_STEM:
                 q = self._variant(t)
                 if q is not None:
                     positions.setdefault(q, []).append(i)
