@@ -27,6 +27,8 @@ from storage.segment import Paragraph, segment
 
 # Sentences an FTS5 query may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
+# Terms this rare are counted within a server's view of the library (see term_frequencies).
+SCOPED_COUNT_LIMIT = 2_000
 
 _SOURCE_COLUMNS = """
     src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
@@ -106,6 +108,7 @@ class Library:
         self._sentence_stats: tuple[int, float] = (0, 0.0)
         self._term_counts: dict[str, int] = {}
         self._source_counts: dict[int | None, int] = {}
+        self._scoped_counts: dict[tuple[str, int], int] = {}
 
     @classmethod
     async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
@@ -378,6 +381,7 @@ class Library:
             self._sentence_stats = (row[0], row[1] or 0.0) if row else (0, 0.0)
             self._term_counts.clear()
             self._source_counts.clear()
+            self._scoped_counts.clear()
             self._stats_version = version
 
     async def sentence_stats(self) -> tuple[int, float]:
@@ -386,8 +390,13 @@ class Library:
         await self._refresh()
         return self._sentence_stats
 
-    async def term_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many sentences contain each term (whole library), cached until the next write."""
+    async def term_frequencies(self, terms: Iterable[str], *, scope: int | None = None) -> dict[str, int]:
+        """How many sentences contain each term, cached until the next write.
+
+        Counted over the sources visible from `scope` where it matters: a rare word that only
+        another server's sources use is unknown here (and says nothing about that server). Common
+        words keep their library-wide count, which the global library dominates anyway.
+        """
         await self._refresh()
         wanted = set(terms)
         missing = sorted(wanted - self._term_counts.keys())
@@ -399,7 +408,30 @@ class Library:
             if len(self._term_counts) > 100_000:
                 self._term_counts.clear()
             self._term_counts.update({t: found.get(t, 0) for t in missing})
-        return {t: self._term_counts[t] for t in wanted}
+        counts = {t: self._term_counts[t] for t in wanted}
+        if scope is not None and await self._has_server_sources():
+            for t, n in counts.items():
+                if 0 < n <= SCOPED_COUNT_LIMIT:
+                    counts[t] = await self._scoped_count(t, scope)
+        return counts
+
+    async def _has_server_sources(self) -> bool:
+        return await self.count_sources() > await self.count_sources(scope=GLOBAL_SCOPE)
+
+    async def _scoped_count(self, term: str, scope: int) -> int:
+        key = (term, scope)
+        if key not in self._scoped_counts:
+            row = await self._fetchone(
+                self._reader,
+                """SELECT count(*) FROM sentence_index
+                   JOIN sentences s ON s.id = sentence_index.rowid JOIN sources src ON src.id = s.source_id
+                   WHERE sentence_index MATCH ? AND src.scope IN (?, ?)""",
+                (f'"{term}"', GLOBAL_SCOPE, scope),
+            )
+            if len(self._scoped_counts) > 100_000:
+                self._scoped_counts.clear()
+            self._scoped_counts[key] = row[0] if row else 0
+        return self._scoped_counts[key]
 
     async def match_terms(
         self, terms: Iterable[str], *, scope: int, limit: int, budget: int = MATCH_BUDGET
@@ -412,7 +444,7 @@ class Library:
         always), which bounds the cost whatever the library's size. The engine still scores the
         candidates against all the question's words.
         """
-        counts = await self.term_frequencies(terms)
+        counts = await self.term_frequencies(terms, scope=scope)
         chosen: list[str] = []
         matched = 0
         for term in sorted((t for t in counts if counts[t] > 0), key=lambda t: (counts[t], t)):

@@ -64,18 +64,6 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_by_scope ON events(scope, id);
     """,
-    # 3: the index keeps no term positions (detail=none): the ranker reads positions from the
-    # text itself, and positions were half the index. The index is rebuilt from the bodies on
-    # open (no terms_version recorded).
-    """
-    DROP TABLE sentence_terms;
-    DROP TABLE sentence_index;
-    CREATE VIRTUAL TABLE sentence_index USING fts5(
-        terms, content='', detail=none, tokenize="unicode61 remove_diacritics 0 tokenchars '.'"
-    );
-    CREATE VIRTUAL TABLE sentence_terms USING fts5vocab(sentence_index, 'row');
-    DELETE FROM meta WHERE key = 'terms_version';
-    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

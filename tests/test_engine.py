@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, Engine
+from bot.answer.question import parse_question
 from storage.library import Library
 from storage.models import SourceMeta
 
@@ -125,3 +126,12 @@ async def test_arbitrary_questions_never_raise_and_quote_verbatim(
 ) -> None:
     answer = await engine.ask(question)
     await assert_verbatim(library, answer)
+
+
+async def test_a_question_naming_what_no_source_mentions_is_refused(engine: Engine) -> None:
+    answer = await engine.ask("How many troops does the Ruritanian force number?")
+    assert not answer.answered
+    # Capitals only count as names in an ordinary sentence, not in one written all in capitals.
+    assert parse_question("Who is Valery Gerasimov?").names == ("valeri", "gerasimov")
+    assert parse_question("WHO ARE THE MEMBERS OF THE CSTO?").names == ()
+    assert (await engine.ask("WHO ARE THE MEMBERS OF THE CSTO?")).answered

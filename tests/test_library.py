@@ -196,3 +196,12 @@ async def test_match_terms_takes_the_rarest_terms_within_a_budget(library: Libra
     rare_only = await library.match_terms(["common", "zebra"], scope=GLOBAL_SCOPE, limit=10, budget=3)
     assert [s.text for s in rare_only] == ["Rare zebra 0."]
     assert await library.match_terms(["absent"], scope=GLOBAL_SCOPE, limit=10) == []
+
+
+async def test_rare_words_are_counted_within_a_servers_view(library: Library) -> None:
+    await library.add_source("Zebras everywhere.", SourceMeta("Global zebras"))
+    await library.add_source("Okapis live in the forest. Okapis are shy.", SourceMeta("A"), scope=GUILD_A)
+    assert await library.term_frequencies(["okapi", "zebra"]) == {"okapi": 2, "zebra": 1}
+    assert await library.term_frequencies(["okapi", "zebra"], scope=GUILD_A) == {"okapi": 2, "zebra": 1}
+    assert await library.term_frequencies(["okapi", "zebra"], scope=GUILD_B) == {"okapi": 0, "zebra": 1}
+    assert await library.match_terms(["okapi"], scope=GUILD_B, limit=5) == []

@@ -44,6 +44,7 @@ class Question:
     terms: tuple[str, ...]  # content terms, first occurrence order, stopwords dropped
     expects: Expects
     truncated: bool
+    names: tuple[str, ...] = ()  # terms of the capitalised words past the first: what it is about
 
     @property
     def empty(self) -> bool:
@@ -61,4 +62,19 @@ def parse_question(raw: str) -> Question:
             seen.setdefault(t, None)
     lowered = cleaned.lower()
     expects = next((kind for pattern, kind in _EXPECTS if pattern.search(lowered)), Expects.ANY)
-    return Question(cleaned, tuple(seen)[: MAX_TERMS * 4], expects, truncated)
+    return Question(cleaned, tuple(seen)[: MAX_TERMS * 4], expects, truncated, _names(cleaned, seen))
+
+
+def _names(text: str, content: dict[str, None]) -> tuple[str, ...]:
+    """Index terms of the words written with a capital that do not start the question: the
+    people, places and things it names."""
+    words = [m.group() for m in textmod.words(text)[1:]]
+    capitalised = [w for w in words if w[0].isupper()]
+    if len(capitalised) == len(words):
+        return ()  # A Title Case Or SHOUTED question: capitals say nothing here.
+    found: dict[str, None] = {}
+    for word in capitalised:
+        term = textmod.term(word)
+        if term in content:
+            found.setdefault(term, None)
+    return tuple(found)
