@@ -26,17 +26,34 @@ _DATE = re.compile(
 _YEAR = re.compile(r"^\d{4}s?$")
 _QUANTITY = re.compile(
     r"(?<![\w.])(?:[$€£¥]\s?)?\d+(?:[,.]\d+)*(?:\s?(?:%|percent|per cent))?"
-    r"(?:\s(?:thousand|million|billion|trillion|hundred|dozen))?"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|dozen|dozens|hundreds|thousands|millions|billions)\b",
+    r"(?:\s(?:thousand|million|billion|trillion|hundred|dozen))?",
     re.IGNORECASE,
 )
+# Matched against the lower-cased sentence: IGNORECASE on a long alternation is slow.
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|dozen|dozens|hundreds|thousands|millions|billions)\b"
+)
+_NUMBER_WORD_ANY_CASE = re.compile(_NUMBER_WORD.pattern, re.IGNORECASE)  # where lower() changes lengths
+_DIGIT = re.compile(r"\d")
 # Capitalised word runs, joined by a few connectors ("Bank of England", "Jean-Pierre Lacroix").
 _NAME = re.compile(
     r"\b[A-Z][\w’'\-]*(?:[A-Z][\w’'\-]*)*(?:\s+(?:(?:of|de|the|van|von|al|bin|da|del|la|le|du)\s+)?[A-Z][\w’'\-]*)*"
 )
 
-_SENTENCE_START = re.compile(r"[.!?][\"'”’)]*\s+$")
+_CLOSERS = "\"'”’)"
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether `start` follows a sentence's end ('. ', '." ') inside a quote of several sentences."""
+    i = start - 1
+    if i < 0 or not text[i].isspace():
+        return i < 0
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    while i >= 0 and text[i] in _CLOSERS:
+        i -= 1
+    return i < 0 or text[i] in ".!?"
 
 
 def find_facts(sentence: str) -> tuple[Fact, ...]:
@@ -47,19 +64,26 @@ def find_facts(sentence: str) -> tuple[Fact, ...]:
     def free(start: int, end: int) -> bool:
         return all(end <= a or start >= b for a, b in taken)
 
-    for match in _DATE.finditer(sentence):
+    # Every date and digit quantity has a digit: most sentences skip those two patterns.
+    has_digit = _DIGIT.search(sentence) is not None
+    for match in _DATE.finditer(sentence) if has_digit else ():
         value = match.group()
         if _YEAR.match(value) and not (1000 <= int(value[:4]) <= 2100):
             continue
         facts.append(Fact("date", match.start(), match.end(), value))
         taken.append(match.span())
-    for match in _QUANTITY.finditer(sentence):
+    lowered = sentence.lower()
+    words = (
+        _NUMBER_WORD.finditer(lowered) if len(lowered) == len(sentence) else _NUMBER_WORD_ANY_CASE.finditer(sentence)
+    )
+    for match in [*(_QUANTITY.finditer(sentence) if has_digit else ()), *words]:
         if free(*match.span()):
-            facts.append(Fact("quantity", match.start(), match.end(), match.group()))
-            taken.append(match.span())
+            start, end = match.span()
+            facts.append(Fact("quantity", start, end, sentence[start:end]))
+            taken.append((start, end))
     for match in _NAME.finditer(sentence):
         start, end = match.span()
-        if _SENTENCE_START.search(sentence, 0, start) or start == 0:
+        if start == 0 or _starts_sentence(sentence, start):
             # A sentence's first word is capitalised anyway; keep it only as part of a longer name.
             if " " not in match.group():
                 continue
