@@ -19,6 +19,7 @@ from storage.models import GLOBAL_SCOPE, Sentence
 CANDIDATES = 200
 FINISH = 30  # candidates that get the costly second scoring stage (facts, answer kind)
 FINISH_PER_SOURCE = 3
+FINISH_SOURCES = 10  # the best-placed sources (by first-stage score) whose candidates are finished
 THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
 MAX_QUOTES = 3
 MAX_UNCOVERED = 25
@@ -127,7 +128,10 @@ class Engine:
         per_source: dict[int, int] = defaultdict(int)
         for rank, s in enumerate(scored):
             per_source[s.sentence.source_id] += 1
-            if rank < FINISH or per_source[s.sentence.source_id] <= FINISH_PER_SOURCE:
+            # Sources that rank this low never get quoted; finishing them only costs time.
+            if rank < FINISH or (
+                per_source[s.sentence.source_id] <= FINISH_PER_SOURCE and len(per_source) <= FINISH_SOURCES
+            ):
                 ranker.finish(s)
         finished = [s for s in scored if s.finished]
         finished.sort(key=lambda s: s.score, reverse=True)
