@@ -29,8 +29,9 @@ QUOTE_RATIO = 0.6
 # Two adjacent sentences of one paragraph that both score within JOIN_RATIO of each other are
 # quoted together: the evidence spans them (one names the subject, the next says what of it).
 JOIN_RATIO = 0.6
-# A question word the library never uses counts against coverage like the rarest known word: the
-# question is likely about something the library lacks (the model below also sees the known-only share).
+# A question word the library never uses counts against coverage at half the weight of the rarest
+# word: it may be a paraphrase, or the question may be about something the library lacks (the model
+# below also sees the share of the question the library knows).
 UNKNOWN_WORD_WEIGHT = 0.5
 
 # The no-answer decision: two logistic models over the FEATURES of `assess` (a source's best
