@@ -196,12 +196,10 @@ async def inproc(seeds: list[int], n_in: int, n_out: int, thresholds: list[float
             library = await build_squad_library(tmp / "squad.db", manifest)
             try:
                 for threshold in thresholds:
-                    if threshold is not None:
-                        os.environ[THRESHOLD_ENV] = str(threshold)
                     label = "default" if threshold is None else f"{threshold:g}"
-                    answers, _ = await _ask_all(Engine(seed_lib), [r["question"] for r in rows])
+                    answers, _ = await _ask_all(Engine(seed_lib, threshold=threshold), [r["question"] for r in rows])
                     print(f"threshold {label}: score.py (in process): {score_seed_questions(rows, answers, bodies)}")
-                    engine = Engine(library)
+                    engine = Engine(library, threshold=threshold)
                     for seed, (picked, _) in samples.items():
                         answers, took = await _ask_all(engine, [" ".join(q["question"].split()) for q in picked])
                         fig = score_squad(picked, answers, verbose)

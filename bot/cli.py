@@ -89,15 +89,15 @@ async def _with_library(settings: Settings, job: Callable[[Library], Awaitable[i
 
 
 async def _dispatch(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    engine = Engine(library, threshold=settings.answer_threshold)
     if args.command == "ask":
-        return await _ask(args, library)
+        return await _ask(args, engine)
     if args.command == "chat":
-        return await _chat(library)
+        return await _chat(engine)
     return await _sources(args, library, settings)
 
 
-async def _ask(args: argparse.Namespace, library: Library) -> int:
-    engine = Engine(library)
+async def _ask(args: argparse.Namespace, engine: Engine) -> int:
     if args.batch:
         if args.question:
             raise FactbotError("Give either a question or --batch (questions on stdin), not both.")
@@ -113,8 +113,7 @@ async def _ask(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-async def _chat(library: Library) -> int:
-    engine = Engine(library)
+async def _chat(engine: Engine) -> int:
     print("Ask a question about the library (an empty line or Ctrl-D quits).")
     while True:
         try:

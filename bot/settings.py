@@ -54,6 +54,7 @@ class Settings:
     fetch_allow_networks: str = ""
     ask_cooldown_seconds: float = 10.0
     ask_cooldown_rate: int = 3
+    answer_threshold: float | None = None  # the engine's no-answer probability; None: its default
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
@@ -70,6 +71,11 @@ class Settings:
             rate = int(merged.get("FACTBOT_ASK_COOLDOWN_RATE") or 3)
         except ValueError:
             raise SettingsError("FACTBOT_ASK_COOLDOWN_SECONDS and _RATE must be numbers.") from None
+        threshold = (merged.get("FACTBOT_ANSWER_THRESHOLD") or "").strip()
+        try:
+            answer_threshold = float(threshold) if threshold else None
+        except ValueError:
+            raise SettingsError(f"FACTBOT_ANSWER_THRESHOLD must be a number from 0 to 1, not {threshold!r}.") from None
         return cls(
             db_path=Path(db).expanduser() if db else default_db_path(merged),
             discord_token=(merged.get("DISCORD_TOKEN") or "").strip() or None,
@@ -80,4 +86,5 @@ class Settings:
             fetch_allow_networks=merged.get("FACTBOT_FETCH_ALLOW_NETWORKS", ""),
             ask_cooldown_seconds=cooldown,
             ask_cooldown_rate=rate,
+            answer_threshold=answer_threshold,
         )

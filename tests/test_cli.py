@@ -20,9 +20,9 @@ class Factbot:
         self.db = db
         self.cwd = cwd
 
-    def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str, stdin: str | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
-        env.update(FACTBOT_DB=str(self.db), PYTHONPATH=str(ROOT))
+        env.update(FACTBOT_DB=str(self.db), PYTHONPATH=str(ROOT), **settings)
         return subprocess.run(
             [sys.executable, "-m", "bot", *args],
             input=stdin,
@@ -196,3 +196,10 @@ def test_env_file_selects_the_library(tmp_path: Path) -> None:
 
 def test_run_without_a_token_exits_with_one_line(factbot: Factbot) -> None:
     assert "DISCORD_TOKEN" in one_line_error(factbot("run"))
+
+
+def test_the_answer_threshold_is_a_setting(factbot: Factbot) -> None:
+    question = "What is the weather in Moscow today?"
+    assert not json.loads(factbot("ask", "--json", question).stdout)["answered"]
+    assert json.loads(factbot("ask", "--json", question, FACTBOT_ANSWER_THRESHOLD="0").stdout)["answered"]
+    assert "FACTBOT_ANSWER_THRESHOLD" in one_line_error(factbot("ask", question, FACTBOT_ANSWER_THRESHOLD="high"))

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Engine
-from bot.answer.engine import THRESHOLD_ENV
 from bot.answer.question import Expects, parse_question
 from bot.answer.rank import Ranker, idf
 from storage.library import Library
@@ -65,13 +64,10 @@ async def test_adjacent_sentences_that_both_answer_are_quoted_together(library: 
     assert body[quote.start : quote.end] == quote.text
 
 
-async def test_the_threshold_trades_refusals_for_answers(library: Library, monkeypatch) -> None:
+async def test_the_threshold_trades_refusals_for_answers(library: Library) -> None:
     question = "Which animals follow the zebra herd across the savanna at night?"
     assert (await Engine(library, threshold=0.0).ask(question)).answered
     assert not (await Engine(library, threshold=1.01).ask(question)).answered
-    monkeypatch.setenv(THRESHOLD_ENV, "1.01")
-    assert Engine(library).threshold == pytest.approx(1.01)
-    monkeypatch.setenv(THRESHOLD_ENV, "not a number")
     assert 0 < Engine(library).threshold < 1
 
 

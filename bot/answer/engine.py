@@ -4,7 +4,6 @@ the question, and cut their best quotes (verbatim slices of the stored text)."""
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ CANDIDATES = 200
 FINISH = 30  # candidates that get the costly second scoring stage (facts, answer kind)
 FINISH_PER_SOURCE = 3
 FINISH_SOURCES = 10  # the best-placed sources (by first-stage score) whose candidates are finished
-THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
 MAX_QUOTES = 3
 MAX_UNCOVERED = 25
 
@@ -37,7 +35,8 @@ UNKNOWN_WORD_WEIGHT = 0.5
 # The no-answer decision: two logistic models over the FEATURES of `assess` (a source's best
 # sentence, all its candidates, the question). The question model (MODEL_*) gives the probability
 # that a source is the one that answers, knowing how it compares with the others (`lead`): the most
-# probable source is quoted when it reaches MIN_PROBABILITY (FACTBOT_ANSWER_THRESHOLD overrides it).
+# probable source is quoted when it reaches MIN_PROBABILITY (the `threshold` argument overrides it;
+# the command line and the bot pass the FACTBOT_ANSWER_THRESHOLD setting).
 # The source model (SOURCE_MODEL_*, the same features without `lead`) judges every source on its
 # own: it is quoted when it reaches SOURCE_PROBABILITY (scaled with the threshold), so two articles
 # on one topic are both quoted. The question is answered when any source is. The weights are fitted
@@ -65,9 +64,7 @@ class Engine:
 
     def __init__(self, library: Library, *, threshold: float | None = None) -> None:
         self.library = library
-        if threshold is None:
-            threshold = _threshold_from_env()
-        self.threshold = threshold
+        self.threshold = MIN_PROBABILITY if threshold is None else threshold
 
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
@@ -254,14 +251,6 @@ def source_threshold_for(threshold: float) -> float:
 def _logistic(bias: float, weights: tuple[float, ...], features: tuple[float, ...]) -> float:
     z = bias + sum(w * f for w, f in zip(weights, features, strict=True))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-def _threshold_from_env() -> float:
-    """The no-answer threshold: FACTBOT_ANSWER_THRESHOLD when set to a number, else MIN_PROBABILITY."""
-    try:
-        return float(os.environ[THRESHOLD_ENV])
-    except (KeyError, ValueError):
-        return MIN_PROBABILITY
 
 
 def _join_continuations(items: list[Scored]) -> list[Scored]:

@@ -56,7 +56,7 @@ class FactBot(commands.Bot):
         )
         self.settings = settings
         self.library = library
-        self.engine = Engine(library)
+        self.engine = Engine(library, threshold=settings.answer_threshold)
         self.fetch_policy = fetch_policy_for(settings)
         self.ask_cooldown = AskCooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
         self.sync_on_setup = sync_on_setup
