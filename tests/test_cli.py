@@ -203,3 +203,26 @@ def test_the_answer_threshold_is_a_setting(factbot: Factbot) -> None:
     assert not json.loads(factbot("ask", "--json", question).stdout)["answered"]
     assert json.loads(factbot("ask", "--json", question, FACTBOT_ANSWER_THRESHOLD="0").stdout)["answered"]
     assert "FACTBOT_ANSWER_THRESHOLD" in one_line_error(factbot("ask", question, FACTBOT_ANSWER_THRESHOLD="high"))
+
+
+def test_chat_answers_each_line_until_an_empty_one(factbot: Factbot) -> None:
+    done = factbot("chat", stdin="Who is the CSTO press secretary?\n\nWho are the members of the CSTO?\n")
+    assert done.returncode == 0, done.stderr
+    assert "Vladimir Zainetdinov" in done.stdout
+    assert "Who are the members" not in done.stdout  # the empty line ended the session
+
+
+def test_a_closed_pipe_is_not_an_error(factbot: Factbot) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
+    env.update(FACTBOT_DB=str(factbot.db), PYTHONPATH=str(ROOT))
+    # A reader that closes its end at once, as `| head -0` would.
+    reader = (
+        "import subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE); "
+        "p.stdout.close(); sys.stderr.write(p.stderr.read().decode()); sys.exit(p.wait())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", reader, sys.executable, "-m", "bot", "ask", "Who are the members of the CSTO?"],
+        capture_output=True, text=True, env=env, cwd=factbot.cwd, timeout=60,
+    )
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0
