@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -349,6 +349,9 @@ class Library:
     async def count_sources(self, *, scope: int | None = None) -> int:
         """Sources visible from `scope`, cached until the next write (every answer asks)."""
         await self._refresh()
+        return await self._count_sources(scope)
+
+    async def _count_sources(self, scope: int | None) -> int:
         if scope not in self._source_counts:
             where, params = self._visible(scope)
             row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
@@ -416,7 +419,7 @@ class Library:
         return counts
 
     async def _has_server_sources(self) -> bool:
-        return await self.count_sources() > await self.count_sources(scope=GLOBAL_SCOPE)
+        return await self._count_sources(None) > await self._count_sources(GLOBAL_SCOPE)
 
     async def _scoped_count(self, term: str, scope: int) -> int:
         key = (term, scope)
@@ -434,7 +437,13 @@ class Library:
         return self._scoped_counts[key]
 
     async def match_terms(
-        self, terms: Iterable[str], *, scope: int, limit: int, budget: int = MATCH_BUDGET
+        self,
+        terms: Iterable[str],
+        *,
+        scope: int,
+        limit: int,
+        budget: int = MATCH_BUDGET,
+        counts: Mapping[str, int] | None = None,
     ) -> list[Sentence]:
         """Candidate sentences for a question's index terms, best bm25 first, visible from `scope`.
 
@@ -442,9 +451,13 @@ class Library:
         grows with the library. The rarest words say the most about where the answer is: they are
         taken rarest first while the sentences they match stay within `budget` (the rarest one
         always), which bounds the cost whatever the library's size. The engine still scores the
-        candidates against all the question's words.
+        candidates against all the question's words. `counts`: the terms' frequencies in `scope`
+        when the caller has just read them (term_frequencies), to save reading them again.
         """
-        counts = await self.term_frequencies(terms, scope=scope)
+        terms = list(terms)
+        if counts is None or not set(terms) <= counts.keys():
+            counts = await self.term_frequencies(terms, scope=scope)
+        counts = {t: counts[t] for t in terms}
         chosen: list[str] = []
         matched = 0
         for term in sorted((t for t in counts if counts[t] > 0), key=lambda t: (counts[t], t)):

@@ -84,7 +84,7 @@ class Engine:
             # (SQuAD, seed 7: refused 0.837 -> 0.870 for source@1 0.919 -> 0.911; a higher
             # threshold buys that many refusals for three times the loss).
             return await self._refuse(parsed, scope, NOTHING)
-        candidates = await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES)
+        candidates = await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
         scored, reached = await self._score(parsed, weights, avg_chars, candidates)
         assessed = self.assess(parsed, weights, freqs, scored, reached)
         if trace is not None:
