@@ -64,12 +64,14 @@ async def collect(squad: Path) -> list[dict]:
                 for a in trace:
                     best = a.items[0]
                     text = ((best.lead.text + " ") if best.lead else "") + best.sentence.text
-                    sources.append({
-                        "title": titles[a.source_id],
-                        "features": list(a.features),
-                        "label": int(q["role"] == "library" and titles[a.source_id] == q["title"]),
-                        "hit": any(g in norm(text) for g in gold),
-                    })
+                    sources.append(
+                        {
+                            "title": titles[a.source_id],
+                            "features": list(a.features),
+                            "label": int(q["role"] == "library" and titles[a.source_id] == q["title"]),
+                            "hit": any(g in norm(text) for g in gold),
+                        }
+                    )
                 rows.append({"id": q["id"], "title": q["title"], "role": q["role"], "sources": sources})
             return rows
         finally:
@@ -82,8 +84,9 @@ def folds(rows: list[dict]) -> dict[str, int]:
     """Article -> fold (0/1): each role's articles ordered by a hash of their title, alternated."""
     out = {}
     for role in ("library", "outside"):
-        titles = sorted({r["title"] for r in rows if r["role"] == role},
-                        key=lambda t: hashlib.sha1(t.encode()).hexdigest())
+        titles = sorted(
+            {r["title"] for r in rows if r["role"] == role}, key=lambda t: hashlib.sha1(t.encode()).hexdigest()
+        )
         out.update({t: i % 2 for i, t in enumerate(titles)})
     return out
 
@@ -110,8 +113,9 @@ def without_lead(rows: list[dict]) -> list[dict]:
     """The rows with the `lead` feature zeroed: the per-source model judges a source on its own."""
     out = []
     for r in rows:
-        sources = [dict(s, features=[0.0 if i == LEAD else f for i, f in enumerate(s["features"])])
-                   for s in r["sources"]]
+        sources = [
+            dict(s, features=[0.0 if i == LEAD else f for i, f in enumerate(s["features"])]) for s in r["sources"]
+        ]
         out.append(dict(r, sources=sources))
     return out
 
@@ -120,8 +124,13 @@ def _p(w: np.ndarray, features: list[float]) -> float:
     return 1.0 / (1.0 + np.exp(-float(np.dot(w, [1.0, *features]))))
 
 
-def evaluate(rows: list[dict], w: np.ndarray, threshold: float, ws: np.ndarray | None = None,
-             source_threshold: float | None = None) -> dict[str, float]:
+def evaluate(
+    rows: list[dict],
+    w: np.ndarray,
+    threshold: float,
+    ws: np.ndarray | None = None,
+    source_threshold: float | None = None,
+) -> dict[str, float]:
     """The engine's decision: the most probable source (model `w`) is quoted when it reaches
     `threshold`; any source is quoted when the per-source model `ws` (no `lead`) reaches
     `source_threshold`; the question is answered when any source is quoted."""
@@ -143,13 +152,21 @@ def evaluate(rows: list[dict], w: np.ndarray, threshold: float, ws: np.ndarray |
         extra += sum(1 for _, s in quoted if not s["label"])
         gold = next((s for _, s in quoted if s["label"]), None)
         q1 += bool(gold and gold["hit"])
-    return {"source@1": src1 / max(n_in, 1), "quote@1": q1 / max(n_in, 1), "extra": extra / max(n_in, 1),
-            "refused": refused / max(n_out, 1), "n_in": n_in, "n_out": n_out}
+    return {
+        "source@1": src1 / max(n_in, 1),
+        "quote@1": q1 / max(n_in, 1),
+        "extra": extra / max(n_in, 1),
+        "refused": refused / max(n_out, 1),
+        "n_in": n_in,
+        "n_out": n_out,
+    }
 
 
 def line(fig: dict[str, float]) -> str:
-    return (f"in {fig['n_in']}, out {fig['n_out']}: source@1 {fig['source@1']:.3f}; quote@1 {fig['quote@1']:.3f}; "
-            f"extra {fig['extra']:.2f}; refused {fig['refused']:.3f}")
+    return (
+        f"in {fig['n_in']}, out {fig['n_out']}: source@1 {fig['source@1']:.3f}; quote@1 {fig['quote@1']:.3f}; "
+        f"extra {fig['extra']:.2f}; refused {fig['refused']:.3f}"
+    )
 
 
 def main() -> int:
@@ -175,8 +192,10 @@ def main() -> int:
         w, ws = fit(train, args.l2), fit(without_lead(train), args.l2)
         for t in held:
             held[t].append(evaluate(test, w, t, ws, source_threshold_for(t)))
-        print(f"fold {k} (train on {len(train)} questions, test on {len(test)}), held out at "
-              f"{MIN_PROBABILITY}: {line(held[MIN_PROBABILITY][-1])}")
+        print(
+            f"fold {k} (train on {len(train)} questions, test on {len(test)}), held out at "
+            f"{MIN_PROBABILITY}: {line(held[MIN_PROBABILITY][-1])}"
+        )
     print("\nheld-out trade-off curve (both folds' test questions; per-source threshold: source_threshold_for):")
     print("| threshold | source@1 | quote@1 (approx.) | extra | refused |")
     print("| --- | --- | --- | --- | --- |")
@@ -187,8 +206,10 @@ def main() -> int:
         def pooled(key: str, n: str, a=a, b=b) -> float:
             return (a[key] * a[n] + b[key] * b[n]) / max(a[n] + b[n], 1)
 
-        print(f"| {t:g} | {pooled('source@1', 'n_in'):.3f} | {pooled('quote@1', 'n_in'):.3f} | "
-              f"{pooled('extra', 'n_in'):.2f} | {pooled('refused', 'n_out'):.3f} |  ({n_in} in, {n_out} out)")
+        print(
+            f"| {t:g} | {pooled('source@1', 'n_in'):.3f} | {pooled('quote@1', 'n_in'):.3f} | "
+            f"{pooled('extra', 'n_in'):.2f} | {pooled('refused', 'n_out'):.3f} |  ({n_in} in, {n_out} out)"
+        )
     w, ws = fit(rows, args.l2), fit(without_lead(rows), args.l2)
     fig = evaluate(rows, w, MIN_PROBABILITY, ws, SOURCE_PROBABILITY)
     print(f"\nall questions, in sample, at {MIN_PROBABILITY}: {line(fig)}")
@@ -202,8 +223,12 @@ def main() -> int:
         text = engine.read_text()
         for name, v in (("MODEL", w), ("SOURCE_MODEL", ws)):
             text = re.sub(rf"^{name}_BIAS = .*$", f"{name}_BIAS = {v[0]:.4f}", text, flags=re.M)
-            text = re.sub(rf"^{name}_WEIGHTS = .*$", f"{name}_WEIGHTS = (" + ", ".join(f"{x:.4f}" for x in v[1:]) + ")",
-                          text, flags=re.M)
+            text = re.sub(
+                rf"^{name}_WEIGHTS = .*$",
+                f"{name}_WEIGHTS = (" + ", ".join(f"{x:.4f}" for x in v[1:]) + ")",
+                text,
+                flags=re.M,
+            )
         engine.write_text(text)
         print(f"written to {engine}")
     return 0

@@ -42,8 +42,39 @@ INVENTED_NAMES = 2  # new proper nouns per synthetic article (vocabulary growth)
 
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\w,])|(?<![\w.,])\d+(?![\w,])")
 _NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{3,}\b")
-_SYLLABLES = ["ka", "lo", "ve", "dra", "mi", "sor", "tel", "an", "bru", "ce", "fi", "gor", "han", "ish", "jun", "ke",
-              "lin", "mar", "nor", "oth", "pel", "quar", "ris", "sta", "tor", "ul", "vin", "wes", "xan", "yor", "zel"]
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "ve",
+    "dra",
+    "mi",
+    "sor",
+    "tel",
+    "an",
+    "bru",
+    "ce",
+    "fi",
+    "gor",
+    "han",
+    "ish",
+    "jun",
+    "ke",
+    "lin",
+    "mar",
+    "nor",
+    "oth",
+    "pel",
+    "quar",
+    "ris",
+    "sta",
+    "tor",
+    "ul",
+    "vin",
+    "wes",
+    "xan",
+    "yor",
+    "zel",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +175,7 @@ def articles(count: int, topics: list[Topic], seed: int = SEED) -> Iterator[Arti
         yield synthetic_article(index, topics, seed)
 
 
-def questions(
-    answerable: int, unanswerable: int, squad: Path = DEFAULT_SQUAD, seed: int = SEED
-) -> list[BenchQuestion]:
+def questions(answerable: int, unanswerable: int, squad: Path = DEFAULT_SQUAD, seed: int = SEED) -> list[BenchQuestion]:
     """SQuAD questions about the library's topics, and about articles kept out of it, in a fixed
     shuffled order (answerable and unanswerable interleaved, as a server would ask them)."""
     inside: list[BenchQuestion] = []

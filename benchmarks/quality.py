@@ -64,8 +64,16 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool) -> None:
         if verbose:
             print(done.stdout, end="")
         print("score.py:", (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1])
-        cmd = [sys.executable, str(EVAL / "squad_score.py"), "--seed", str(seed), "--in", str(n_in),
-               "--out", str(n_out)] + (["-v"] if verbose else [])
+        cmd = [
+            sys.executable,
+            str(EVAL / "squad_score.py"),
+            "--seed",
+            str(seed),
+            "--in",
+            str(n_in),
+            "--out",
+            str(n_out),
+        ] + (["-v"] if verbose else [])
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if verbose:
             print(done.stdout, end="")
@@ -91,10 +99,12 @@ class SquadFigures:
 
     def line(self) -> str:
         n_in, n_out = max(self.n_in, 1), max(self.n_out, 1)
-        return (f"in-library {self.n_in}, outside {self.n_out}; source@1 {self.src1 / n_in:.3f}; "
-                f"quote@1 {self.q1 / n_in:.3f}; quote@3 {self.q3 / n_in:.3f}; extra {self.extra / n_in:.2f}; "
-                f"refused {self.refused / n_out:.3f}; "
-                f"{1000 * self.seconds / max(self.n_in + self.n_out, 1):.1f} ms/question (in process)")
+        return (
+            f"in-library {self.n_in}, outside {self.n_out}; source@1 {self.src1 / n_in:.3f}; "
+            f"quote@1 {self.q1 / n_in:.3f}; quote@3 {self.q3 / n_in:.3f}; extra {self.extra / n_in:.2f}; "
+            f"refused {self.refused / n_out:.3f}; "
+            f"{1000 * self.seconds / max(self.n_in + self.n_out, 1):.1f} ms/question (in process)"
+        )
 
 
 def squad_sample(seed: int, n_in: int, n_out: int, squad: Path | None = None) -> tuple[list[dict], list[dict]]:
@@ -140,8 +150,10 @@ def score_squad(picked: list[dict], answers: list[dict], verbose: bool = False) 
         fig.q1 += bool(hits and hits[0])
         fig.q3 += any(hits)
         if verbose and not (hits and hits[0]):
-            fig.misses.append(f"miss: {q['question']!r} gold={q['answers'][0]!r} "
-                              f"top={quotes[0][:120] if quotes else None!r} src={titles[:2]}")
+            fig.misses.append(
+                f"miss: {q['question']!r} gold={q['answers'][0]!r} "
+                f"top={quotes[0][:120] if quotes else None!r} src={titles[:2]}"
+            )
     return fig
 
 
@@ -171,8 +183,10 @@ def score_seed_questions(rows: list[dict], answers: list[dict], seeds: dict[str,
                 hit1 += bool(hits and hits[0])
                 hitany += any(hits)
         false_quotes += sum(len(q) for sid, q in by_seed.items() if sid not in gold)
-    return (f"recall@1 {hit1}/{need} = {hit1 / max(need, 1):.2f}; recall@any {hitany / max(need, 1):.2f}; "
-            f"false quotes {false_quotes}/{quotes_total}; refusals {refused}/{refuse_need}")
+    return (
+        f"recall@1 {hit1}/{need} = {hit1 / max(need, 1):.2f}; recall@any {hitany / max(need, 1):.2f}; "
+        f"false quotes {false_quotes}/{quotes_total}; refusals {refused}/{refuse_need}"
+    )
 
 
 async def _ask_all(engine, questions: list[str]) -> tuple[list[dict], float]:
@@ -188,8 +202,10 @@ async def inproc(seeds: list[int], n_in: int, n_out: int, thresholds: list[float
     tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
     try:
         rows = [json.loads(line) for line in (EVAL / "questions.jsonl").read_text().splitlines() if line.strip()]
-        bodies = {p.name.split("_")[0]: norm(p.read_text(encoding="utf-8"))
-                  for p in sorted((EVAL.parent / "seeds").glob("*.txt"))}
+        bodies = {
+            p.name.split("_")[0]: norm(p.read_text(encoding="utf-8"))
+            for p in sorted((EVAL.parent / "seeds").glob("*.txt"))
+        }
         samples = {s: squad_sample(s, n_in, n_out) for s in seeds}
         manifest = next(iter(samples.values()))[1]
         async with await Library.open(tmp / "seeds.db") as seed_lib:
@@ -220,8 +236,9 @@ def main() -> int:
     ap.add_argument("--out", dest="n_out", type=int, default=300)
     ap.add_argument("--inproc", action="store_true", help="compute the figures in this process (fast)")
     ap.add_argument("--curve", action="store_true", help="the no-answer threshold's trade-off curve")
-    ap.add_argument("--thresholds", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8",
-                    help="comma-separated threshold values for --curve")
+    ap.add_argument(
+        "--thresholds", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8", help="comma-separated threshold values for --curve"
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     seeds = args.seed or [7]

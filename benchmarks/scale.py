@@ -248,8 +248,16 @@ async def _profile(
     """Time each library call the engine makes (wrapping the instance's methods, no code
     changed), a cProfile of the asks, and SQL experiments behind the optimisation proposals."""
     spent: dict[str, list[float]] = {}
-    names = ["sentence_stats", "term_frequencies", "match_sentences", "neighbours", "sources_by_id",
-             "count_sources", "list_sources", "excerpt"]
+    names = [
+        "sentence_stats",
+        "term_frequencies",
+        "match_sentences",
+        "neighbours",
+        "sources_by_id",
+        "count_sources",
+        "list_sources",
+        "excerpt",
+    ]
 
     def timed(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(method)
@@ -353,7 +361,8 @@ def _sql_experiments(db: Path, queries: list[list[str]], first: list[int | None]
             "AND all terms, ranked, 300": run(rank_sql, (and_all,)),
             "AND all, else AND 2 rarest, else OR": either(and_all, and_two, ors),
             f"OR without terms in >{LOW_IDF_SHARE:.0%} of sentences": run(
-                rank_sql, (" OR ".join(f'"{t}"' for t in informative),)),
+                rank_sql, (" OR ".join(f'"{t}"' for t in informative),)
+            ),
             "OR of the 4 rarest terms": run(rank_sql, (" OR ".join(f'"{t}"' for t in terms[:4]),)),
         }
         and_empty += not variants["AND all terms, ranked, 300"][1]
@@ -367,14 +376,18 @@ def _sql_experiments(db: Path, queries: list[list[str]], first: list[int | None]
         t = time.perf_counter()
         ranked: list[tuple[float, int]] = []
         for source_id in top_sources:
-            low, high = conn.execute("SELECT min(id), max(id) FROM sentences WHERE source_id = ?",
-                                     (source_id,)).fetchone()
-            ranked += [(r[1], r[0]) for r in conn.execute(
-                "SELECT rowid, rank FROM sentence_index WHERE sentence_index MATCH ? AND rowid BETWEEN ? AND ?",
-                (ors, low, high))]
+            low, high = conn.execute(
+                "SELECT min(id), max(id) FROM sentences WHERE source_id = ?", (source_id,)
+            ).fetchone()
+            ranked += [
+                (r[1], r[0])
+                for r in conn.execute(
+                    "SELECT rowid, rank FROM sentence_index WHERE sentence_index MATCH ? AND rowid BETWEEN ? AND ?",
+                    (ors, low, high),
+                )
+            ]
         rows = [sid for _rank, sid in sorted(ranked)[:300]]
-        variants[f"two-stage: {TWO_STAGE_SOURCES} sources, then their sentences"] = (
-            s + time.perf_counter() - t, rows)
+        variants[f"two-stage: {TWO_STAGE_SOURCES} sources, then their sentences"] = (s + time.perf_counter() - t, rows)
         baseline = set(variants["OR, ranked, 300 (today)"][1])
         for name, (s, rows) in variants.items():
             timings.setdefault(name, []).append(s)
@@ -422,8 +435,9 @@ def _source_index(conn: sqlite3.Connection, db: Path) -> float:
         side_conn.execute("CREATE VIRTUAL TABLE source_index USING fts5(terms, content='')")
         src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         for source_id, body in src.execute("SELECT id, body FROM sources"):
-            side_conn.execute("INSERT INTO source_index (rowid, terms) VALUES (?, ?)",
-                              (source_id, textmod.index_text(body)))
+            side_conn.execute(
+                "INSERT INTO source_index (rowid, terms) VALUES (?, ?)", (source_id, textmod.index_text(body))
+            )
         side_conn.commit()
         src.close()
         build_s = time.perf_counter() - t
@@ -568,12 +582,15 @@ def snapshot(root: Path) -> Path:
 
 def code_state() -> Figures:
     """Which code was measured: the commit, and whether the measured packages had local edits."""
+
     def git(*command: str) -> str:
         done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "edited": git("status", "--porcelain", "--", "bot/answer", "storage").splitlines()}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "edited": git("status", "--porcelain", "--", "bot/answer", "storage").splitlines(),
+    }
 
 
 def run_size(size: int, args: argparse.Namespace, root: Path, code: Path) -> Figures:
@@ -581,9 +598,22 @@ def run_size(size: int, args: argparse.Namespace, root: Path, code: Path) -> Fig
     work = root / f"{size}"
     work.mkdir(parents=True, exist_ok=True)
     figures: Figures = {"size": size}
-    common = ["--dir", str(work), "--size", str(size), "--seed", str(args.seed), "--answerable",
-              str(args.answerable), "--outside", str(args.outside), "--bm25-budget", str(args.bm25_budget),
-              "--bm25-max-sentences", str(args.bm25_max_sentences)]
+    common = [
+        "--dir",
+        str(work),
+        "--size",
+        str(size),
+        "--seed",
+        str(args.seed),
+        "--answerable",
+        str(args.answerable),
+        "--outside",
+        str(args.outside),
+        "--bm25-budget",
+        str(args.bm25_budget),
+        "--bm25-max-sentences",
+        str(args.bm25_max_sentences),
+    ]
     stages = ["ingest", "ask"]
     if not args.no_peers:
         stages += ["tantivy", "bm25"]
@@ -606,8 +636,11 @@ def run_size(size: int, args: argparse.Namespace, root: Path, code: Path) -> Fig
         figures[stage] = json.loads((work / f"{stage}.json").read_text(encoding="utf-8"))
         figures[stage]["load_before"] = load
         figures[stage]["load_after"] = os.getloadavg()[0]
-        print(f"  {size:>6} {stage}: {time.perf_counter() - t:.1f} s (load average {load:.1f} before, "
-              f"{figures[stage]['load_after']:.1f} after)", file=sys.stderr)
+        print(
+            f"  {size:>6} {stage}: {time.perf_counter() - t:.1f} s (load average {load:.1f} before, "
+            f"{figures[stage]['load_after']:.1f} after)",
+            file=sys.stderr,
+        )
     return figures
 
 
@@ -623,17 +656,28 @@ def _ratio(peer: float | None, base: float | None) -> str:
     return f"{peer / base:.3g}x"
 
 
-TABLE_HEAD = ("| articles | sentences | system | build s | articles/s | p50 ms | p95 ms | p99 ms | mean ms "
-              "| mean vs ask | p95 vs ask | mean vs FTS5 top 10 | peak MB | on disk |")
+TABLE_HEAD = (
+    "| articles | sentences | system | build s | articles/s | p50 ms | p95 ms | p99 ms | mean ms "
+    "| mean vs ask | p95 vs ask | mean vs FTS5 top 10 | peak MB | on disk |"
+)
 
 
 def _row(r: Figures, system: str, build: str, rate: str, q: Figures, peak: str, disk: str) -> str:
     """One table row; ratios are this system's figure over factbot's (below 1: faster)."""
     ask, fts = r["ask"]["ask"], r["ask"]["fts_top10"]
-    cells = [f"{r['size']:,}", f"{r['ingest']['sentences']:,}", system, build, rate,
-             *(_ms(q.get(k)) for k in ("p50", "p95", "p99", "mean")),
-             _ratio(q.get("mean"), ask["mean"]), _ratio(q.get("p95"), ask["p95"]), _ratio(q.get("mean"), fts["mean"]),
-             peak, disk]
+    cells = [
+        f"{r['size']:,}",
+        f"{r['ingest']['sentences']:,}",
+        system,
+        build,
+        rate,
+        *(_ms(q.get(k)) for k in ("p50", "p95", "p99", "mean")),
+        _ratio(q.get("mean"), ask["mean"]),
+        _ratio(q.get("p95"), ask["p95"]),
+        _ratio(q.get("mean"), fts["mean"]),
+        peak,
+        disk,
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -643,9 +687,17 @@ def table(results: list[Figures]) -> str:
     lines = [TABLE_HEAD, "|" + " --- |" * (TABLE_HEAD.count("|") - 1)]
     for r in results:
         ingest, ask = r["ingest"], r["ask"]
-        lines.append(_row(r, "factbot ask (full answer)", f"{ingest['ingest_s']:.1f}", f"{ingest['rate']:.0f}",
-                          ask["ask"], f"{ask['peak_rss_mb']:.0f} (ingest {ingest['peak_rss_mb']:.0f})",
-                          f"{ingest['file_bytes'] / 1e6:.1f} MB ({ingest['file_ratio']:.2f}x raw)"))
+        lines.append(
+            _row(
+                r,
+                "factbot ask (full answer)",
+                f"{ingest['ingest_s']:.1f}",
+                f"{ingest['rate']:.0f}",
+                ask["ask"],
+                f"{ask['peak_rss_mb']:.0f} (ingest {ingest['peak_rss_mb']:.0f})",
+                f"{ingest['file_bytes'] / 1e6:.1f} MB ({ingest['file_ratio']:.2f}x raw)",
+            )
+        )
         lines.append(_row(r, "factbot FTS5 stage, top 10", "", "", ask["fts_top10"], "", ""))
         lines.append(_row(r, "factbot FTS5 stage, top 300 (engine)", "", "", ask["fts_candidates"], "", ""))
         for stage, name in (("tantivy", "tantivy (BM25, top 10)"), ("bm25", "rank_bm25 BM25Okapi (top 10)")):
@@ -658,8 +710,17 @@ def table(results: list[Figures]) -> str:
             disk = f"{peer['index_bytes'] / 1e6:.1f} MB" if "index_bytes" in peer else "(memory)"
             label = name + (f" [{peer['partial']}]" if "partial" in peer else "")
             build = f"{peer['build_s']:.1f} ({peer['build_s'] / ingest['ingest_s']:.2g}x)"
-            lines.append(_row(r, label, build, f"{r['size'] / peer['build_s']:.0f}", peer["query"],
-                              f"{peer['peak_rss_mb']:.0f}", disk))
+            lines.append(
+                _row(
+                    r,
+                    label,
+                    build,
+                    f"{r['size'] / peer['build_s']:.0f}",
+                    peer["query"],
+                    f"{peer['peak_rss_mb']:.0f}",
+                    disk,
+                )
+            )
     return "\n".join(lines)
 
 
@@ -683,25 +744,35 @@ def profile_lines(results: list[Figures]) -> str:
         p = r["ask"].get("profile")
         if not p:
             continue
-        out.append(f"\nWhere `ask` time goes at {r['size']:,} articles ({p['ask_ms_per_ask']:.1f} ms per ask, "
-                   f"library calls {p['library_ms_per_ask']:.1f} ms, Python {p['python_ms_per_ask']:.1f} ms):\n")
+        out.append(
+            f"\nWhere `ask` time goes at {r['size']:,} articles ({p['ask_ms_per_ask']:.1f} ms per ask, "
+            f"library calls {p['library_ms_per_ask']:.1f} ms, Python {p['python_ms_per_ask']:.1f} ms):\n"
+        )
         out.append("| call | calls/ask | ms/ask | p50 ms | p95 ms | max ms |\n| --- | --- | --- | --- | --- | --- |")
         for name, c in sorted(p["calls"].items(), key=lambda kv: -kv[1]["ms_per_ask"]):
-            out.append(f"| {name} | {c['calls_per_ask']:.2f} | {c['ms_per_ask']:.2f} | {_ms(c['p50'])} "
-                       f"| {_ms(c['p95'])} | {_ms(c['max'])} |")
+            out.append(
+                f"| {name} | {c['calls_per_ask']:.2f} | {c['ms_per_ask']:.2f} | {_ms(c['p50'])} "
+                f"| {_ms(c['p95'])} | {_ms(c['max'])} |"
+            )
         sql = p["sql"]
-        out.append(f"\nCandidate-query variants (engine terms; match set mean {sql['match_set']['mean']:,.0f} "
-                   f"sentences = {sql['match_set']['share_of_sentences']:.1%} of the library, max "
-                   f"{sql['match_set']['max']:,}; AND of all terms finds nothing for {sql['and_empty_share']:.0%}; "
-                   f"{sql['common_terms_share_of_query_terms']:.0%} of query terms are in >"
-                   f"{LOW_IDF_SHARE:.0%} of sentences):\n")
-        out.append("| variant | p50 ms | p95 ms | p99 ms | mean ms | keeps today's top 300 "
-                   "| reaches the answer's source |\n| --- | --- | --- | --- | --- | --- | --- |")
+        out.append(
+            f"\nCandidate-query variants (engine terms; match set mean {sql['match_set']['mean']:,.0f} "
+            f"sentences = {sql['match_set']['share_of_sentences']:.1%} of the library, max "
+            f"{sql['match_set']['max']:,}; AND of all terms finds nothing for {sql['and_empty_share']:.0%}; "
+            f"{sql['common_terms_share_of_query_terms']:.0%} of query terms are in >"
+            f"{LOW_IDF_SHARE:.0%} of sentences):\n"
+        )
+        out.append(
+            "| variant | p50 ms | p95 ms | p99 ms | mean ms | keeps today's top 300 "
+            "| reaches the answer's source |\n| --- | --- | --- | --- | --- | --- | --- |"
+        )
         for name, v in sql["variants"].items():
             keeps = "–" if v["keeps_top300"] is None else f"{v['keeps_top300']:.0%}"
             reach = "–" if v["reaches_answer_source"] is None else f"{v['reaches_answer_source']:.0%}"
-            out.append(f"| {name} | {_ms(v['p50'])} | {_ms(v['p95'])} | {_ms(v['p99'])} | {_ms(v['mean'])} "
-                       f"| {keeps} | {reach} |")
+            out.append(
+                f"| {name} | {_ms(v['p50'])} | {_ms(v['p95'])} | {_ms(v['p99'])} | {_ms(v['mean'])} "
+                f"| {keeps} | {reach} |"
+            )
         out.append("\ncProfile, top by own time:\n```\n" + "\n".join(p["cprofile_top"]) + "\n```")
     return "\n".join(out)
 
@@ -732,8 +803,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="where ask time goes, and query variants")
     parser.add_argument("--no-peers", action="store_true", help="factbot only")
     parser.add_argument("--bm25-budget", type=float, default=60.0, help="seconds of rank_bm25 queries per size")
-    parser.add_argument("--bm25-max-sentences", type=int, default=300_000,
-                        help="skip rank_bm25 above this many sentences (it scores every one per query)")
+    parser.add_argument(
+        "--bm25-max-sentences",
+        type=int,
+        default=300_000,
+        help="skip rank_bm25 above this many sentences (it scores every one per query)",
+    )
     parser.add_argument("--out", type=Path, help="JSON figures (default benchmarks/out/scale-<time>.json)")
     parser.add_argument("--workdir", type=Path, help="where libraries go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the libraries")
@@ -765,8 +840,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     state = code_state()
     if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
-        print(f"Warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; timings will be noisy.",
-              file=sys.stderr)
+        print(
+            f"Warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; timings will be noisy.",
+            file=sys.stderr,
+        )
     try:
         code = snapshot(root)
         for size in sizes:
@@ -774,16 +851,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(root, ignore_errors=True)
-    report = {"machine": machine(), "code": state, "seed": args.seed, "wall_s": time.perf_counter() - started,
-              "results": results}
+    report = {
+        "machine": machine(),
+        "code": state,
+        "seed": args.seed,
+        "wall_s": time.perf_counter() - started,
+        "results": results,
+    }
     out = args.out or OUT_DIR / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     write(out, report)
     m = report["machine"]
     edits = f" with local edits to {len(state['edited'])} files" if state["edited"] else ""
-    print(f"\nfactbot at scale: {m.get('cpu', '?')}, {m['cpus']} CPUs, Python {m['python']}, SQLite {m['sqlite']}; "
-          f"{args.answerable} answerable + {args.outside} outside questions, warm, one process; code "
-          f"{state['commit']}{edits}\n")
+    print(
+        f"\nfactbot at scale: {m.get('cpu', '?')}, {m['cpus']} CPUs, Python {m['python']}, SQLite {m['sqlite']}; "
+        f"{args.answerable} answerable + {args.outside} outside questions, warm, one process; code "
+        f"{state['commit']}{edits}\n"
+    )
     print(table(results))
     print()
     print(quality_lines(results))

@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load()
         if args.db:
             settings = dataclasses.replace(settings, db_path=args.db)
-        logging.basicConfig(level=settings.log_level if args.command in {"run", "sync"} else "WARNING",
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=settings.log_level if args.command in {"run", "sync"} else "WARNING",
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         if args.command in {"run", "sync"}:
             from bot.discord.runner import run_bot, sync_commands
 
@@ -113,8 +115,12 @@ async def _ask(args: argparse.Namespace, engine: Engine) -> int:
     if args.question is None:
         raise FactbotError('Ask a question: factbot ask "Who are the members of the CSTO?"')
     answer = await engine.ask(args.question)
-    print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.json else 2) if args.json
-          else render_answer(answer), end="\n" if args.json else "")
+    print(
+        json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.json else 2)
+        if args.json
+        else render_answer(answer),
+        end="\n" if args.json else "",
+    )
     return 0
 
 

@@ -64,9 +64,7 @@ class FetchPolicy:
     timeout: float = 15.0  # total seconds, all redirects included
     max_redirects: int = 5
     allowed_networks: tuple[IPNetwork, ...] = ()
-    content_types: frozenset[str] = frozenset(
-        {"text/html", "application/xhtml+xml", "text/plain", "text/markdown"}
-    )
+    content_types: frozenset[str] = frozenset({"text/html", "application/xhtml+xml", "text/plain", "text/markdown"})
     user_agent: str = "factbot/0.1 (+https://github.com/factbot)"
 
 
@@ -93,9 +91,7 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
         try:
             networks.append(ipaddress.ip_network(part))
         except ValueError as exc:
-            raise ValueError(
-                f"Not a valid network: {part!r} ({exc}). Expected e.g. 127.0.0.0/8 or ::1/128."
-            ) from None
+            raise ValueError(f"Not a valid network: {part!r} ({exc}). Expected e.g. 127.0.0.0/8 or ::1/128.") from None
     return tuple(networks)
 
 

@@ -82,13 +82,18 @@ async def add_document(
 
 
 async def add_file(
-    library: Library, path: Path, *, given: MetaOverrides = MetaOverrides(), scope: int = GLOBAL_SCOPE,
+    library: Library,
+    path: Path,
+    *,
+    given: MetaOverrides = MetaOverrides(),
+    scope: int = GLOBAL_SCOPE,
     added_by: str | None = None,
 ) -> SourceInfo:
     """Add a file from disk (the operator's command line)."""
     data = await asyncio.to_thread(_read_file, path)
-    return await add_document(library, data, filename=path.name, given=given, scope=scope, added_by=added_by,
-                              origin=str(path.name))
+    return await add_document(
+        library, data, filename=path.name, given=given, scope=scope, added_by=added_by, origin=str(path.name)
+    )
 
 
 def _read_file(path: Path) -> bytes:
@@ -106,24 +111,46 @@ def _read_file(path: Path) -> bytes:
 
 
 async def add_url(
-    library: Library, url: str, policy: FetchPolicy, *, given: MetaOverrides = MetaOverrides(),
-    scope: int = GLOBAL_SCOPE, added_by: str | None = None,
+    library: Library,
+    url: str,
+    policy: FetchPolicy,
+    *,
+    given: MetaOverrides = MetaOverrides(),
+    scope: int = GLOBAL_SCOPE,
+    added_by: str | None = None,
 ) -> SourceInfo:
     """Fetch a page safely and add its article text; the page's address becomes the source's URL."""
     fetched = await fetch_url(url, policy)
     if given.url is None:
         given = MetaOverrides(given.title, given.author, given.publisher, fetched.url, given.published)
     return await add_document(
-        library, fetched.body, content_type=fetched.content_type, charset=fetched.charset, given=given,
-        scope=scope, added_by=added_by, origin=fetched.url, fallback_title=fetched.url,
+        library,
+        fetched.body,
+        content_type=fetched.content_type,
+        charset=fetched.charset,
+        given=given,
+        scope=scope,
+        added_by=added_by,
+        origin=fetched.url,
+        fallback_title=fetched.url,
     )
 
 
 async def add_text(
-    library: Library, text: str, *, given: MetaOverrides, scope: int = GLOBAL_SCOPE, added_by: str | None = None,
+    library: Library,
+    text: str,
+    *,
+    given: MetaOverrides,
+    scope: int = GLOBAL_SCOPE,
+    added_by: str | None = None,
 ) -> SourceInfo:
     """Add pasted text (a Discord modal); it is stored exactly as pasted."""
     return await add_document(
-        library, text.encode("utf-8"), filename="pasted.txt", given=given, scope=scope, added_by=added_by,
+        library,
+        text.encode("utf-8"),
+        filename="pasted.txt",
+        given=given,
+        scope=scope,
+        added_by=added_by,
         origin="pasted",
     )

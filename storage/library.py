@@ -168,8 +168,19 @@ class Library:
                     """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
                                             sha256, added_by, added_at)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (scope, title, meta.author, meta.publisher, meta.url, meta.published, origin, body,
-                     prepared.sha256, added_by, added_at),
+                    (
+                        scope,
+                        title,
+                        meta.author,
+                        meta.publisher,
+                        meta.url,
+                        meta.published,
+                        origin,
+                        body,
+                        prepared.sha256,
+                        added_by,
+                        added_at,
+                    ),
                 )
                 source_id = cursor.lastrowid
                 assert source_id is not None
@@ -191,8 +202,20 @@ class Library:
                 await self._writer.execute("ROLLBACK")
                 raise
         return SourceInfo(
-            source_id, scope, title, meta.author, meta.publisher, meta.url, meta.published, origin, added_by,
-            added_at, prepared.sha256, len(prepared.paragraphs), len(prepared.terms), len(body),
+            source_id,
+            scope,
+            title,
+            meta.author,
+            meta.publisher,
+            meta.url,
+            meta.published,
+            origin,
+            added_by,
+            added_at,
+            prepared.sha256,
+            len(prepared.paragraphs),
+            len(prepared.terms),
+            len(body),
         )
 
     async def _insert_text(self, source_id: int, prepared: _Prepared) -> None:

@@ -46,8 +46,9 @@ def test_synthetic_articles_keep_a_topic_and_a_real_size(topics: list[corpus.Top
         count = sum(len(p.sentences) for p in paragraphs)
         assert corpus.SENTENCES_PER_ARTICLE * 0.8 <= count <= corpus.SENTENCES_PER_ARTICLE * 1.5
         assert len(paragraphs) >= 4
-        origins = Counter(by_skeleton.get(_skeleton(article.body[s.start : s.end])) for p in paragraphs
-                          for s in p.sentences)
+        origins = Counter(
+            by_skeleton.get(_skeleton(article.body[s.start : s.end])) for p in paragraphs for s in p.sentences
+        )
         assert origins.most_common(1)[0][0] == article.topic, "most sentences come from the article's topic"
         assert origins[article.topic] >= 0.5 * count
         assert article.body not in {t.body for t in topics}
@@ -61,12 +62,23 @@ def test_questions_mix_answerable_and_outside_topics(topics: list[corpus.Topic])
     assert asked == corpus.questions(30, 10)
 
 
-def test_the_smallest_run_prints_a_table_and_writes_figures(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_smallest_run_prints_a_table_and_writes_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "figures.json"
-    code = scale.main(["--sizes", "30", "--answerable", "8", "--outside", "4", "--no-peers",
-                       "--workdir", str(tmp_path / "work"), "--out", str(out)])
+    code = scale.main(
+        [
+            "--sizes",
+            "30",
+            "--answerable",
+            "8",
+            "--outside",
+            "4",
+            "--no-peers",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "| 30 |" in printed and "factbot ask (full answer)" in printed

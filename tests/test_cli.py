@@ -222,7 +222,11 @@ def test_a_closed_pipe_is_not_an_error(factbot: Factbot) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", reader, sys.executable, "-m", "bot", "ask", "Who are the members of the CSTO?"],
-        capture_output=True, text=True, env=env, cwd=factbot.cwd, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=factbot.cwd,
+        timeout=60,
     )
     assert "Traceback" not in done.stderr
     assert done.returncode == 0

@@ -74,9 +74,7 @@ def test_kill_during_ingest_never_leaves_half_a_source(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     begun = 0
     for _ in range(4):
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True, env=env
-        )
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True, env=env)
         assert child.stdout is not None
         for _ in range(rng.randint(1, 2)):  # let it begin one or two adds...
             begun = int(child.stdout.readline().split()[1])

@@ -212,9 +212,7 @@ async def test_fetches_text(base: str, path: str, content_type: str, charset: st
     assert (got.content_type, got.charset, got.body) == (content_type, charset, body)
 
 
-@pytest.mark.parametrize(
-    ("path", "named_type"), [("/image.png", "image/png"), ("/binary", "application/octet-stream")]
-)
+@pytest.mark.parametrize(("path", "named_type"), [("/image.png", "image/png"), ("/binary", "application/octet-stream")])
 async def test_refuses_other_content_types(base: str, path: str, named_type: str) -> None:
     with pytest.raises(FetchError, match=f"Refused: {named_type} is not a supported content type"):
         await fetch_url(base + path, local())
@@ -369,9 +367,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[list[str]]]:
     return answers
 
 
-async def test_resolved_name_connects_to_the_checked_address(
-    base: str, fake_dns: dict[str, list[list[str]]]
-) -> None:
+async def test_resolved_name_connects_to_the_checked_address(base: str, fake_dns: dict[str, list[list[str]]]) -> None:
     port = base.rsplit(":", 1)[1]
     fake_dns["articles.test"] = [["127.0.0.1"]]
     got = await fetch_url(f"http://articles.test:{port}/article", local())

@@ -45,8 +45,16 @@ UNKNOWN_WORD_WEIGHT = 0.5
 MIN_PROBABILITY = 0.6
 SOURCE_PROBABILITY = 0.25
 FEATURES = (
-    "coverage", "coverage_known", "unknown_share", "source_coverage", "lead", "kind_expected", "kind_found",
-    "known_terms", "density", "matched_share",
+    "coverage",
+    "coverage_known",
+    "unknown_share",
+    "source_coverage",
+    "lead",
+    "kind_expected",
+    "kind_found",
+    "known_terms",
+    "density",
+    "matched_share",
 )
 MODEL_BIAS = -8.8545
 MODEL_WEIGHTS = (1.9679, -1.0694, -4.2494, 3.0688, 4.7048, -0.8440, -0.1176, 1.4652, 3.7762, 0.1978)
@@ -174,8 +182,15 @@ class Engine:
                 b.score / total,
                 len(b.hits) / max(len(known), 1),
             )
-            out.append(Assessed(sid, items, features, _logistic(MODEL_BIAS, MODEL_WEIGHTS, features),
-                                _logistic(SOURCE_MODEL_BIAS, SOURCE_MODEL_WEIGHTS, features)))
+            out.append(
+                Assessed(
+                    sid,
+                    items,
+                    features,
+                    _logistic(MODEL_BIAS, MODEL_WEIGHTS, features),
+                    _logistic(SOURCE_MODEL_BIAS, SOURCE_MODEL_WEIGHTS, features),
+                )
+            )
         out.sort(key=lambda a: (a.probability, a.items[0].score), reverse=True)
         return out
 
@@ -210,9 +225,7 @@ class Engine:
             answers.append(SourceAnswer(infos[sid], tuple(quotes), items[0].score, probability))
         return answers
 
-    async def _uncovered(
-        self, scope: int, answered: set[int], near: set[int]
-    ) -> tuple[tuple[Uncovered, ...], int]:
+    async def _uncovered(self, scope: int, answered: set[int], near: set[int]) -> tuple[tuple[Uncovered, ...], int]:
         """Sources in scope that do not address the question: all of them in a small library,
         the ones that came closest (up to MAX_UNCOVERED) in a large one, and how many in all."""
         total = await self.library.count_sources(scope=scope)

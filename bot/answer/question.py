@@ -27,14 +27,34 @@ class Expects(Enum):
 
 
 _EXPECTS = [
-    (re.compile(r"\b(how (many|much|large|big|long|far|old|tall|high|fast|often)"
-                r"|what (number|percentage|proportion|amount|size))\b"), Expects.QUANTITY),
-    (re.compile(r"\b(when|what (year|date|day|month|time|century|decade)"
-                r"|which (year|date|day|month|century|decade)|since when|until when|how long ago)\b"), Expects.DATE),
-    (re.compile(r"\b(where|what (country|city|place|region|state|town)"
-                r"|which (country|city|place|region|state|town))\b"), Expects.PLACE),
-    (re.compile(r"\b(who|whom|whose"
-                r"|which (company|organi[sz]ation|team|person|people|countries|country|group))\b"), Expects.NAME),
+    (
+        re.compile(
+            r"\b(how (many|much|large|big|long|far|old|tall|high|fast|often)"
+            r"|what (number|percentage|proportion|amount|size))\b"
+        ),
+        Expects.QUANTITY,
+    ),
+    (
+        re.compile(
+            r"\b(when|what (year|date|day|month|time|century|decade)"
+            r"|which (year|date|day|month|century|decade)|since when|until when|how long ago)\b"
+        ),
+        Expects.DATE,
+    ),
+    (
+        re.compile(
+            r"\b(where|what (country|city|place|region|state|town)"
+            r"|which (country|city|place|region|state|town))\b"
+        ),
+        Expects.PLACE,
+    ),
+    (
+        re.compile(
+            r"\b(who|whom|whose"
+            r"|which (company|organi[sz]ation|team|person|people|countries|country|group))\b"
+        ),
+        Expects.NAME,
+    ),
 ]
 
 

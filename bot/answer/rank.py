@@ -40,8 +40,25 @@ VARIANT_SUFFIX = 3
 # Words that make a sentence lean on the one before it (generic English anaphora).
 _LEANING_STARTS = frozenset(
     (
-        "it", "its", "they", "their", "them", "this", "these", "those", "he", "she", "his", "her", "such", "there",
-        "thus", "hence", "however", "also", "both"
+        "it",
+        "its",
+        "they",
+        "their",
+        "them",
+        "this",
+        "these",
+        "those",
+        "he",
+        "she",
+        "his",
+        "her",
+        "such",
+        "there",
+        "thus",
+        "hence",
+        "however",
+        "also",
+        "both",
     )
 )
 _LEAN_ON_THE = frozenset(
@@ -96,8 +113,11 @@ class Ranker:
         if len(t) >= VARIANT_MIN_STEM:
             for q in self.weights:
                 short, long_ = (q, t) if len(q) <= len(t) else (t, q)
-                if len(short) >= VARIANT_MIN_STEM and len(long_) - len(short) <= VARIANT_SUFFIX \
-                        and long_.startswith(short):
+                if (
+                    len(short) >= VARIANT_MIN_STEM
+                    and len(long_) - len(short) <= VARIANT_SUFFIX
+                    and long_.startswith(short)
+                ):
                     found = q
                     break
         self._variants[t] = found
