@@ -67,12 +67,26 @@ NO_TERMS = "The question has no words to look for."
 NOTHING = "Nothing in the sources answers this."
 
 
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """Which stages of question understanding run. All do in the product; the quality benchmark
+    switches one off at a time to measure what each adds."""
+
+    chat: bool = True  # the chat normaliser: mentions, emoji, URLs, markdown, greetings, clutter
+    spelling: bool = True  # misspelt words matched to the library's own vocabulary
+    semantic: bool = True  # paraphrase: the static-embedding signal
+    refusal: bool = True  # the fitted no-answer decision (off: the best source is always quoted)
+
+
 class Engine:
     """Answers questions from one library; safe to share between concurrent callers."""
 
-    def __init__(self, library: Library, *, threshold: float | None = None) -> None:
+    def __init__(
+        self, library: Library, *, threshold: float | None = None, understanding: Understanding | None = None
+    ) -> None:
         self.library = library
         self.threshold = MIN_PROBABILITY if threshold is None else threshold
+        self.understanding = understanding or Understanding()
 
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
