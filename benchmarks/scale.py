@@ -55,8 +55,6 @@ FULL_SIZES = (1_000, 10_000, 40_000)
 QUICK_SIZE = 200
 WARMUP = 20
 STAGE_LIMIT = 10  # peers and the like-for-like FTS5 figure: top 10, as the issue's orientation figures
-LOW_IDF_SHARE = 0.05  # proposal experiment: terms in more than 5% of sentences carry little information
-TWO_STAGE_SOURCES = 20
 CHILDREN = ("ingest", "ask", "tantivy", "bm25")
 
 Figures = dict[str, Any]
@@ -162,18 +160,11 @@ async def child_ingest(work: Path, size: int, seed: int) -> Figures:
     }
 
 
-def _searchable(parsed: Any, freqs: dict[str, int]) -> list[str]:
-    """The engine's candidate terms (bot/answer/engine.py): known terms, rarest first, capped."""
-    from bot.answer.question import MAX_TERMS
-
-    return sorted((t for t in parsed.terms if freqs[t] > 0), key=lambda t: freqs[t])[:MAX_TERMS]
-
-
 async def child_ask(work: Path, answerable: int, outside: int, seed: int, profile: bool) -> Figures:
     """Warm `ask` latency in one process, the engine's FTS5 stage alone, and (with --profile)
     where the time goes."""
     from bot.answer import Engine
-    from bot.answer.engine import CANDIDATES
+    from bot.answer.engine import CANDIDATES, search_terms
     from bot.answer.question import parse_question
     from storage.library import Library
 
@@ -189,14 +180,12 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
         all_s: list[float] = []
         by_kind: dict[str, list[float]] = {"answerable": [], "outside": []}
         answered = topic_hits = outside_answered = 0
-        first_sources: list[int | None] = []
         for q in asked:
             t = time.perf_counter()
             answer = await engine.ask(q.text)
             elapsed = time.perf_counter() - t
             all_s.append(elapsed)
             by_kind["answerable" if q.answerable else "outside"].append(elapsed)
-            first_sources.append(answer.sources[0].source.id if answer.sources else None)
             if q.answerable and answer.sources:
                 answered += 1
                 topic_hits += topic_key(answer.sources[0].source.title).startswith(topic_key(q.topic))
@@ -221,7 +210,7 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
         for q in asked:
             parsed = parse_question(q.text)
             freqs = await library.term_frequencies(parsed.terms)
-            terms = _searchable(parsed, freqs)
+            terms = search_terms(parsed, freqs)
             queries.append(terms)
             if not terms:
                 continue
@@ -237,16 +226,14 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
         (work / "queries.json").write_text(json.dumps(queries), encoding="utf-8")
 
         if profile:
-            figures["profile"] = await _profile(library, engine, asked, queries, first_sources)
+            figures["profile"] = await _profile(library, engine, asked)
     figures["peak_rss_mb"] = peak_rss_mb()
     return figures
 
 
-async def _profile(
-    library: Any, engine: Any, asked: list[corpus.BenchQuestion], queries: list[list[str]], first: list[int | None]
-) -> Figures:
+async def _profile(library: Any, engine: Any, asked: list[corpus.BenchQuestion]) -> Figures:
     """Time each library call the engine makes (wrapping the instance's methods, no code
-    changed), a cProfile of the asks, and SQL experiments behind the optimisation proposals."""
+    changed) and a cProfile of the asks."""
     spent: dict[str, list[float]] = {}
     names = [
         "sentence_stats",
@@ -300,7 +287,6 @@ async def _profile(
         "calls": calls,
         "cprofile_top": _trim_pstats(out.getvalue()),
     }
-    figures["sql"] = await asyncio.to_thread(_sql_experiments, library.path, queries, first)
     return figures
 
 
@@ -308,142 +294,6 @@ def _trim_pstats(text: str) -> list[str]:
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
     return [re.sub(r"/\S*/(site-packages|main)/", "", line) for line in lines[start : start + 16]]
-
-
-def _sql_experiments(db: Path, queries: list[list[str]], first: list[int | None]) -> Figures:
-    """Candidate-query variants on the same library file with the engine's terms (rarest first):
-    what each proposal would save, and what it would cost: the share of today's top-300
-    candidates it keeps, and how often it still reaches the source the engine answers from."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    total = conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
-    df = dict(conn.execute("SELECT term, doc FROM sentence_terms").fetchall())
-    build_s = _source_index(conn, db)
-
-    def run(sql: str, params: Sequence[object]) -> tuple[float, list[Any]]:
-        t = time.perf_counter()
-        rows = [r[0] for r in conn.execute(sql, params).fetchall()]
-        return time.perf_counter() - t, rows
-
-    def sources_of(ids: list[int]) -> set[int]:
-        marks = ",".join("?" * len(ids)) or "NULL"
-        return {r[0] for r in conn.execute(f"SELECT DISTINCT source_id FROM sentences WHERE id IN ({marks})", ids)}
-
-    def either(*exprs: str) -> tuple[float, list[int]]:
-        """AND-first plans: the first expression that finds at least 10 sentences."""
-        spent, rows = 0.0, []
-        for expr in exprs:
-            s, rows = run(rank_sql, (expr,))
-            spent += s
-            if len(rows) >= STAGE_LIMIT:
-                break
-        return spent, rows
-
-    rank_sql = "SELECT rowid FROM sentence_index WHERE sentence_index MATCH ? ORDER BY rank LIMIT 300"
-    timings: dict[str, list[float]] = {}
-    kept: dict[str, list[float]] = {}
-    reached: dict[str, list[bool]] = {}
-    match_sizes: list[int] = []
-    and_empty = 0
-    for terms, answer_source in zip(queries, first, strict=True):
-        if not terms:
-            continue
-        ors = " OR ".join(f'"{t}"' for t in terms)
-        s, rows = run("SELECT count(*) FROM sentence_index WHERE sentence_index MATCH ?", (ors,))
-        timings.setdefault("count_matches (visit every match)", []).append(s)
-        match_sizes.append(rows[0])
-        s, _ = run("SELECT rowid FROM sentence_index WHERE sentence_index MATCH ? LIMIT 300", (ors,))
-        timings.setdefault("OR, unranked, 300", []).append(s)
-        informative = [t for t in terms if df.get(t, 0) <= LOW_IDF_SHARE * total] or terms[:1]
-        and_all = " AND ".join(f'"{t}"' for t in terms)
-        and_two = " AND ".join(f'"{t}"' for t in terms[:2])
-        variants: dict[str, tuple[float, list[int]]] = {
-            "OR, ranked, 300 (today)": run(rank_sql, (ors,)),
-            "AND all terms, ranked, 300": run(rank_sql, (and_all,)),
-            "AND all, else AND 2 rarest, else OR": either(and_all, and_two, ors),
-            f"OR without terms in >{LOW_IDF_SHARE:.0%} of sentences": run(
-                rank_sql, (" OR ".join(f'"{t}"' for t in informative),)
-            ),
-            "OR of the 4 rarest terms": run(rank_sql, (" OR ".join(f'"{t}"' for t in terms[:4]),)),
-        }
-        and_empty += not variants["AND all terms, ranked, 300"][1]
-        s, top_sources = run(
-            "SELECT rowid FROM bench.source_index WHERE source_index MATCH ? ORDER BY rank LIMIT ?",
-            (ors, TWO_STAGE_SOURCES),
-        )
-        timings.setdefault(f"two-stage: top {TWO_STAGE_SOURCES} sources", []).append(s)
-        # A source's sentences have consecutive ids (one transaction), so FTS5 can be held to
-        # each source's rowid range: it never visits the rest of the match set.
-        t = time.perf_counter()
-        ranked: list[tuple[float, int]] = []
-        for source_id in top_sources:
-            low, high = conn.execute(
-                "SELECT min(id), max(id) FROM sentences WHERE source_id = ?", (source_id,)
-            ).fetchone()
-            ranked += [
-                (r[1], r[0])
-                for r in conn.execute(
-                    "SELECT rowid, rank FROM sentence_index WHERE sentence_index MATCH ? AND rowid BETWEEN ? AND ?",
-                    (ors, low, high),
-                )
-            ]
-        rows = [sid for _rank, sid in sorted(ranked)[:300]]
-        variants[f"two-stage: {TWO_STAGE_SOURCES} sources, then their sentences"] = (s + time.perf_counter() - t, rows)
-        baseline = set(variants["OR, ranked, 300 (today)"][1])
-        for name, (s, rows) in variants.items():
-            timings.setdefault(name, []).append(s)
-            if baseline:
-                kept.setdefault(name, []).append(len(baseline & set(rows)) / len(baseline))
-            if answer_source is not None:
-                reached.setdefault(name, []).append(answer_source in sources_of(rows))
-    conn.close()
-    figures: Figures = {
-        "variants": {
-            name: {
-                **summarise(v),
-                "keeps_top300": statistics.fmean(kept[name]) if kept.get(name) else None,
-                "reaches_answer_source": statistics.fmean(reached[name]) if reached.get(name) else None,
-            }
-            for name, v in timings.items()
-        },
-        "match_set": {
-            "mean": statistics.fmean(match_sizes) if match_sizes else 0,
-            "p50": sorted(match_sizes)[len(match_sizes) // 2] if match_sizes else 0,
-            "max": max(match_sizes, default=0),
-            "share_of_sentences": (statistics.fmean(match_sizes) / total) if match_sizes and total else 0,
-        },
-        "and_empty_share": and_empty / max(len(match_sizes), 1),
-        "common_terms_share_of_query_terms": (
-            sum(df.get(t, 0) > LOW_IDF_SHARE * total for q in queries for t in q) / max(sum(map(len, queries)), 1)
-        ),
-        "source_index_build_s": build_s,
-        "source_index_bytes": db.with_name("two_stage.db").stat().st_size,
-    }
-    return figures
-
-
-def _source_index(conn: sqlite3.Connection, db: Path) -> float:
-    """Build (once) a source-level FTS5 index in a side file next to the library, for the
-    two-stage experiment; the library file itself is never written. Returns the build time."""
-    side = db.with_name("two_stage.db")
-    fresh = not side.exists()
-    side_conn = sqlite3.connect(side)
-    build_s = 0.0
-    if fresh:
-        from storage import text as textmod
-
-        t = time.perf_counter()
-        side_conn.execute("CREATE VIRTUAL TABLE source_index USING fts5(terms, content='')")
-        src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        for source_id, body in src.execute("SELECT id, body FROM sources"):
-            side_conn.execute(
-                "INSERT INTO source_index (rowid, terms) VALUES (?, ?)", (source_id, textmod.index_text(body))
-            )
-        side_conn.commit()
-        src.close()
-        build_s = time.perf_counter() - t
-    side_conn.close()
-    conn.execute("ATTACH DATABASE ? AS bench", (f"file:{side}?mode=ro",))
-    return build_s
 
 
 def child_tantivy(work: Path) -> Figures:
@@ -753,25 +603,6 @@ def profile_lines(results: list[Figures]) -> str:
             out.append(
                 f"| {name} | {c['calls_per_ask']:.2f} | {c['ms_per_ask']:.2f} | {_ms(c['p50'])} "
                 f"| {_ms(c['p95'])} | {_ms(c['max'])} |"
-            )
-        sql = p["sql"]
-        out.append(
-            f"\nCandidate-query variants (engine terms; match set mean {sql['match_set']['mean']:,.0f} "
-            f"sentences = {sql['match_set']['share_of_sentences']:.1%} of the library, max "
-            f"{sql['match_set']['max']:,}; AND of all terms finds nothing for {sql['and_empty_share']:.0%}; "
-            f"{sql['common_terms_share_of_query_terms']:.0%} of query terms are in >"
-            f"{LOW_IDF_SHARE:.0%} of sentences):\n"
-        )
-        out.append(
-            "| variant | p50 ms | p95 ms | p99 ms | mean ms | keeps today's top 300 "
-            "| reaches the answer's source |\n| --- | --- | --- | --- | --- | --- | --- |"
-        )
-        for name, v in sql["variants"].items():
-            keeps = "–" if v["keeps_top300"] is None else f"{v['keeps_top300']:.0%}"
-            reach = "–" if v["reaches_answer_source"] is None else f"{v['reaches_answer_source']:.0%}"
-            out.append(
-                f"| {name} | {_ms(v['p50'])} | {_ms(v['p95'])} | {_ms(v['p99'])} | {_ms(v['mean'])} "
-                f"| {keeps} | {reach} |"
             )
         out.append("\ncProfile, top by own time:\n```\n" + "\n".join(p["cprofile_top"]) + "\n```")
     return "\n".join(out)

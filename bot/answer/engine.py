@@ -32,18 +32,20 @@ JOIN_RATIO = 0.6
 # below also sees the share of the question the library knows).
 UNKNOWN_WORD_WEIGHT = 0.5
 
-# The no-answer decision: two logistic models over the FEATURES of `assess` (a source's best
-# sentence, all its candidates, the question). The question model (MODEL_*) gives the probability
-# that a source is the one that answers, knowing how it compares with the others (`lead`): the most
-# probable source is quoted when it reaches MIN_PROBABILITY (the `threshold` argument overrides it;
-# the command line and the bot pass the FACTBOT_ANSWER_THRESHOLD setting).
-# The source model (SOURCE_MODEL_*, the same features without `lead`) judges every source on its
-# own: it is quoted when it reaches SOURCE_PROBABILITY (scaled with the threshold), so two articles
-# on one topic are both quoted. The question is answered when any source is. The weights are fitted
-# by `python benchmarks/calibrate.py --write` (article-level two-fold split of the SQuAD questions;
-# it prints the held-out figures and the trade-off curve).
+# The no-answer decision: two logistic models over the named features of `assess` (a source's best
+# sentence, all its candidates, the question), read at start from bot/answer/data/noanswer.json
+# (bot/answer/noanswer.py). The question model gives the probability that a source is the one that
+# answers, knowing how it compares with the others (`lead`): the most probable source is quoted when
+# it reaches MIN_PROBABILITY (the `threshold` argument overrides it; the command line and the bot pass
+# the FACTBOT_ANSWER_THRESHOLD setting). The source model (the same features without `lead`) judges
+# every source on its own: it is quoted when it reaches SOURCE_PROBABILITY (scaled with the
+# threshold), so two articles on one topic are both quoted. The question is answered when any source
+# is. `python benchmarks/calibrate.py --write` fits both and writes the file with its provenance and
+# held-out figures (whole articles and whole question styles held out).
 MIN_PROBABILITY = 0.6
 SOURCE_PROBABILITY = 0.25
+# The names of the features `assess` computes for every source (the model file's weights are keyed
+# by these names; a name the file lacks weighs zero, a name the file has that is not here is an error).
 FEATURES = (
     "coverage",
     "coverage_known",
@@ -56,10 +58,6 @@ FEATURES = (
     "density",
     "matched_share",
 )
-MODEL_BIAS = -8.8545
-MODEL_WEIGHTS = (1.9679, -1.0694, -4.2494, 3.0688, 4.7048, -0.8440, -0.1176, 1.4652, 3.7762, 0.1978)
-SOURCE_MODEL_BIAS = -18.8995
-SOURCE_MODEL_WEIGHTS = (2.7558, 0.2267, -0.4299, 4.4918, 0.0000, -1.4251, -0.0807, 4.0797, 9.4828, 1.2549)
 # `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
 LEAD_CLIP = 3.0
 
@@ -82,11 +80,19 @@ class Engine:
     """Answers questions from one library; safe to share between concurrent callers."""
 
     def __init__(
-        self, library: Library, *, threshold: float | None = None, understanding: Understanding | None = None
+        self,
+        library: Library,
+        *,
+        threshold: float | None = None,
+        understanding: Understanding | None = None,
+        model: NoAnswerModel | None = None,
     ) -> None:
         self.library = library
         self.threshold = MIN_PROBABILITY if threshold is None else threshold
         self.understanding = understanding or Understanding()
+        # The shipped no-answer model, read (and checked) here: a missing or corrupt file is one
+        # ModelFileError when the engine starts, never a failure at the first question.
+        self.model = model or shipped_model(FEATURES)
 
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
@@ -100,7 +106,7 @@ class Engine:
         # A word the library never uses may be a paraphrase of one it does ("troops" for "force"):
         # it counts against coverage, but less than a known word that a sentence fails to match.
         weights = {t: idf(freqs[t], total) * (1.0 if freqs[t] else UNKNOWN_WORD_WEIGHT) for t in parsed.terms}
-        searchable = sorted((t for t in parsed.terms if freqs[t] > 0), key=lambda t: freqs[t])[:MAX_TERMS]
+        searchable = search_terms(parsed, freqs)
         if not searchable or any(freqs[t] == 0 for t in parsed.names):
             # Nothing visible here mentions what the question names: no source can address it
             # (SQuAD, seed 7: refused 0.837 -> 0.870 for source@1 0.919 -> 0.911; a higher
@@ -184,25 +190,22 @@ class Engine:
                 lead = LEAD_CLIP
             else:
                 lead = max(-LEAD_CLIP, min(LEAD_CLIP, math.log(max(b.score, 1e-9) / max(others, 1e-9))))
-            features = (
-                b.coverage,
-                min(1.0, b.coverage * total / known_weight),
-                1.0 - known_weight / total if known else 1.0,
-                sum(weights[t] for t in reached.get(sid, ())) / known_weight,
-                lead,
-                expected,
-                1.0 if b.kind_found else 0.0,
-                math.log1p(len(known)),
-                b.score / total,
-                len(b.hits) / max(len(known), 1),
-            )
+            features = {
+                "coverage": b.coverage,
+                "coverage_known": min(1.0, b.coverage * total / known_weight),
+                "unknown_share": 1.0 - known_weight / total if known else 1.0,
+                "source_coverage": sum(weights[t] for t in reached.get(sid, ())) / known_weight,
+                "lead": lead,
+                "kind_expected": expected,
+                "kind_found": 1.0 if b.kind_found else 0.0,
+                "known_terms": math.log1p(len(known)),
+                "density": b.score / total,
+                "matched_share": len(b.hits) / max(len(known), 1),
+            }
+            alone = dict(features, lead=0.0)
             out.append(
                 Assessed(
-                    sid,
-                    items,
-                    features,
-                    _logistic(MODEL_BIAS, MODEL_WEIGHTS, features),
-                    _logistic(SOURCE_MODEL_BIAS, SOURCE_MODEL_WEIGHTS, features),
+                    sid, items, features, self.model.question.probability(features), self.model.source.probability(alone)
                 )
             )
         out.sort(key=lambda a: (a.probability, a.items[0].score), reverse=True)
@@ -261,9 +264,15 @@ class Assessed:
 
     source_id: int
     items: list[Scored]
-    features: tuple[float, ...]
+    features: dict[str, float]  # engine.FEATURES, by name
     probability: float  # that it is the source that answers (question model)
     alone: float  # that it addresses the question, judged on its own (source model)
+
+
+def search_terms(question: Question, freqs: dict[str, int]) -> list[str]:
+    """The terms the candidate search looks for: the question's terms the library knows, rarest
+    first (they narrow the match set most), at most MAX_TERMS."""
+    return sorted((t for t in question.terms if freqs.get(t, 0) > 0), key=lambda t: freqs[t])[:MAX_TERMS]
 
 
 def source_threshold_for(threshold: float) -> float:
@@ -273,11 +282,6 @@ def source_threshold_for(threshold: float) -> float:
     if threshold <= MIN_PROBABILITY:
         return SOURCE_PROBABILITY * threshold / MIN_PROBABILITY
     return SOURCE_PROBABILITY + (1 - SOURCE_PROBABILITY) * (threshold - MIN_PROBABILITY) / (1 - MIN_PROBABILITY)
-
-
-def _logistic(bias: float, weights: tuple[float, ...], features: tuple[float, ...]) -> float:
-    z = bias + sum(w * f for w, f in zip(weights, features, strict=True))
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def _join_continuations(items: list[Scored]) -> list[Scored]:
