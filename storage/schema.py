@@ -64,6 +64,21 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_by_scope ON events(scope, id);
     """,
+    # 3: the library's surface words (folded, as spelled) with how often each scope uses them, for
+    # spelling correction; `reversed` lets a word be found by its ending. Library.open fills it for
+    # existing sources (words need the tokenizer, which SQL lacks): it fills it whenever the
+    # 'vocabulary_version' meta key is missing, as it now is.
+    """
+    CREATE TABLE vocabulary (
+        word TEXT NOT NULL,
+        scope INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        reversed TEXT NOT NULL,
+        PRIMARY KEY (word, scope)
+    ) WITHOUT ROWID;
+    CREATE INDEX vocabulary_by_ending ON vocabulary(reversed);
+    DELETE FROM meta WHERE key = 'vocabulary_version';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
