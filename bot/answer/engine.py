@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Quote, SourceAnswer, Uncovered
+from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf
 from storage.library import Library
@@ -107,7 +108,7 @@ class Engine:
         # it counts against coverage, but less than a known word that a sentence fails to match.
         weights = {t: idf(freqs[t], total) * (1.0 if freqs[t] else UNKNOWN_WORD_WEIGHT) for t in parsed.terms}
         searchable = search_terms(parsed, freqs)
-        if not searchable or any(freqs[t] == 0 for t in parsed.names):
+        if not searchable or (self.understanding.refusal and any(freqs[t] == 0 for t in parsed.names)):
             # Nothing visible here mentions what the question names: no source can address it
             # (SQuAD, seed 7: refused 0.837 -> 0.870 for source@1 0.919 -> 0.911; a higher
             # threshold buys that many refusals for three times the loss).
@@ -203,11 +204,8 @@ class Engine:
                 "matched_share": len(b.hits) / max(len(known), 1),
             }
             alone = dict(features, lead=0.0)
-            out.append(
-                Assessed(
-                    sid, items, features, self.model.question.probability(features), self.model.source.probability(alone)
-                )
-            )
+            question_p, source_p = self.model.question.probability(features), self.model.source.probability(alone)
+            out.append(Assessed(sid, items, features, question_p, source_p))
         out.sort(key=lambda a: (a.probability, a.items[0].score), reverse=True)
         return out
 
@@ -216,8 +214,13 @@ class Engine:
         and its quotable sentences, best first."""
         chosen: dict[int, tuple[float, list[Scored]]] = {}
         source_threshold = source_threshold_for(self.threshold)
+        if not self.understanding.refusal:
+            # No no-answer decision (measured by the ablation): the best-scoring source, always.
+            assessed = sorted(assessed, key=lambda a: a.items[0].score, reverse=True)[:1]
         for i, a in enumerate(assessed):
-            if not ((i == 0 and a.probability >= self.threshold) or a.alone >= source_threshold):
+            if self.understanding.refusal and not (
+                (i == 0 and a.probability >= self.threshold) or a.alone >= source_threshold
+            ):
                 continue
             b = a.items[0]
             keep = [s for s in a.items if s.score >= QUOTE_RATIO * b.score]
