@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,10 @@ from storage.segment import Paragraph, segment
 MATCH_BUDGET = 20_000
 # Terms this rare are counted within a server's view of the library (see term_frequencies).
 SCOPED_COUNT_LIMIT = 2_000
+# Bump when what the vocabulary keeps of a word changes: the store rebuilds it on open.
+VOCABULARY_VERSION = 1
+# Words shorter than this are not kept in the vocabulary (spelling never corrects towards them).
+VOCABULARY_MIN_LENGTH = 3
 
 _SOURCE_COLUMNS = """
     src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
@@ -67,12 +72,30 @@ class _Prepared:
     paragraphs: list[Paragraph]
     terms: list[str]
     sha256: str
+    words: Counter[str]
 
 
 def _prepare_text(body: str) -> _Prepared:
     paragraphs = segment(body)
     terms = [textmod.index_text(body[s.start : s.end]) for p in paragraphs for s in p.sentences]
-    return _Prepared(paragraphs, terms, content_hash(body))
+    return _Prepared(paragraphs, terms, content_hash(body), vocabulary_words(body))
+
+
+def vocabulary_words(text: str) -> Counter[str]:
+    """The surface words of a text as the vocabulary keeps them, with how often each occurs:
+    folded (lower case, no accents), letters only, at least VOCABULARY_MIN_LENGTH long."""
+    counts: Counter[str] = Counter()
+    for match in textmod.words(text):
+        word = match.group()
+        if word[0].isdigit() or len(word) < VOCABULARY_MIN_LENGTH:
+            continue
+        counts[textmod.fold(word).replace("’", "'")] += 1
+    return counts
+
+
+def _after(prefix: str) -> str:
+    """The least string greater than every string that starts with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _prepare_file(path: Path) -> int:
@@ -109,6 +132,7 @@ class Library:
         self._term_counts: dict[str, int] = {}
         self._source_counts: dict[int | None, int] = {}
         self._scoped_counts: dict[tuple[str, int], int] = {}
+        self._similar: dict[tuple[str, int, int], dict[str, int]] = {}
 
     @classmethod
     async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
@@ -122,6 +146,7 @@ class Library:
         library = cls(path, writer, reader)
         try:
             await library._check_terms_version()
+            await library._check_vocabulary()
             if prior == 0 and seed:
                 await library.add_seeds()
         except BaseException:
@@ -185,6 +210,7 @@ class Library:
                 source_id = cursor.lastrowid
                 assert source_id is not None
                 await self._insert_text(source_id, prepared)
+                await self._count_words(scope, prepared.words)
                 await self._log(scope, added_by, "add", source_id, title)
                 await self._writer.execute("COMMIT")
             except sqlite3.IntegrityError as err:
@@ -269,6 +295,7 @@ class Library:
             try:
                 body = (await self._fetchone(self._writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
                 await self._index_sentences(source_id, body, "delete")
+                await self._uncount_words(info.scope, vocabulary_words(body))
                 await self._writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
                 await self._log(info.scope, actor, "remove", source_id, info.title)
                 await self._writer.execute("COMMIT")
@@ -310,6 +337,45 @@ class Library:
                 await self._writer.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)",
                     (str(textmod.TERMS_VERSION),),
+                )
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+
+    async def _count_words(self, scope: int, words: Counter[str]) -> None:
+        """Add a source's words to its scope's vocabulary (inside the add's transaction)."""
+        await self._writer.executemany(
+            """INSERT INTO vocabulary (word, scope, count, reversed) VALUES (?, ?, ?, ?)
+               ON CONFLICT (word, scope) DO UPDATE SET count = count + excluded.count""",
+            [(word, scope, n, word[::-1]) for word, n in words.items()],
+        )
+
+    async def _uncount_words(self, scope: int, words: Counter[str]) -> None:
+        """Take a source's words out of its scope's vocabulary (inside the removal's transaction)."""
+        await self._writer.executemany(
+            "UPDATE vocabulary SET count = count - ? WHERE word = ? AND scope = ?",
+            [(n, word, scope) for word, n in words.items()],
+        )
+        await self._writer.executemany(
+            "DELETE FROM vocabulary WHERE word = ? AND scope = ? AND count <= 0", [(word, scope) for word in words]
+        )
+
+    async def _check_vocabulary(self) -> None:
+        """Build the vocabulary from every source when it predates this version (or did not exist:
+        a library written before schema 3)."""
+        row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
+        if row and int(row[0]) == VOCABULARY_VERSION:
+            return
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("DELETE FROM vocabulary")
+                for scope, body in await self._fetchall(self._writer, "SELECT scope, body FROM sources", ()):
+                    await self._count_words(scope, vocabulary_words(body))
+                await self._writer.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('vocabulary_version', ?)",
+                    (str(VOCABULARY_VERSION),),
                 )
                 await self._writer.execute("COMMIT")
             except BaseException:
@@ -408,6 +474,7 @@ class Library:
             self._term_counts.clear()
             self._source_counts.clear()
             self._scoped_counts.clear()
+            self._similar.clear()
             self._stats_version = version
 
     async def sentence_stats(self) -> tuple[int, float]:
@@ -458,6 +525,63 @@ class Library:
                 self._scoped_counts.clear()
             self._scoped_counts[key] = row[0] if row else 0
         return self._scoped_counts[key]
+
+    async def vocabulary(self, *, scope: int) -> dict[str, int]:
+        """Every surface word visible from `scope` (the global library's and the server's own,
+        never another server's) with how often it occurs there."""
+        rows = await self._fetchall(
+            self._reader,
+            "SELECT word, sum(count) FROM vocabulary WHERE scope IN (?, ?) GROUP BY word",
+            (GLOBAL_SCOPE, scope),
+        )
+        return dict(rows)
+
+    async def word_counts(self, words: Iterable[str], *, scope: int) -> dict[str, int]:
+        """How often each surface word (folded, as `vocabulary_words` keeps it) occurs in the
+        sources visible from `scope`; 0 for a word they never use."""
+        wanted = sorted(set(words))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT word, sum(count) FROM vocabulary WHERE word IN ({marks}) AND scope IN (?, ?) GROUP BY word",
+            [*wanted, GLOBAL_SCOPE, scope],
+        )
+        found = dict(rows)
+        return {w: found.get(w, 0) for w in wanted}
+
+    async def similar_words(self, word: str, *, scope: int, spread: int = 2) -> dict[str, int]:
+        """The vocabulary words visible from `scope` that could be `word` misspelt: their length is
+        within `spread` of its, and they share its first two letters or its last two (one slip
+        leaves one end of a word of five letters or more intact). With their counts; cached until
+        the library changes. Two index range reads, never a scan of the vocabulary."""
+        await self._refresh()
+        key = (word, scope, spread)
+        if key in self._similar:
+            return self._similar[key]
+        found: dict[str, int] = {}
+        if len(word) >= 2:
+            head, tail = word[:2], word[::-1][:2]
+            rows = await self._fetchall(
+                self._reader,
+                """SELECT word, sum(count) FROM vocabulary
+                   WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? AND scope IN (?, ?)
+                   GROUP BY word
+                   UNION
+                   SELECT word, sum(count) FROM vocabulary
+                   WHERE reversed >= ? AND reversed < ? AND length(word) BETWEEN ? AND ? AND scope IN (?, ?)
+                   GROUP BY word""",
+                (
+                    *(head, _after(head), len(word) - spread, len(word) + spread, GLOBAL_SCOPE, scope),
+                    *(tail, _after(tail), len(word) - spread, len(word) + spread, GLOBAL_SCOPE, scope),
+                ),
+            )
+            found = dict(rows)
+        if len(self._similar) > 10_000:
+            self._similar.clear()
+        self._similar[key] = found
+        return found
 
     async def match_terms(
         self,
