@@ -2,7 +2,7 @@
 
     python benchmarks/calibrate.py            # held-out figures, the trade-off curve, the constants
 
-Builds the SQuAD library of ../shared/eval/squad (the 16 'library' articles), asks every question
+Builds the SQuAD library of benchmarks/data/squad (the 16 'library' articles), asks every question
 of the set (library and outside articles) and records, for every source with a candidate, the
 engine's features (`Engine.assess`) and whether it is the article the question was written on.
 A logistic model (L2-regularised, Newton's method, numpy) is fitted twice on an article-level
@@ -35,7 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.quality import EVAL, build_squad_library, norm  # noqa: E402
+from benchmarks import datasets  # noqa: E402
+from benchmarks.quality import build_squad_library, norm  # noqa: E402
 
 L2 = 1.0
 LEAD = 4  # index of the `lead` feature (engine.FEATURES)
@@ -171,7 +172,7 @@ def line(fig: dict[str, float]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--squad", type=Path, default=EVAL / "squad")
+    ap.add_argument("--squad", type=Path, default=datasets.squad_dir())
     ap.add_argument("--rows", type=Path, help="cache the collected rows in this JSON file (reused if present)")
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--write", action="store_true", help="write the fitted constants into bot/answer/engine.py")
@@ -213,7 +214,7 @@ def main() -> int:
     w, ws = fit(rows, args.l2), fit(without_lead(rows), args.l2)
     fig = evaluate(rows, w, MIN_PROBABILITY, ws, SOURCE_PROBABILITY)
     print(f"\nall questions, in sample, at {MIN_PROBABILITY}: {line(fig)}")
-    print("\n# Fitted by `python benchmarks/calibrate.py` (all SQuAD questions of ../shared/eval/squad).")
+    print("\n# Fitted by `python benchmarks/calibrate.py` (all SQuAD questions of benchmarks/data/squad).")
     for name, v in (("MODEL", w), ("SOURCE_MODEL", ws)):
         print(f"{name}_BIAS = {v[0]:.4f}")
         print(f"{name}_WEIGHTS = (" + ", ".join(f"{x:.4f}" for x in v[1:]) + ")")

@@ -3,7 +3,7 @@
 Why not uniform word salad: a search engine's cost depends on how terms are distributed. Real
 libraries have topics, so a question's rare words concentrate in a few sources while its common
 words are everywhere; random text has neither property and flatters (or punishes) the wrong plans.
-So every synthetic article is recombined from the real SQuAD articles in ../shared/eval: most of its
+So every synthetic article is recombined from the real SQuAD articles in benchmarks/data: most of its
 sentences come from one "topic" article, a few from a second one, paragraphs are shuffled and the
 sentences lightly varied (numbers and proper names swapped for others from the same article, plus
 a couple of invented names per article, so the vocabulary keeps growing as a real library's does
@@ -20,18 +20,18 @@ and the figures at 1k, 10k and 40k describe nested libraries.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import datasets
 from storage.segment import segment
 
-SQUAD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "squad"
-# The benchmark's children run from a snapshot of the code elsewhere; the parent tells them where.
-DEFAULT_SQUAD = Path(os.environ.get("FACTBOT_BENCH_SQUAD") or (SQUAD if SQUAD.exists() else "/work/shared/eval/squad"))
+# The benchmark's children run from a snapshot of the code elsewhere; the parent tells them where
+# through datasets.DATA_ENV.
+DEFAULT_SQUAD = datasets.squad_dir()
 
 SEED = 20240611
 SENTENCES_PER_ARTICLE = 25  # about 1M sentences at 40,000 articles, the target

@@ -1,7 +1,8 @@
-"""Answer quality: the two checks in ../shared/eval against the current code, and the no-answer
+"""Answer quality: the checks on benchmarks/data against the current code, and the no-answer
 threshold's trade-off curve.
 
-    python benchmarks/quality.py                 # runs score.py and squad_score.py, prints their summaries
+    python benchmarks/quality.py                 # runs seed_score.py and squad_score.py, prints their summaries
+    python benchmarks/quality.py --wikiqa DIR    # ... and squad_score.py on WikiQA (not in the repository: README)
     python benchmarks/quality.py --seed 1        # squad_score.py on another sample of questions
     python benchmarks/quality.py --inproc        # the same figures computed in this process (fast, for tuning)
     python benchmarks/quality.py --curve         # refused against quote@1 / extra at several thresholds
@@ -33,9 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval"
-if not EVAL.exists():
-    EVAL = Path("/work/shared/eval")
+HERE = ROOT / "benchmarks"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import datasets  # noqa: E402
+
 THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
 
 
@@ -53,20 +56,23 @@ def _factbot_env() -> dict[str, str]:
     return env
 
 
-def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool) -> None:
+def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | None = None) -> None:
     """Run both eval scripts as they are and print their summary lines."""
     env = _factbot_env()
     tmp = tempfile.mkdtemp(prefix="factbot-quality-")
     try:
         env["FACTBOT_DB"] = str(Path(tmp) / "seeds.db")
-        cmd = [sys.executable, str(EVAL / "score.py"), str(EVAL / "questions.jsonl")] + (["-v"] if verbose else [])
+        cmd = [sys.executable, str(HERE / "seed_score.py"), str(datasets.seed_questions())] + (
+            ["-v"] if verbose else []
+        )
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if verbose:
             print(done.stdout, end="")
-        print("score.py:", (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1])
+        print("seed_score.py:", (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1])
         cmd = [
             sys.executable,
-            str(EVAL / "squad_score.py"),
+            str(HERE / "squad_score.py"),
+            str(datasets.squad_dir()),
             "--seed",
             str(seed),
             "--in",
@@ -78,6 +84,10 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool) -> None:
         if verbose:
             print(done.stdout, end="")
         print(f"squad_score.py --seed {seed}:", (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1])
+        if wikiqa is not None:  # every question counts (--out 1000), as in the README's WikiQA row
+            cmd = [sys.executable, str(HERE / "squad_score.py"), str(wikiqa), "--seed", str(seed), "--out", "1000"]
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            print(f"squad_score.py {wikiqa.name} --seed {seed}:", (done.stdout.strip().splitlines() or [""])[-1])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -109,7 +119,7 @@ class SquadFigures:
 
 def squad_sample(seed: int, n_in: int, n_out: int, squad: Path | None = None) -> tuple[list[dict], list[dict]]:
     """The questions squad_score.py asks for this seed, in its order, and its manifest."""
-    squad = squad or EVAL / "squad"
+    squad = squad or datasets.squad_dir()
     manifest = [json.loads(line) for line in (squad / "articles.jsonl").read_text().splitlines()]
     questions = [json.loads(line) for line in (squad / "questions.jsonl").read_text().splitlines()]
     rng = random.Random(seed)
@@ -123,7 +133,7 @@ async def build_squad_library(path: Path, manifest: list[dict], squad: Path | No
     from storage.ingest import MetaOverrides, add_file
     from storage.library import Library
 
-    squad = squad or EVAL / "squad"
+    squad = squad or datasets.squad_dir()
     library = await Library.open(path)
     for m in manifest:
         if m["role"] == "library":
@@ -201,11 +211,8 @@ async def inproc(seeds: list[int], n_in: int, n_out: int, thresholds: list[float
 
     tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
     try:
-        rows = [json.loads(line) for line in (EVAL / "questions.jsonl").read_text().splitlines() if line.strip()]
-        bodies = {
-            p.name.split("_")[0]: norm(p.read_text(encoding="utf-8"))
-            for p in sorted((EVAL.parent / "seeds").glob("*.txt"))
-        }
+        rows = [json.loads(line) for line in datasets.seed_questions().read_text().splitlines() if line.strip()]
+        bodies = {key: norm(body) for key, body in datasets.seed_bodies().items()}
         samples = {s: squad_sample(s, n_in, n_out) for s in seeds}
         manifest = next(iter(samples.values()))[1]
         async with await Library.open(tmp / "seeds.db") as seed_lib:
@@ -239,6 +246,7 @@ def main() -> int:
     ap.add_argument(
         "--thresholds", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8", help="comma-separated threshold values for --curve"
     )
+    ap.add_argument(datasets.WIKIQA_FLAG, type=Path, metavar="DIR", help="also score WikiQA's dev split (README)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     seeds = args.seed or [7]
@@ -248,11 +256,11 @@ def main() -> int:
     elif args.inproc:
         asyncio.run(inproc(seeds, args.n_in, args.n_out, [None], args.verbose))
     else:
+        wikiqa = datasets.wikiqa_dir(args.wikiqa)
         for seed in seeds:
-            run_scripts(seed, args.n_in, args.n_out, args.verbose)
+            run_scripts(seed, args.n_in, args.n_out, args.verbose, wikiqa)
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main())

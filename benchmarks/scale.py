@@ -47,7 +47,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import corpus
+from benchmarks import corpus, datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "out"
@@ -479,7 +479,7 @@ def run_size(size: int, args: argparse.Namespace, root: Path, code: Path) -> Fig
         if args.profile and stage == "ask":
             command.append("--profile")
         load = os.getloadavg()[0]
-        env = {**os.environ, "FACTBOT_BENCH_SQUAD": str(corpus.DEFAULT_SQUAD)}
+        env = {**os.environ, datasets.DATA_ENV: str(datasets.data_root())}
         done = subprocess.run(command, cwd=code, capture_output=True, text=True, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"{stage} at {size} failed:\n{done.stderr[-4000:]}")
