@@ -258,7 +258,8 @@ class Drives:
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 member=w.member_payload(guild, member, permissions=True),
                 channel=w.channel_payload(channel, self.world, permissions=perms),
-                app_permissions=str(guild.permissions_of(w.BOT_ID)),
+                # Discord's rule: an app may always embed and attach in its interaction responses.
+                app_permissions=str(self.world.bot_permissions(channel) | w.EMBED_LINKS | w.ATTACH_FILES),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )

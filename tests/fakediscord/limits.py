@@ -140,6 +140,10 @@ def empty_message() -> DiscordError:
     return DiscordError(400, 50006, "Cannot send an empty message")
 
 
+def missing_permissions() -> DiscordError:
+    return DiscordError(403, 50013, "Missing Permissions")
+
+
 def not_author() -> DiscordError:
     return DiscordError(403, 50005, "Cannot edit a message authored by another user")
 

@@ -196,6 +196,7 @@ class RestApi:
         channel = self._channel(request)
         payload = request[PAYLOAD] or {}
         uploads: list[Upload] = request[UPLOADS]
+        self._check_may_post(channel, payload)
         errors = lim.check_message(payload)
         reference_id = self._reference(payload, channel, errors)
         if errors:
@@ -236,6 +237,7 @@ class RestApi:
         msg = self._message(request)
         if not msg.by_bot:
             raise lim.not_author()
+        self._check_may_post(self._channel(request), request[PAYLOAD] or {}, sending=False)
         self.apply_edit(msg, request[PAYLOAD] or {}, request[UPLOADS])
         await self.fake.echo(msg, "MESSAGE_UPDATE")
         return json_response(self.fake.message_payload(msg))
@@ -427,6 +429,12 @@ class RestApi:
     def _raise_if(errors: list[lim.FieldError], prefix: tuple[str, ...]) -> None:
         if errors:
             raise lim.invalid_form_body([e.under(*prefix) for e in errors])
+
+    def _check_may_post(self, channel: w.Channel, payload: dict[str, Any], *, sending: bool = True) -> None:
+        """Sending needs Send Messages, and embeds need Embed Links (not so in interaction responses)."""
+        allowed = self.fake.world.bot_permissions(channel)
+        if (sending and not allowed & w.SEND_MESSAGES) or (payload.get("embeds") and not allowed & w.EMBED_LINKS):
+            raise lim.missing_permissions()
 
     def _channel(self, request: web.Request) -> w.Channel:
         channel = self.fake.world.channel(_snowflake(request, "channel_id"))

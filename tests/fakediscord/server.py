@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import hashlib
 import itertools
+import json
 import logging
 import socket
 import time
@@ -30,6 +32,7 @@ from .gateway import DIRECT_MESSAGES, GUILD_MESSAGES, MESSAGE_CONTENT, PRIVILEGE
 from .rest import API, INTERACTION_ID, PAYLOAD, UPLOADS, RestApi, json_response, read_body
 
 T = TypeVar("T")
+LOGIN_PATHS = frozenset({"/users/@me", "/oauth2/applications/@me", "/gateway", "/gateway/bot"})  # never 429 here
 DEFAULT_TOKEN = "fake-bot-token"
 POLL_INTERVAL = 0.01
 log = logging.getLogger(__name__)
@@ -47,6 +50,8 @@ class FakeDiscord(Drives):
         self.default_timeout = 5.0  # how long waiters wait for the bot
         self.echo_bot_messages = True  # send the bot's own messages back as MESSAGE_CREATE/UPDATE
         self.privileged_intents = PRIVILEGED_INTENTS  # privileged intents "enabled in the portal"
+        self.rate_limit_every = 0  # answer every n-th API request after login with 429 (0: never)
+        self.rate_limit_retry_after = 0.05  # seconds, as Discord's body and headers say
         # What happened.
         self.requests: list[rec.RequestRecord] = []
         self.errors: list[rec.ErrorRecord] = []
@@ -56,6 +61,8 @@ class FakeDiscord(Drives):
         self.sync_calls: list[rec.SyncCall] = []
         self.files: dict[int, rec.Attachment] = {}
         self.server_exceptions: list[BaseException] = []
+        self.rate_limited: list[rec.RequestRecord] = []  # the requests answered 429 (not refusals)
+        self._rate_count = 0
         self.client: discord.Client | None = None
         self.gateway = Gateway(self)
         self._by_id: dict[int, rec.Message] = {}
@@ -121,6 +128,29 @@ class FakeDiscord(Drives):
             lambda: self.gateway.resume_attempts > resumes and self.gateway.identified,
             what="the client to reconnect and identify again",
         )
+
+    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+        """A channel overwrite that denies the bot ``permissions`` (e.g. ``world.EMBED_LINKS``) in a
+        guild channel; a connected client is told with CHANNEL_UPDATE, as Discord does."""
+        channel = self.world.channel(channel_id)
+        if channel is None or channel.guild_id is None:
+            raise ValueError(f"{channel_id} is not a guild channel")
+        self.world.bot_denied[channel_id] = permissions
+        await self.gateway.dispatch("CHANNEL_UPDATE", lambda _intents: w.channel_payload(channel, self.world))
+        self.notify()
+
+    def rate_limit(self, every: int, retry_after: float = 0.05) -> None:
+        """Answer every ``every``-th API request after login with 429 and ``retry_after``, as
+        Discord does when a bucket runs dry; 0 stops. discord.py waits and sends it again."""
+        self.rate_limit_every = every
+        self.rate_limit_retry_after = retry_after
+        self._rate_count = 0
+
+    def _rate_limited_now(self, path: str) -> bool:
+        if self.rate_limit_every <= 0 or path in LOGIN_PATHS:
+            return False
+        self._rate_count += 1
+        return self._rate_count % self.rate_limit_every == 0
 
     def attach(self, client: discord.Client | None) -> None:
         """Let drives read the client's command tree for commands that were never synced."""
@@ -385,6 +415,9 @@ class FakeDiscord(Drives):
                 needs_token = not path.startswith(("/interactions/", "/webhooks/"))
                 if needs_token and request.headers.get("Authorization") != f"Bot {self.token}":
                     raise lim.unauthorized()
+                if self._rate_limited_now(path):
+                    self.rate_limited.append(self.requests.pop())
+                    return rate_limited_response(self.rate_limit_retry_after, path)
             return await handler(request)
         except lim.DiscordError as err:
             self.errors.append(
@@ -408,6 +441,24 @@ class FakeDiscord(Drives):
         if att is None:
             raise web.HTTPNotFound()
         return web.Response(body=att.data, headers={"Content-Type": att.content_type})
+
+
+def rate_limited_response(retry_after: float, path: str) -> web.Response:
+    """Discord's 429: the JSON body with ``retry_after`` and the headers discord.py reads (it takes a
+    429 without ``Via`` for a Cloudflare ban and gives up)."""
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+    headers = {
+        "Content-Type": "application/json",
+        "Via": "1.1 google",
+        "Retry-After": str(max(1, round(retry_after))),
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+        "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+        "X-RateLimit-Bucket": hashlib.sha1(path.encode()).hexdigest()[:16],
+        "X-RateLimit-Scope": "user",
+    }
+    return web.Response(body=json.dumps(body).encode(), status=429, headers=headers)
 
 
 def _interaction_id(interaction: rec.InteractionLog | rec.Reply) -> int:

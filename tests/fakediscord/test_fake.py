@@ -628,6 +628,41 @@ async def test_pings_follow_allowed_mentions(fake_discord: FakeDiscord, bot: Dem
     assert not fake_discord.pings(quiet)
 
 
+async def test_an_embed_without_embed_links_is_missing_permissions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    assert channel.permissions_for(channel.guild.me).embed_links
+    await fake_discord.deny_bot(w.GENERAL_CHANNEL_ID, w.EMBED_LINKS)
+    await fake_discord.wait_until(lambda: not channel.permissions_for(channel.guild.me).embed_links)
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("look", embed=discord.Embed(title="a card"))
+    assert (refused.value.status, refused.value.code) == (403, 50013)
+    plain = await channel.send("plain text still goes")
+    with pytest.raises(discord.Forbidden):
+        await plain.edit(embed=discord.Embed(title="nor by an edit"))
+    other = bot.get_channel(w.QUESTIONS_CHANNEL_ID)
+    assert isinstance(other, discord.TextChannel)
+    await other.send(embed=discord.Embed(title="another channel is unaffected"))
+    # Interaction responses may always embed: Discord adds Embed Links to app_permissions.
+    ix = await fake_discord.slash("secret", channel_id=w.GENERAL_CHANNEL_ID)
+    await fake_discord.reply(ix)
+    assert int(fake_discord.interactions[ix.id].payload["app_permissions"]) & w.EMBED_LINKS
+    assert [e.code for e in fake_discord.errors] == [50013, 50013]
+
+
+async def test_rate_limits_answer_429_and_the_client_retries(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    fake_discord.rate_limit(2, retry_after=0.01)
+    for n in range(4):
+        await channel.send(f"message {n}")
+    assert [m.content for m in fake_discord.bot_messages(w.GENERAL_CHANNEL_ID)] == [f"message {n}" for n in range(4)]
+    assert len(fake_discord.rate_limited) == 3 and not fake_discord.errors  # requests 2, 4 and 6
+    fake_discord.rate_limit(0)
+    await channel.send("no longer limited")
+    assert len(fake_discord.rate_limited) == 3
+
+
 # ---- the rules themselves ----
 
 

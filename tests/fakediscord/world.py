@@ -180,6 +180,8 @@ class World:
     guilds: tuple[Guild, ...]
     dm_channels: tuple[Channel, ...]
     application_name: str = "FactBot"
+    # Permission bits a channel overwrite denies the bot, by channel id (FakeDiscord.deny_bot sets them).
+    bot_denied: dict[int, int] = field(default_factory=dict, compare=False, hash=False)
     _channels: dict[int, Channel] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +199,14 @@ class World:
 
     def channel(self, channel_id: int) -> Channel | None:
         return self._channels.get(channel_id)
+
+    def bot_permissions(self, channel: Channel) -> int:
+        """The bot's permissions in ``channel``: its roles, less what an overwrite there denies."""
+        guild = self.guild(channel.guild_id)
+        if guild is None:
+            return DM_APP_PERMISSIONS
+        value = guild.permissions_of(self.bot.id)
+        return value if value & ADMINISTRATOR else value & ~self.bot_denied.get(channel.id, 0)
 
     def dm_channel_for(self, user_id: int) -> Channel | None:
         return next((c for c in self.dm_channels if c.recipient_id == user_id), None)
@@ -320,7 +330,7 @@ def channel_payload(channel: Channel, world: World, *, permissions: int | None =
             "guild_id": str(channel.guild_id),
             "name": channel.name,
             "position": channel.position,
-            "permission_overwrites": [],
+            "permission_overwrites": _overwrites(channel, world),
             "topic": None,
             "nsfw": False,
             "parent_id": None,
@@ -331,6 +341,11 @@ def channel_payload(channel: Channel, world: World, *, permissions: int | None =
     if permissions is not None:
         data["permissions"] = str(permissions)
     return data
+
+
+def _overwrites(channel: Channel, world: World) -> list[dict]:
+    denied = world.bot_denied.get(channel.id, 0)
+    return [{"id": str(world.bot.id), "type": 1, "allow": "0", "deny": str(denied)}] if denied else []
 
 
 def member_payload(guild: Guild, member: Member, *, with_user: bool = True, permissions: bool = False) -> dict:
