@@ -15,8 +15,6 @@ import pytest
 from benchmarks import corpus, scale
 from storage.segment import segment
 
-pytestmark = pytest.mark.skipif(not corpus.DEFAULT_SQUAD.exists(), reason="needs ../shared/eval/squad")
-
 
 @pytest.fixture(scope="module")
 def topics() -> list[corpus.Topic]:
