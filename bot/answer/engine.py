@@ -3,15 +3,17 @@ the question, and cut their best quotes (verbatim slices of the stored text)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from bot.answer import chat, spelling
 from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Quote, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
-from bot.answer.question import MAX_TERMS, Expects, Question, parse_question
+from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
@@ -99,7 +101,10 @@ class Engine:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
         `trace`, when given, receives every source's assessment (for calibration)."""
         started = time.perf_counter()
-        parsed = parse_question(question)
+        typed = chat.clean(question) if self.understanding.chat else None
+        if typed is not None and typed.greeting_only:
+            return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], note=chat.GREETING_REPLY)
+        parsed = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
             return await self._refuse(parsed, scope, NO_TERMS)
         total, avg_chars = await self.library.sentence_stats()
@@ -131,7 +136,23 @@ class Engine:
             count,
             note="The question was cut to its first 1,000 characters." if parsed.truncated else None,
             timings={"total_ms": 1000 * (time.perf_counter() - started)},
+            expects=parsed.expects.value,
         )
+
+    async def _understand(self, text: str, scope: int) -> Question:
+        """The question as the engine reads it: with `spelling`, a word the library visible from
+        `scope` does not know is read as the vocabulary word it plainly misspells ("mmebers" as
+        "members"). The text (what the answer echoes) stays as typed."""
+        parsed = parse_question(text)
+        if not self.understanding.spelling or parsed.empty:
+            return parsed
+        freqs = await self.library.term_frequencies(parsed.terms, scope=scope)
+        unknown = {t for t in parsed.terms if freqs[t] == 0}
+        found = await spelling.corrections(self.library, parsed.text, unknown, scope=scope) if unknown else []
+        if not found:
+            return parsed
+        mended = parse_question(spelling.apply(parsed.text, found))
+        return dataclasses.replace(mended, text=parsed.text, truncated=parsed.truncated)
 
     async def _score(
         self, question: Question, weights: dict[str, float], avg_chars: float, candidates: list[Sentence]
@@ -258,7 +279,7 @@ class Engine:
 
     async def _refuse(self, question: Question, scope: int, note: str, near: set[int] | None = None) -> Answer:
         uncovered, count = await self._uncovered(scope, set(), near or set())
-        return Answer(question.text, (), uncovered, count, note=note)
+        return Answer(question.text, (), uncovered, count, note=note, expects=question.expects.value)
 
 
 @dataclass(slots=True)

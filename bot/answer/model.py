@@ -73,6 +73,10 @@ class Uncovered:
     title: str
 
 
+# The question's expected kind of answer -> the kind of Fact that states it.
+COMPARED_FACT = {"date": "date", "quantity": "quantity", "name": "name", "place": "name"}
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -81,10 +85,19 @@ class Answer:
     uncovered_count: int = 0
     note: str | None = None
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    # The kind of answer the question's wording asks for ("date", "quantity", "name", "place" or
+    # "any"), so front ends line up only the facts that answer it (see `compared_fact`).
+    expects: str = "any"
 
     @property
     def answered(self) -> bool:
         return bool(self.sources)
+
+    @property
+    def compared_fact(self) -> str | None:
+        """The kind of Fact worth comparing across sources for this question, if any: dates for
+        "when", numbers for "how many", names for "who" and "where"."""
+        return COMPARED_FACT.get(self.expects)
 
     def to_json(self) -> dict[str, Any]:
         return {
