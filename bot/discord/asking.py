@@ -30,4 +30,6 @@ def question_in(message: discord.Message, me: discord.abc.User, settings: Settin
     mentioned = me.id in message.raw_mentions
     if not (mentioned or message.guild is None or message.channel.id in settings.question_channels):
         return None
-    return squash(re.sub(rf"<@!?{me.id}>", " ", message.content))
+    # The mention goes with the space before it ("hey <@id>, who ..." -> "hey, who ..."); the
+    # engine's chat normaliser takes off the rest of the chat (the greeting, other mentions).
+    return squash(re.sub(rf"\s*<@!?{me.id}>", "", message.content))
