@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 
 from bot.discord.client import FactBot
-from tests.fakediscord import FakeDiscord, InteractionLog, Message, Reply
+from tests.fakediscord import ErrorRecord, FakeDiscord, InteractionLog, Message, Reply
 
 BotStarter = Callable[..., contextlib.AbstractAsyncContextManager[FactBot]]
 
@@ -34,3 +34,12 @@ async def submit(fake: FakeDiscord, bot: FactBot, opened: InteractionLog, values
     store = bot._connection._view_store
     await fake.wait_until(lambda: reply.modal["custom_id"] in store._modals, what="the modal to be registered")
     return await fake.submit_modal(opened, values)
+
+
+def take_refusals(fake: FakeDiscord, *codes: int) -> list[ErrorRecord]:
+    """Check that Discord refused exactly these requests (by error code, in order), and clear them so
+    the fixtures' closing "nothing refused" check still covers everything else."""
+    assert [e.code for e in fake.errors] == list(codes), "\n".join(map(str, fake.errors))
+    taken = list(fake.errors)
+    fake.errors.clear()
+    return taken

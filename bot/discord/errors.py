@@ -2,7 +2,9 @@
 message listener route here too), so commands never carry their own try/except.
 
 What a user caused gets a short private message; a bug is logged with its traceback under a short
-error id, and the user gets that id to report instead of a stack trace.
+error id, and the user gets that id to report instead of a stack trace. What Discord makes normal
+(an interaction that expired before the reply, a question deleted before its answer) is one
+warning line, and nothing more is sent: a reply to something gone would fail too.
 """
 
 from __future__ import annotations
@@ -25,9 +27,43 @@ def cooldown_message(retry_after: float) -> str:
     return f"You're asking faster than I can look things up. Try again <t:{when}:R>."
 
 
+# Discord's codes for "what you answer is gone": the interaction expired (3 s to acknowledge),
+# its token expired (15 minutes), or the message was deleted.
+UNKNOWN_MESSAGE, UNKNOWN_INTERACTION, INVALID_WEBHOOK_TOKEN = 10008, 10062, 50027
+INVALID_FORM_BODY = 50035
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    return error.original if isinstance(error, app_commands.CommandInvokeError) else error
+
+
+def gone(error: BaseException) -> str | None:
+    """Why the reply can't be delivered when `error` says its target is gone, else None."""
+    original = _unwrap(error)
+    if not isinstance(original, discord.HTTPException):
+        return None
+    if original.code == UNKNOWN_INTERACTION:
+        return "the interaction expired before it was acknowledged"
+    if original.code == INVALID_WEBHOOK_TOKEN:
+        return "the interaction's token expired"
+    if original.code == UNKNOWN_MESSAGE:
+        return "the message was deleted"
+    if original.code == INVALID_FORM_BODY and "message_reference" in original.text:
+        return "the question was deleted before the reply"
+    return None
+
+
+def _discord_said(error: BaseException) -> str:
+    """Discord's code and message on one line."""
+    original = _unwrap(error)
+    if isinstance(original, discord.HTTPException):
+        return f"{original.code}: {' '.join(original.text.split())}"
+    return " ".join(str(original).split())
+
+
 def describe(error: BaseException, where: str) -> str:
     """The short message for `error`; unexpected ones are logged with their traceback first."""
-    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    original = _unwrap(error)
     if isinstance(original, FactbotError):
         return original.message
     if isinstance(original, app_commands.CommandOnCooldown):
@@ -51,6 +87,9 @@ def _where(interaction: discord.Interaction) -> str:
 
 async def on_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Registered as the tree's on_error; views and modals call it from their own on_error."""
+    if (why := gone(error)) is not None:
+        log.warning("Nothing sent for %s: %s (Discord %s).", _where(interaction), why, _discord_said(error))
+        return
     text = describe(error, _where(interaction))
     try:
         if interaction.type is discord.InteractionType.autocomplete:
@@ -66,6 +105,9 @@ async def on_interaction_error(interaction: discord.Interaction, error: BaseExce
 
 async def on_message_error(message: discord.Message, error: Exception) -> None:
     """The same treatment for questions asked by mention, in a question channel or in a DM."""
+    if (why := gone(error)) is not None:
+        log.warning("Nothing sent for message %s: %s (Discord %s).", message.id, why, _discord_said(error))
+        return
     text = describe(error, f"message {message.id}")
     try:
         await message.reply(text, mention_author=False)

@@ -76,6 +76,17 @@ class Drives:
         await self._dispatch("MESSAGE_CREATE", lambda intents: self.message_event(intents, msg))
         return msg
 
+    async def delete_message(self, message: rec.Message) -> None:
+        """Its author (or a moderator) deletes ``message`` (MESSAGE_DELETE); replies to it then fail."""
+        live = self.message(message.id)
+        if live is None or live.deleted:
+            raise ValueError(f"message {message.id} does not exist (any more)")
+        live.deleted = True
+        data = {"id": str(live.id), "channel_id": str(live.channel_id)}
+        if live.guild_id is not None:
+            data["guild_id"] = str(live.guild_id)
+        await self._dispatch("MESSAGE_DELETE", lambda _intents: data)
+
     # ---- application commands ----
 
     async def slash(
