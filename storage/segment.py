@@ -23,7 +23,14 @@ that typically opens a sentence ("He", "The", "However"...); an ellipsis, too, b
 such a word, and reference marks ("[12]", "[citation needed]") stay with the sentence before them.
 Sentences over MAX_SENTENCE characters
 (lists without full stops) are cut at line breaks, then semicolons, then commas, so a quote stays
-readable.
+readable; a piece still over LONGEST_SENTENCE (a line of words without punctuation, a heading of
+megabytes) is cut at whitespace, or anywhere when there is none, into pieces of at most
+MAX_SENTENCE. No sentence is longer than LONGEST_SENTENCE, so no quote is huge.
+
+Cost: linear in the text (each rule looks at a bounded window, the boundary pattern starts only
+at the first of a run of stops and never backtracks into it), and a document of more than
+MAX_SENTENCES sentences is refused before its spans fill memory: a 5 MB file of one-word headings
+would otherwise make a million sentences to store and index.
 """
 
 from __future__ import annotations
@@ -33,7 +40,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from storage.errors import IngestError
+
 MAX_SENTENCE = 600
+LONGEST_SENTENCE = 2_000
+MAX_SENTENCES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +97,15 @@ _BULLET = re.compile(r"[ \t]*[-*+•◦‣▪][ \t]+\S")
 _NUMBERED = re.compile(r"[ \t]*\d{1,3}[.)][ \t]+\S")
 _MARKER = re.compile(r"[ \t]*(?:[-*+•◦‣▪]|\d{1,3}[.)])[ \t]+")
 # Closing quotes and brackets, and reference marks such as "[12]" or "[citation needed]".
-_BOUNDARY = re.compile(r"(?P<term>[.!?…]+)(?P<close>(?:[\"'”’»)\]]|\[[^\[\]\n]{1,40}\])*)\s+")
+# A match starts only at the first stop of a run, and the possessive quantifiers never give back
+# what they took (giving back cannot help: a stop or closer is never whitespace), so a run of 100,000
+# stops is read once rather than once per stop.
+_BOUNDARY = re.compile(r"(?<![.!?…])(?P<term>[.!?…]++)(?P<close>(?:[\"'”’»)\]]|\[[^\[\]\n]{1,40}\])*+)\s+")
 _DOTTED = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}")  # "U.S", "e.g", "Ph.D", "S.W.A.T"
 _OPENING = "\"'“‘«([¿¡"
 _CLOSING = "\"'”’»)]"
 _CUTS = (re.compile(r"\n"), re.compile(r";(?=\s)"), re.compile(r",(?=\s)"))
+_TO_LAST_SPACE = re.compile(r".*\s", re.S)
 
 
 # --- paragraphs --------------------------------------------------------------------------------
@@ -99,12 +114,21 @@ _CUTS = (re.compile(r"\n"), re.compile(r";(?=\s)"), re.compile(r",(?=\s)"))
 def segment(text: str) -> list[Paragraph]:
     """Split text into paragraphs and each paragraph into sentences, all as offsets into `text`."""
     paragraphs = []
+    count = 0
     for block_start, block_end in _blocks(text):
         for start, end, is_heading, body_start in _units(text, block_start, block_end):
             s, e = _strip(text, start, end)
             if e <= s:
                 continue
-            sentences = (Span(s, e),) if is_heading else _sentences(text, s, e, max(s, body_start))
+            if is_heading:
+                sentences = (Span(s, e),) if e - s <= LONGEST_SENTENCE else tuple(_readable(text, s, e))
+            else:
+                sentences = _sentences(text, s, e, max(s, body_start))
+            count += len(sentences)
+            if count > MAX_SENTENCES:
+                raise IngestError(
+                    f"This document has too many sentences and headings to quote from (over {MAX_SENTENCES:,})."
+                )
             paragraphs.append(Paragraph(s, e, sentences))
     return paragraphs
 
@@ -249,14 +273,34 @@ def _char_before(text: str, match: re.Match[str]) -> str:
 
 
 def _readable(text: str, start: int, end: int) -> list[Span]:
-    """The stripped span, cut at line breaks, then ';', then ',' while a piece is overlong."""
+    """The stripped span, cut at line breaks, then ';', then ',' while a piece is overlong; then
+    any piece over LONGEST_SENTENCE at whitespace (or anywhere)."""
     start, end = _strip(text, start, end)
     pieces = [(start, end)] if end > start else []
     for cut in _CUTS:
         if all(e - s <= MAX_SENTENCE for s, e in pieces):
             break
         pieces = [p for s, e in pieces for p in _cut(text, s, e, cut)]
+    if any(e - s > LONGEST_SENTENCE for s, e in pieces):
+        pieces = [p for s, e in pieces for p in (_chop(text, s, e) if e - s > LONGEST_SENTENCE else [(s, e)])]
     return [Span(s, e) for s, e in pieces]
+
+
+def _chop(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split [start, end) into pieces of at most MAX_SENTENCE, each ending at the last whitespace
+    that keeps it within the limit, or at the limit itself when it holds no whitespace."""
+    pieces = []
+    while end - start > MAX_SENTENCE:
+        limit = start + MAX_SENTENCE
+        space = _TO_LAST_SPACE.match(text, start + 1, limit + 1)  # reads at most MAX_SENTENCE characters
+        cut = space.end() if space else limit
+        s, e = _strip(text, start, cut)
+        if e > s:
+            pieces.append((s, e))
+        start, _ = _strip(text, cut, end)
+    if end > start:
+        pieces.append((start, end))
+    return pieces
 
 
 def _cut(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks import datasets
-from storage.segment import MAX_SENTENCE, Paragraph, Span, segment
+from storage import segment as segment_module
+from storage.errors import IngestError
+from storage.segment import LONGEST_SENTENCE, MAX_SENTENCE, MAX_SENTENCES, Paragraph, Span, segment
 
 # The seed articles as their original files were written: the header lines that seeds.toml now keeps
 # as metadata, then the shipped body (seeds/), byte for byte.
@@ -185,6 +187,71 @@ def test_sentence_at_the_limit_is_not_cut() -> None:
     text = ("word; " * (MAX_SENTENCE // 6))[: MAX_SENTENCE - 1].rstrip() + "."
     assert len(text) <= MAX_SENTENCE
     assert sentences(text) == [text]
+
+
+# --- hostile input -----------------------------------------------------------------------------
+
+# Inputs that once made segmentation quadratic or a "sentence" of megabytes, each with the pieces it
+# must come out as: no sentence over LONGEST_SENTENCE, nothing but whitespace lost, offsets verbatim.
+HOSTILE = [
+    ("one line of words", "word " * 100_000),
+    ("one line without spaces", "x" * 100_000),
+    ("a run of periods", "." * 100_000),
+    ("a run of exclamation marks", "Stop" + "!" * 50_000 + " Go"),
+    ("a run of ellipses", "\u2026" * 50_000),
+    ("mixed stops", ".!?\u2026" * 20_000),
+    ("a stop then closers", "It ended." + '"' * 50_000 + " Then"),
+    ("a stop then references", "It ended." + "[1]" * 20_000 + " Then"),
+    ("a heading of a megabyte", "# " + "heading " * 125_000),
+    ("spaces between two words", "a" + " " * 100_000 + "b"),
+    ("one paragraph of numbers", " ".join(str(n) for n in range(40_000))),
+    ("words and one huge token", "Some words " + "y" * 5_000 + " more words."),
+]
+
+
+@pytest.mark.parametrize("text", [t for _, t in HOSTILE], ids=[name for name, _ in HOSTILE])
+def test_hostile_input_gives_bounded_verbatim_sentences(text: str) -> None:
+    result = segment(text)
+    assert_invariants(text, result)
+    longest = max(s.end - s.start for p in result for s in p.sentences)
+    assert longest <= LONGEST_SENTENCE
+
+
+def test_an_overlong_run_is_cut_at_whitespace() -> None:
+    text = " ".join(f"w{i}" for i in range(2_000))  # 9,889 characters, no punctuation
+    pieces = sentences(text)
+    assert len(pieces) > 1
+    assert all(len(p) <= MAX_SENTENCE for p in pieces)
+    assert " ".join(pieces) == text  # cut between words, never inside one
+
+
+def test_an_overlong_run_without_whitespace_is_cut_anywhere() -> None:
+    text = "Start. " + "z" * (4 * MAX_SENTENCE + 7)  # over LONGEST_SENTENCE
+    assert sentences(text) == ["Start.", *(["z" * MAX_SENTENCE] * 4), "z" * 7]
+
+
+def test_runs_of_stops_still_break_where_they_did() -> None:
+    assert sentences("Wait!!!!!! Really... Then it ended?!?! Yes.") == [
+        "Wait!!!!!!",
+        "Really...",
+        "Then it ended?!?!",
+        "Yes.",
+    ]
+    assert sentences("Well.... It was over.") == ["Well....", "It was over."]
+
+
+def test_too_many_sentences_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(segment_module, "MAX_SENTENCES", 50)
+    assert len(sentences("# Heading\n" * 50)) == 50
+    with pytest.raises(IngestError, match="too many sentences"):
+        segment("# Heading\n" * 51)
+    with pytest.raises(IngestError, match="too many sentences"):
+        segment("One. " * 51)
+
+
+def test_a_megabyte_of_headings_is_refused() -> None:
+    with pytest.raises(IngestError, match="too many sentences"):
+        segment("# a\n" * (MAX_SENTENCES + 1))
 
 
 # --- real text ---------------------------------------------------------------------------------
