@@ -1,20 +1,34 @@
-"""Answer quality: the checks on benchmarks/data against the current code, and the no-answer
-threshold's trade-off curve.
+"""Answer quality: every evaluation set in one table, and what each stage of understanding adds.
 
-    python benchmarks/quality.py                 # runs seed_score.py and squad_score.py, prints their summaries
-    python benchmarks/quality.py --wikiqa DIR    # ... and squad_score.py on WikiQA (not in the repository: README)
-    python benchmarks/quality.py --seed 1        # squad_score.py on another sample of questions
-    python benchmarks/quality.py --inproc        # the same figures computed in this process (fast, for tuning)
-    python benchmarks/quality.py --curve         # refused against quote@1 / extra at several thresholds
+    python benchmarks/quality.py --wikiqa DIR              # the table: the eval scripts, as a reviewer runs them
+    python benchmarks/quality.py --inproc --wikiqa DIR     # the same table computed in this process (fast)
+    python benchmarks/quality.py --ablation --wikiqa DIR   # the table again with each Understanding stage off
+    python benchmarks/quality.py --curve                   # refused against quote@1 / extra at several thresholds
+    python benchmarks/quality.py --seed 1                  # squad_score.py on another sample of questions
 
-The scripts are run exactly as a reviewer runs them (fresh library files, `factbot` on PATH). The
-in-process mode replicates their sampling and scoring on a Library opened directly, so a change can
-be measured in seconds; its figures match the scripts' (same questions, same engine) except timing.
+The sets (rows of the table):
+  seed questions    benchmarks/data/seed_questions.jsonl, scored as seed_score.py scores them
+  variants: STYLE   the seed questions as typed in a chat (benchmarks/variants.py: a greeting, thanks,
+                    lower case without '?', one typo, a Discord mention, an emoji, and hand-written
+                    paraphrases), scored the same way, one row per style and one for all of them
+  squad             squad_score.py on benchmarks/data/squad (--seed, --in 1000, --out 300)
+  wikiqa            squad_score.py DIR --out 1000 on WikiQA (not in the repository: --wikiqa DIR)
+Columns: quote@1 (recall@1 for the seed sets: the first quote from each gold source holds a gold
+phrase), source@1, wrong (false quotes for the seed sets, other sources quoted per answerable
+question for squad and wikiqa), refused (questions to refuse that were), trigger F1 (squad_score.py).
+
+The default mode runs the scripts exactly as a reviewer does (fresh library files, `factbot` on
+PATH; the variants through `factbot ask --json --batch`, scored like seed_score.py, so the table
+needs one process per set rather than one per question). --inproc replicates their sampling and
+scoring on Libraries opened directly: the same figures, in a fraction of the time. --ablation runs
+in process (the scripts take no flags for the engine's stages): the full engine, then each of
+`Understanding`'s stages switched off in turn (chat normaliser, spelling, semantic signal, no-answer
+model; with the model off the best-scoring source is always quoted).
 
 The threshold is the engine's no-answer probability (`FACTBOT_ANSWER_THRESHOLD`, default
 engine.MIN_PROBABILITY): the most probable source is quoted when the question model reaches it, any
 source when the per-source model reaches `source_threshold_for` it (benchmarks/calibrate.py fits
-both models). The curve sets that variable for each value, so no code is edited to move along it.
+both models). The curve sets it for each value, so no code is edited to move along it.
 """
 
 from __future__ import annotations
@@ -24,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -56,47 +71,105 @@ def _factbot_env() -> dict[str, str]:
     return env
 
 
-def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | None = None) -> None:
-    """Run both eval scripts as they are and print their summary lines."""
-    env = _factbot_env()
-    tmp = tempfile.mkdtemp(prefix="factbot-quality-")
-    try:
-        env["FACTBOT_DB"] = str(Path(tmp) / "seeds.db")
-        cmd = [sys.executable, str(HERE / "seed_score.py"), str(datasets.seed_questions())] + (
-            ["-v"] if verbose else []
+# -- the table --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One set's figures, as the table shows them (None: not measured for this kind of set)."""
+
+    name: str
+    questions: int
+    quote1: float | None = None
+    source1: float | None = None
+    wrong: str = "-"
+    refused: str = "-"
+    f1: float | None = None
+    ms: float | None = None
+
+
+def table(rows: list[Row], title: str | None = None) -> str:
+    def f(v: float | None, digits: int = 3) -> str:
+        return "-" if v is None else f"{v:.{digits}f}"
+
+    out = [f"\n{title}"] if title else []
+    out += [
+        "| set | questions | quote@1 | source@1 | wrong | refused | trigger F1 | ms/question |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r.name} | {r.questions} | {f(r.quote1)} | {f(r.source1)} | {r.wrong} | {r.refused} | "
+            f"{f(r.f1)} | {f(r.ms, 1)} |"
         )
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if verbose:
-            print(done.stdout, end="")
-        print("seed_score.py:", (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1])
-        cmd = [
-            sys.executable,
-            str(HERE / "squad_score.py"),
-            str(datasets.squad_dir()),
-            "--seed",
-            str(seed),
-            "--in",
-            str(n_in),
-            "--out",
-            str(n_out),
-        ] + (["-v"] if verbose else [])
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if verbose:
-            print(done.stdout, end="")
-        print(f"squad_score.py --seed {seed}:", (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1])
-        if wikiqa is not None:  # every question counts (--out 1000), as in the README's WikiQA row
-            cmd = [sys.executable, str(HERE / "squad_score.py"), str(wikiqa), "--seed", str(seed), "--out", "1000"]
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-            print(f"squad_score.py {wikiqa.name} --seed {seed}:", (done.stdout.strip().splitlines() or [""])[-1])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return "\n".join(out)
 
 
-# -- in process ------------------------------------------------------------------------------------
+@dataclass
+class SeedFigures:
+    """seed_score.py's counts."""
+
+    questions: int = 0
+    need: int = 0
+    hit1: int = 0
+    hitany: int = 0
+    quotes: int = 0
+    false_quotes: int = 0
+    refuse_need: int = 0
+    refused: int = 0
+    seconds: float = 0.0
+
+    def row(self, name: str) -> Row:
+        return Row(
+            name,
+            self.questions,
+            quote1=self.hit1 / max(self.need, 1),
+            wrong=f"{self.false_quotes}/{self.quotes} false",
+            refused=f"{self.refused}/{self.refuse_need}",
+            ms=1000 * self.seconds / max(self.questions, 1) if self.seconds else None,
+        )
+
+    def line(self) -> str:
+        return (
+            f"recall@1 {self.hit1}/{self.need} = {self.hit1 / max(self.need, 1):.2f}; recall@any "
+            f"{self.hitany / max(self.need, 1):.2f}; false quotes {self.false_quotes}/{self.quotes}; "
+            f"refusals {self.refused}/{self.refuse_need}"
+        )
+
+
+def score_seed_questions(rows: list[dict], answers: list[dict], seeds: dict[str, str]) -> SeedFigures:
+    """seed_score.py's figures for answers already computed (bodies keyed by seed key)."""
+    fig = SeedFigures(questions=len(rows))
+    for row, out in zip(rows, answers, strict=True):
+        gold = {k.rstrip("?"): (v, k.endswith("?")) for k, v in row["gold"].items()}
+        by_seed: dict[str, list[str]] = {}
+        for source in out.get("sources", []):
+            for quote in source.get("quotes", []):
+                text = norm(quote.get("text", ""))
+                fig.quotes += 1
+                owner = next((sid for sid, body in seeds.items() if text and text in body), None)
+                by_seed.setdefault(owner or "?", []).append(text)
+        if not gold:
+            fig.refuse_need += 1
+            if not out.get("answered") and not by_seed:
+                fig.refused += 1
+            else:
+                fig.false_quotes += sum(len(v) for v in by_seed.values())
+            continue
+        for sid, (keys, optional) in gold.items():
+            hits = [any(norm(k) in q for k in keys) for q in by_seed.get(sid, [])]
+            if not optional:
+                fig.need += 1
+                fig.hit1 += bool(hits and hits[0])
+                fig.hitany += any(hits)
+        fig.false_quotes += sum(len(q) for sid, q in by_seed.items() if sid not in gold)
+    return fig
 
 
 @dataclass
 class SquadFigures:
+    """squad_score.py's counts."""
+
     n_in: int = 0
     n_out: int = 0
     src1: int = 0
@@ -104,15 +177,35 @@ class SquadFigures:
     q3: int = 0
     extra: int = 0
     refused: int = 0
+    answered: int = 0
+    right: int = 0
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.right / max(self.answered, 1), self.right / max(self.n_in, 1)
+        return 2 * p * r / max(p + r, 1e-9)
+
+    def row(self, name: str) -> Row:
+        n_in, n_out = max(self.n_in, 1), max(self.n_out, 1)
+        return Row(
+            name,
+            self.n_in + self.n_out,
+            quote1=self.q1 / n_in,
+            source1=self.src1 / n_in,
+            wrong=f"{self.extra / n_in:.2f} extra",
+            refused=f"{self.refused / n_out:.3f}",
+            f1=self.f1,
+            ms=1000 * self.seconds / max(self.n_in + self.n_out, 1),
+        )
 
     def line(self) -> str:
         n_in, n_out = max(self.n_in, 1), max(self.n_out, 1)
         return (
             f"in-library {self.n_in}, outside {self.n_out}; source@1 {self.src1 / n_in:.3f}; "
             f"quote@1 {self.q1 / n_in:.3f}; quote@3 {self.q3 / n_in:.3f}; extra {self.extra / n_in:.2f}; "
-            f"refused {self.refused / n_out:.3f}; "
+            f"refused {self.refused / n_out:.3f}; trigger F1 {self.f1:.3f}; "
             f"{1000 * self.seconds / max(self.n_in + self.n_out, 1):.1f} ms/question (in process)"
         )
 
@@ -124,7 +217,7 @@ def squad_sample(seed: int, n_in: int, n_out: int, squad: Path | None = None) ->
     questions = [json.loads(line) for line in (squad / "questions.jsonl").read_text().splitlines()]
     rng = random.Random(seed)
     inside = [q for q in questions if q["role"] == "library"]
-    outside = [q for q in questions if q["role"] == "outside"]
+    outside = [q for q in questions if q["role"] != "library"]  # outside and unanswerable (WikiQA)
     picked = rng.sample(inside, min(n_in, len(inside))) + rng.sample(outside, min(n_out, len(outside)))
     return picked, manifest
 
@@ -146,7 +239,12 @@ def score_squad(picked: list[dict], answers: list[dict], verbose: bool = False) 
     for q, out in zip(picked, answers, strict=True):
         sources = out.get("sources", [])
         titles = [s.get("title") for s in sources]
-        if q["role"] == "outside":
+        wanted = [norm(a) for a in q["answers"]]
+        if out.get("answered"):
+            fig.answered += 1
+            first = norm(((sources[0].get("quotes") or [{}])[0]).get("text", "")) if sources else ""
+            fig.right += q["role"] == "library" and titles[:1] == [q["title"]] and any(a in first for a in wanted)
+        if q["role"] != "library":
             fig.n_out += 1
             fig.refused += not out.get("answered") and not any(s.get("quotes") for s in sources)
             continue
@@ -155,7 +253,6 @@ def score_squad(picked: list[dict], answers: list[dict], verbose: bool = False) 
         fig.extra += sum(1 for t in titles if t != q["title"])
         gold = next((s for s in sources if s.get("title") == q["title"]), None)
         quotes = [norm(x.get("text", "")) for x in (gold or {}).get("quotes", [])]
-        wanted = [norm(a) for a in q["answers"]]
         hits = [any(a in quote for a in wanted) for quote in quotes[:3]]
         fig.q1 += bool(hits and hits[0])
         fig.q3 += any(hits)
@@ -167,36 +264,128 @@ def score_squad(picked: list[dict], answers: list[dict], verbose: bool = False) 
     return fig
 
 
-def score_seed_questions(rows: list[dict], answers: list[dict], seeds: dict[str, str]) -> str:
-    """score.py's figures for answers already computed (bodies keyed by seed prefix)."""
-    need = hit1 = hitany = quotes_total = false_quotes = refuse_need = refused = 0
-    for row, out in zip(rows, answers, strict=True):
-        gold = {k.rstrip("?"): (v, k.endswith("?")) for k, v in row["gold"].items()}
-        by_seed: dict[str, list[str]] = {}
-        for source in out.get("sources", []):
-            for quote in source.get("quotes", []):
-                text = norm(quote.get("text", ""))
-                quotes_total += 1
-                owner = next((sid for sid, body in seeds.items() if text and text in body), None)
-                by_seed.setdefault(owner or "?", []).append(text)
-        if not gold:
-            refuse_need += 1
-            if not out.get("answered") and not by_seed:
-                refused += 1
-            else:
-                false_quotes += sum(len(v) for v in by_seed.values())
-            continue
-        for sid, (keys, optional) in gold.items():
-            hits = [any(norm(k) in q for k in keys) for q in by_seed.get(sid, [])]
-            if not optional:
-                need += 1
-                hit1 += bool(hits and hits[0])
-                hitany += any(hits)
-        false_quotes += sum(len(q) for sid, q in by_seed.items() if sid not in gold)
-    return (
-        f"recall@1 {hit1}/{need} = {hit1 / max(need, 1):.2f}; recall@any {hitany / max(need, 1):.2f}; "
-        f"false quotes {false_quotes}/{quotes_total}; refusals {refused}/{refuse_need}"
+def seed_rows() -> list[dict]:
+    return [json.loads(line) for line in datasets.seed_questions().read_text().splitlines() if line.strip()]
+
+
+def variant_sets(rows: list[dict]) -> dict[str, list[dict]]:
+    """The seed questions' chat variants by style (benchmarks/variants.py), and all of them."""
+    from benchmarks.variants import seed_variants
+
+    out: dict[str, list[dict]] = {}
+    for v in seed_variants(rows):
+        out.setdefault(v["style"], []).append(v)
+    out["all"] = [v for style in list(out) for v in out[style]]
+    return out
+
+
+def seed_bodies() -> dict[str, str]:
+    return {key: norm(body) for key, body in datasets.seed_bodies().items()}
+
+
+# -- the scripts, as a reviewer runs them -------------------------------------------------------------
+
+
+def _factbot_env() -> dict[str, str]:
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _number(pattern: str, text: str) -> float | None:
+    m = re.search(pattern, text)
+    return float(m.group(1)) if m else None
+
+
+def _summary(done: subprocess.CompletedProcess[str], label: str, verbose: bool) -> str:
+    if verbose:
+        print(done.stdout, end="")
+    last = (done.stdout.strip().splitlines() or [done.stderr.strip()])[-1]
+    print(f"{label}: {last}")
+    return last
+
+
+def _squad_row(name: str, summary: str) -> Row:
+    n_in, n_out = _number(r"in-library (\d+)", summary), _number(r"outside (\d+)", summary)
+    extra, refused = _number(r"extra ([\d.]+)", summary) or 0.0, _number(r"refused ([\d.]+)", summary) or 0.0
+    return Row(
+        name,
+        int((n_in or 0) + (n_out or 0)),
+        quote1=_number(r"quote@1 ([\d.]+)", summary),
+        source1=_number(r"source@1 ([\d.]+)", summary),
+        wrong=f"{extra:.2f} extra",
+        refused=f"{refused:.3f}",
+        f1=_number(r"F1 ([\d.]+)", summary),
+        ms=_number(r"ask ([\d.]+) ms/question", summary),
     )
+
+
+def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | None = None) -> list[Row]:
+    """Run the eval scripts as they are (and the variants through `factbot ask --json --batch`);
+    print their summary lines and return the table's rows."""
+    env = _factbot_env()
+    tmp = tempfile.mkdtemp(prefix="factbot-quality-")
+    rows: list[Row] = []
+    try:
+        env["FACTBOT_DB"] = str(Path(tmp) / "seeds.db")
+        started = time.perf_counter()
+        cmd = [sys.executable, str(HERE / "seed_score.py"), str(datasets.seed_questions())] + (
+            ["-v"] if verbose else []
+        )
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        last = _summary(done, "seed_score.py", verbose)
+        asked = int(_number(r"questions (\d+)", last) or 0)
+        m = re.search(r"recall@1 \d+/\d+ = ([\d.]+).*?false quotes (\d+/\d+); refusals (\d+/\d+)", last)
+        rows.append(
+            Row(
+                "seed questions",
+                asked,
+                quote1=float(m.group(1)) if m else None,
+                wrong=f"{m.group(2)} false" if m else "?",
+                refused=m.group(3) if m else "?",
+                ms=1000 * (time.perf_counter() - started) / max(asked, 1),
+            )
+        )
+        bodies = seed_bodies()
+        for style, items in variant_sets(seed_rows()).items():
+            if style == "all":
+                continue
+            started = time.perf_counter()
+            stdin = "".join(" ".join(v["question"].split()) + "\n" for v in items)
+            done = subprocess.run(
+                ["factbot", "ask", "--json", "--batch"], env=env, input=stdin, capture_output=True, text=True
+            )
+            answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+            if done.returncode != 0 or len(answers) != len(items):
+                print(f"variants {style}: factbot ask --batch failed: {done.stderr.strip()[-300:]}")
+                continue
+            fig = score_seed_questions(items, answers, bodies)
+            fig.seconds = time.perf_counter() - started
+            rows.append(fig.row(f"variants: {style}"))
+        cmd = [
+            sys.executable,
+            str(HERE / "squad_score.py"),
+            str(datasets.squad_dir()),
+            "--seed",
+            str(seed),
+            "--in",
+            str(n_in),
+            "--out",
+            str(n_out),
+        ] + (["-v"] if verbose else [])
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        rows.append(_squad_row("squad", _summary(done, f"squad_score.py --seed {seed}", verbose)))
+        if wikiqa is not None:  # every question counts (--out 1000), as in the README's WikiQA row
+            cmd = [sys.executable, str(HERE / "squad_score.py"), str(wikiqa), "--seed", str(seed), "--out", "1000"]
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            rows.append(_squad_row("wikiqa", _summary(done, f"squad_score.py {wikiqa.name} --seed {seed}", verbose)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+# -- in process ------------------------------------------------------------------------------------
 
 
 async def _ask_all(engine, questions: list[str]) -> tuple[list[dict], float]:
@@ -205,35 +394,121 @@ async def _ask_all(engine, questions: list[str]) -> tuple[list[dict], float]:
     return out, time.perf_counter() - start
 
 
-async def inproc(seeds: list[int], n_in: int, n_out: int, thresholds: list[float | None], verbose: bool) -> None:
-    from bot.answer import Engine
-    from storage.library import Library
+class Sets:
+    """Every set's questions and library, opened once for all the configurations measured."""
 
+    def __init__(self, seed: int, n_in: int, n_out: int, wikiqa: Path | None) -> None:
+        self.seed_questions = seed_rows()
+        self.variants = variant_sets(self.seed_questions)
+        self.bodies = seed_bodies()
+        self.squad, self.squad_manifest = squad_sample(seed, n_in, n_out)
+        self.wikiqa_dir = wikiqa
+        self.wikiqa, self.wikiqa_manifest = squad_sample(seed, 1000, 1000, wikiqa) if wikiqa else ([], [])
+        self.libraries: dict[str, object] = {}
+
+    async def open(self, tmp: Path) -> None:
+        from storage.library import Library
+
+        self.libraries["seeds"] = await Library.open(tmp / "seeds.db")
+        self.libraries["squad"] = await build_squad_library(tmp / "squad.db", self.squad_manifest)
+        if self.wikiqa_dir:
+            self.libraries["wikiqa"] = await build_squad_library(
+                tmp / "wikiqa.db", self.wikiqa_manifest, self.wikiqa_dir
+            )
+
+    async def close(self) -> None:
+        for library in self.libraries.values():
+            await library.close()  # type: ignore[attr-defined]
+
+    async def measure(self, threshold: float | None = None, understanding=None, verbose: bool = False) -> list[Row]:
+        from bot.answer import Engine
+
+        def engine(name: str) -> Engine:
+            return Engine(self.libraries[name], threshold=threshold, understanding=understanding)  # type: ignore[arg-type]
+
+        rows = []
+        seeds = engine("seeds")
+        answers, took = await _ask_all(seeds, [r["question"] for r in self.seed_questions])
+        fig = score_seed_questions(self.seed_questions, answers, self.bodies)
+        fig.seconds = took
+        rows.append(fig.row("seed questions"))
+        for style, items in self.variants.items():
+            answers, took = await _ask_all(seeds, [v["question"] for v in items])
+            fig = score_seed_questions(items, answers, self.bodies)
+            fig.seconds = took
+            rows.append(fig.row(f"variants: {style}"))
+            if verbose and style != "all":
+                for v, out in zip(items, answers, strict=True):
+                    one = score_seed_questions([v], [out], self.bodies)
+                    if one.hit1 < one.need or one.false_quotes or one.refused < one.refuse_need:
+                        print(f"variant miss ({style}): {v['question']!r} -> {one.line()}")
+        for name, picked in (("squad", self.squad), ("wikiqa", self.wikiqa)):
+            if name not in self.libraries:
+                continue
+            answers, took = await _ask_all(engine(name), [" ".join(q["question"].split()) for q in picked])
+            squad_fig = score_squad(picked, answers, verbose)
+            squad_fig.seconds = took
+            for miss in squad_fig.misses[:40]:
+                print(miss)
+            rows.append(squad_fig.row(name))
+        return rows
+
+
+async def inproc(
+    seed: int, n_in: int, n_out: int, wikiqa: Path | None, thresholds: list[float | None], verbose: bool
+) -> None:
+    sets = Sets(seed, n_in, n_out, wikiqa)
     tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
     try:
-        rows = [json.loads(line) for line in datasets.seed_questions().read_text().splitlines() if line.strip()]
-        bodies = {key: norm(body) for key, body in datasets.seed_bodies().items()}
-        samples = {s: squad_sample(s, n_in, n_out) for s in seeds}
-        manifest = next(iter(samples.values()))[1]
-        async with await Library.open(tmp / "seeds.db") as seed_lib:
-            library = await build_squad_library(tmp / "squad.db", manifest)
-            try:
-                for threshold in thresholds:
-                    label = "default" if threshold is None else f"{threshold:g}"
-                    answers, _ = await _ask_all(Engine(seed_lib, threshold=threshold), [r["question"] for r in rows])
-                    print(f"threshold {label}: score.py (in process): {score_seed_questions(rows, answers, bodies)}")
-                    engine = Engine(library, threshold=threshold)
-                    for seed, (picked, _) in samples.items():
-                        answers, took = await _ask_all(engine, [" ".join(q["question"].split()) for q in picked])
-                        fig = score_squad(picked, answers, verbose)
-                        fig.seconds = took
-                        for miss in fig.misses:
-                            print(miss)
-                        print(f"threshold {label}: squad --seed {seed} (in process): {fig.line()}")
-            finally:
-                await library.close()
+        await sets.open(tmp)
+        try:
+            for threshold in thresholds:
+                label = "default" if threshold is None else f"{threshold:g}"
+                rows = await sets.measure(threshold, verbose=verbose)
+                print(table(rows, f"in process, threshold {label}, squad sample seed {seed}:"), flush=True)
+        finally:
+            await sets.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+ABLATION = (
+    ("everything", {}),
+    ("no chat normaliser", {"chat": False}),
+    ("no spelling", {"spelling": False}),
+    ("no semantic signal", {"semantic": False}),
+    ("no no-answer model", {"refusal": False}),
+)
+
+
+async def ablation(seed: int, n_in: int, n_out: int, wikiqa: Path | None) -> None:
+    """The table for the full engine and with each Understanding stage off; then one summary table
+    of each set's headline figure per configuration."""
+    from bot.answer.engine import Understanding
+
+    sets = Sets(seed, n_in, n_out, wikiqa)
+    tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
+    results: dict[str, list[Row]] = {}
+    try:
+        await sets.open(tmp)
+        try:
+            for label, off in ABLATION:
+                results[label] = await sets.measure(understanding=Understanding(**off))
+                print(table(results[label], f"{label} (in process, squad sample seed {seed}):"), flush=True)
+        finally:
+            await sets.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    names = [r.name for r in results["everything"]]
+    print("\nablation: quote@1 / refused per set (seed sets: recall@1 / refusals; squad, wikiqa: quote@1 / refused)")
+    print("| set | " + " | ".join(results) + " |")
+    print("| --- |" + " --- |" * len(results))
+    for i, name in enumerate(names):
+        cells = []
+        for rows in results.values():
+            r = rows[i]
+            cells.append(f"{r.quote1:.3f} / {r.refused}" if r.quote1 is not None else "-")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 def main() -> int:
@@ -242,6 +517,7 @@ def main() -> int:
     ap.add_argument("--in", dest="n_in", type=int, default=1000)
     ap.add_argument("--out", dest="n_out", type=int, default=300)
     ap.add_argument("--inproc", action="store_true", help="compute the figures in this process (fast)")
+    ap.add_argument("--ablation", action="store_true", help="the table with each Understanding stage off in turn")
     ap.add_argument("--curve", action="store_true", help="the no-answer threshold's trade-off curve")
     ap.add_argument(
         "--thresholds", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8", help="comma-separated threshold values for --curve"
@@ -250,15 +526,17 @@ def main() -> int:
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     seeds = args.seed or [7]
-    if args.curve:
-        values: list[float | None] = [float(v) for v in args.thresholds.split(",") if v.strip()]
-        asyncio.run(inproc(seeds, args.n_in, args.n_out, values, False))
-    elif args.inproc:
-        asyncio.run(inproc(seeds, args.n_in, args.n_out, [None], args.verbose))
-    else:
-        wikiqa = datasets.wikiqa_dir(args.wikiqa)
-        for seed in seeds:
-            run_scripts(seed, args.n_in, args.n_out, args.verbose, wikiqa)
+    wikiqa = datasets.wikiqa_dir(args.wikiqa)
+    for seed in seeds:
+        if args.ablation:
+            asyncio.run(ablation(seed, args.n_in, args.n_out, wikiqa))
+        elif args.curve:
+            values: list[float | None] = [float(v) for v in args.thresholds.split(",") if v.strip()]
+            asyncio.run(inproc(seed, args.n_in, args.n_out, wikiqa, values, False))
+        elif args.inproc:
+            asyncio.run(inproc(seed, args.n_in, args.n_out, wikiqa, [None], args.verbose))
+        else:
+            print(table(run_scripts(seed, args.n_in, args.n_out, args.verbose, wikiqa), f"squad sample seed {seed}:"))
     return 0
 
 
