@@ -128,7 +128,7 @@ class Dated:
 
 
 NO_YEAR = "no year stated"
-RELATIVE = "relative to when it was written, which the text does not state"
+RELATIVE = "relative; no year in the text"
 TOO_BROAD = "too broad to place"
 
 
@@ -338,8 +338,13 @@ class Event:
         return self.dated.when is not None
 
     def fragment(self, limit: int = FRAGMENT_CHARS) -> str:
-        """A short verbatim stretch of the sentence around the date (whitespace squashed)."""
-        start, end = fragment(self.sentence, self.dated.start, self.dated.end, limit)
+        """A short verbatim stretch of the sentence around the date (whitespace squashed); for a
+        relative date placed by a name, around the name that gives its year."""
+        start, end = self.dated.start, self.dated.end
+        basis = self.dated.when.basis if self.dated.when else ""
+        if basis and (at := self.sentence.find(basis)) >= 0:
+            start, end = at, at + len(basis)
+        start, end = fragment(self.sentence, start, end, limit)
         return " ".join(self.sentence[start:end].split())
 
 
