@@ -203,6 +203,19 @@ async def test_a_mention_is_answered_as_a_reply(fake_discord: FakeDiscord, runni
     assert not fake_discord.pings(reply), "the asker is not pinged by the reply"
 
 
+async def test_a_question_typed_as_chat_gets_the_plain_questions_answer_and_a_clean_echo(
+    fake_discord: FakeDiscord, running_bot: FactBot
+) -> None:
+    plain = await fake_discord.reply_to(
+        await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    )
+    chatty = f"hey <@{w.BOT_ID}>, who are the members of the CSTO? thanks! <:wave:{w.GENERAL_CHANNEL_ID}> 🙏"
+    reply = await fake_discord.reply_to(await fake_discord.send_message(chatty, channel_id=w.GENERAL_CHANNEL_ID))
+    assert reply.content.splitlines()[0] == "**Q:** who are the members of the CSTO?"
+    assert reply.embeds and reply.embeds == plain.embeds, "the same sources, quotes and citations"
+    assert reply.content.splitlines()[1:] == plain.content.splitlines()[1:]
+
+
 async def test_a_failure_answering_a_mention_gets_an_error_id(
     fake_discord: FakeDiscord, running_bot: FactBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -327,7 +340,8 @@ async def test_everyone_and_role_mentions_in_a_source_ping_nobody(
             "parse": []
         }
         assert not fake_discord.pings(message)
-        assert "@everyone" in message.content and "@everyone" in str(message.embeds)
+        assert "@everyone" in str(message.embeds), "the source's text is quoted as it is"
+        assert "@everyone" not in message.content, "mentions are no part of the question echoed"
         assert r"\*\*bold\*\*" in str(message.embeds).replace("\\\\", "\\"), "quoted markdown is escaped"
 
 
