@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import Answer, Engine
+from bot.answer.engine import FEATURES, LEAD_CLIP, Understanding
 from bot.answer.question import parse_question
 from storage.library import Library
 from storage.models import SourceMeta
@@ -135,3 +137,24 @@ async def test_a_question_naming_what_no_source_mentions_is_refused(engine: Engi
     assert parse_question("Who is Valery Gerasimov?").names == ("valeri", "gerasimov")
     assert parse_question("WHO ARE THE MEMBERS OF THE CSTO?").names == ()
     assert (await engine.ask("WHO ARE THE MEMBERS OF THE CSTO?")).answered
+
+
+async def test_every_source_is_assessed_on_the_named_features(engine: Engine) -> None:
+    trace: list = []
+    await engine.ask("How many troops does the CSTO peacekeeping force have?", trace=trace)
+    assert trace
+    for assessed in trace:
+        assert tuple(assessed.features) == FEATURES
+        assert all(math.isfinite(v) for v in assessed.features.values())
+        assert 0 <= assessed.features["coverage"] <= 1 and -LEAD_CLIP <= assessed.features["lead"] <= LEAD_CLIP
+        # The probabilities are the shipped model's, applied by name (the source model without `lead`).
+        assert assessed.probability == pytest.approx(engine.model.question.probability(assessed.features))
+        assert assessed.alone == pytest.approx(engine.model.source.probability(dict(assessed.features, lead=0.0)))
+
+
+async def test_without_the_no_answer_model_the_best_source_is_always_quoted(library: Library) -> None:
+    question = "What is the weather in Moscow today?"
+    assert not (await Engine(library).ask(question)).answered
+    blunt = await Engine(library, understanding=Understanding(refusal=False)).ask(question)
+    assert len(blunt.sources) == 1 and blunt.sources[0].quotes
+    await assert_verbatim(library, blunt)
