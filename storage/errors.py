@@ -39,3 +39,20 @@ class UnknownSource(FactbotError):
 
 class ProtectedSource(FactbotError):
     """A global (seed) source cannot be removed from a Discord server."""
+
+
+class StoreError(FactbotError):
+    """The library file cannot be used as asked: its folder is missing or not a folder, it is
+    read-only, the disk is full, it is damaged, or another process held it too long."""
+
+
+class NotALibrary(StoreError):
+    """The file is not a factbot library (not SQLite, damaged, or another application's)."""
+
+
+class LibraryBusy(StoreError):
+    """Another process kept the library locked for longer than a change may wait."""
+
+
+class ReadOnlyLibrary(StoreError):
+    """The library was opened read-only (its file or folder is not writable): nothing can change."""

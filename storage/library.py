@@ -1,17 +1,24 @@
 """The library: sources with their paragraphs and sentences, indexed by FTS5, on aiosqlite.
 
 One writer connection (each change is one `BEGIN IMMEDIATE` transaction, serialised by a lock)
-and one reader connection, so questions never see a half-written source and never wait for one.
-WAL mode: a process killed at any moment leaves every source either whole or absent.
+and a small pool of reader connections, so questions never see a half-written source, never wait
+for one, and do not queue behind each other. WAL mode: a process killed at any moment leaves every
+source either whole or absent. A file that cannot be written (a read-only mount) is opened
+read-only: it answers questions and lists sources, and every change is refused with one line.
+Failures of the file itself (disk full, damaged, locked too long, not a library) become StoreError.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import sqlite3
+import time
+import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,15 +28,35 @@ from typing import Self
 import aiosqlite
 
 from storage import text as textmod
-from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
+from storage.errors import (
+    DuplicateSource,
+    IngestError,
+    LibraryBusy,
+    NotALibrary,
+    ProtectedSource,
+    ReadOnlyLibrary,
+    StoreError,
+    UnknownSource,
+)
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
-from storage.schema import migrate
+from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
 from storage.segment import Paragraph, segment
 
 # Sentences an FTS5 query may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
 # Terms this rare are counted within a server's view of the library (see term_frequencies).
 SCOPED_COUNT_LIMIT = 2_000
+# Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
+READERS = 4
+# How long one attempt to take the write lock waits inside SQLite, and how long a change waits in
+# all for other processes' changes before it gives up with LibraryBusy.
+BUSY_TIMEOUT_MS = 5_000
+WRITE_WAIT_SECONDS = 60.0
+# Source ids are SQLite integers: anything outside this range names no source.
+MAX_ID = 2**63 - 1
+# Marks a new library whose seed articles are not in yet (added, and the mark removed, in one
+# transaction on open: a process killed during the first open leaves the mark, not a seedless library).
+SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
 # Bump when what the vocabulary keeps of a word changes: the store rebuilds it on open.
 VOCABULARY_VERSION = 1
 # Words shorter than this are not kept in the vocabulary (spelling never corrects towards them).
@@ -43,9 +70,14 @@ _SOURCE_COLUMNS = """
     length(src.body)
 """
 
-_SENTENCE_COLUMNS = """
+# A sentence's text comes from the body chunks it lies in (its start's chunk onwards), never
+# from the whole body: _sentence cuts it out.
+_SENTENCE_COLUMNS = f"""
     s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
-    substr(src.body, s.start + 1, s."end" - s.start)
+    (SELECT group_concat(piece, '') FROM (
+        SELECT c.text AS piece FROM body_chunks c
+        WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK}
+        ORDER BY c.n))
 """
 
 
@@ -58,7 +90,57 @@ def _source(row: Sequence[object]) -> SourceInfo:
 
 
 def _sentence(row: Sequence[object]) -> Sentence:
-    return Sentence(*row)  # type: ignore[arg-type]
+    sid, source_id, paragraph, number, start, end, chunks = row
+    assert isinstance(start, int) and isinstance(end, int) and isinstance(chunks, str)
+    first = start - start % BODY_CHUNK
+    return Sentence(sid, source_id, paragraph, number, start, end, chunks[start - first : end - first])  # type: ignore[arg-type]
+
+
+def _chunks(body: str) -> list[tuple[int, str]]:
+    return [(n, body[i : i + BODY_CHUNK]) for n, i in enumerate(range(0, len(body), BODY_CHUNK))]
+
+
+# Characters never kept in a title, author, publisher, URL or date: C0 and C1 controls, DEL
+# (terminal escape sequences start with them), and lone surrogates (bytes that were not UTF-8).
+def _clean_field(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    value = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
+    return " ".join(value.split()) or None
+
+
+def _has_visible_text(value: str) -> bool:
+    """Whether a text has something to see: not only spaces and zero-width or format characters."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in {"Cf", "Cc", "Zs"} for ch in value)
+
+
+def _store_error(err: BaseException, path: Path) -> StoreError:
+    """One line for what went wrong with the library file itself (never a traceback)."""
+    if isinstance(err, OSError):
+        return StoreError(f"Cannot open the library {path}: {err.strerror or err}.")
+    text = str(err)
+    if "locked" in text or "busy" in text:
+        return LibraryBusy(
+            f"The library {path} is locked by another process that has been changing it for too long; "
+            "nothing was changed. Try again."
+        )
+    if "disk is full" in text or (isinstance(err, sqlite3.DataError) and "full" in text):
+        return StoreError(f"The disk holding the library {path} is full; nothing was changed.")
+    if "readonly" in text:
+        return ReadOnlyLibrary(f"The library {path} cannot be written (read-only); nothing was changed.")
+    if "not a database" in text or "malformed" in text:
+        return NotALibrary(f"{path} is not a factbot library (not an SQLite database, or damaged).")
+    if "unable to open" in text:
+        return StoreError(f"Cannot open the library {path} (check the path and its permissions).")
+    return StoreError(f"The library {path} failed: {text}.")
+
+
+def _writable(path: Path) -> bool:
+    """Whether the library can be written: the file (if there is one) and its folder, which holds
+    the WAL and shared-memory files."""
+    folder = path.parent
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def content_hash(body: str) -> str:
@@ -98,33 +180,82 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _prepare_file(path: Path) -> int:
-    """Create or upgrade the file synchronously (start-up only); returns the prior version."""
-    conn = sqlite3.connect(path, isolation_level=None)
+def _prepare_file(path: Path, *, seed: bool) -> int:
+    """Create or upgrade the file synchronously (start-up only); returns the prior version. A new
+    library is created, marked and (with `seed`) marked for its seeds in one transaction."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        return migrate(conn)
+        if is_current(conn):
+            return SCHEMA_VERSION
+        check_file(conn)  # before WAL mode, which would change another application's file
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        return migrate(conn, when_new=(SEEDS_PENDING,) if seed else ())
     finally:
         conn.close()
 
 
-async def _connect(path: Path, *, readonly: bool) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    if readonly:
-        await conn.execute("PRAGMA query_only = ON")
+def _readonly_target(path: Path) -> str:
+    """A read-only URI for a library that cannot be written (checked to be a current library).
+    `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
+    has neither, and `immutable=1` reads the file as it is."""
+    base = path.resolve().as_uri()
+    for query in ("mode=ro", "immutable=1"):
+        uri = f"{base}?{query}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        try:
+            version = check_file(conn)
+        except sqlite3.OperationalError:
+            if query == "immutable=1":
+                raise
+            continue
+        finally:
+            conn.close()
+        if version < SCHEMA_VERSION:
+            raise ReadOnlyLibrary(
+                f"The library {path} was written by an older factbot and needs upgrading, but it is read-only."
+            )
+        return uri
+    raise AssertionError("unreachable")
+
+
+async def _connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(target, isolation_level=None, uri=isinstance(target, str))
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        if readonly:
+            await conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
     return conn
+
+
+class _Pooled:
+    """Stands for "any reader connection from the pool" where a connection is passed."""
+
+
+_POOLED = _Pooled()
 
 
 class Library:
     """Every source factbot can quote, and the only place that speaks SQL."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection, target: Path | str
+    ) -> None:
         self.path = path
-        self._writer = writer
-        self._reader = reader
+        self._writer_conn = writer  # None: opened read-only
+        # The cached figures' own connection (PRAGMA data_version is per connection); every other
+        # read takes a connection from the pool (`self._reader`).
+        self._stats_reader = reader
+        self._reader = _POOLED
+        self._target = target
+        self._pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._readers: list[aiosqlite.Connection] = []
+        self._opening = 0
         self._write_lock = asyncio.Lock()
         # Figures that only change when someone writes, kept until `PRAGMA data_version` moves.
         self._stats_version: int | None = None
@@ -136,27 +267,58 @@ class Library:
 
     @classmethod
     async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
-        """Open (creating and migrating as needed) a library file; a new one gets the seeds."""
+        """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
+        file or folder that cannot be written is opened read-only."""
         path = Path(path)
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        prior = await asyncio.to_thread(_prepare_file, path)
-        writer = await _connect(path, readonly=False)
-        reader = await _connect(path, readonly=True)
-        library = cls(path, writer, reader)
+        writer = None
         try:
-            await library._check_terms_version()
-            await library._check_vocabulary()
-            if prior == 0 and seed:
-                await library.add_seeds()
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and not path.is_file():
+                raise StoreError(f"Cannot open the library {path}: it is not a file.")
+            target: Path | str = path
+            if _writable(path):
+                await asyncio.to_thread(_prepare_file, path, seed=seed)
+                writer = await _connect(path, readonly=False)
+            else:
+                target = await asyncio.to_thread(_readonly_target, path)
+            reader = await _connect(target, readonly=True)
+        except (sqlite3.Error, OSError) as err:
+            if writer is not None:
+                await writer.close()
+            raise _store_error(err, path) from None
+        except BaseException:
+            if writer is not None:
+                await writer.close()
+            raise
+        library = cls(path, writer, reader, target)
+        try:
+            if writer is not None:
+                await library._check_terms_version()
+                await library._check_vocabulary()
+                await library._add_pending_seeds()
         except BaseException:
             await library.close()
             raise
         return library
 
+    @property
+    def read_only(self) -> bool:
+        return self._writer_conn is None
+
+    @property
+    def _writer(self) -> aiosqlite.Connection:
+        if self._writer_conn is None:
+            raise ReadOnlyLibrary(
+                f"The library {self.path} is read-only (its file or folder cannot be written): "
+                "it can be read, not changed."
+            )
+        return self._writer_conn
+
     async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()
+        for conn in [*self._readers, self._stats_reader, self._writer_conn]:
+            if conn is not None:
+                await conn.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -177,56 +339,34 @@ class Library:
         origin: str | None = None,
         added_by: str | None = None,
     ) -> SourceInfo:
-        """Add one source in one transaction: all of it (index included) or none of it."""
-        title = " ".join(meta.title.split())
-        if not title:
-            raise IngestError("A source needs a title.")
+        """Add one source in one transaction: all of it (index included) or none of it. Control
+        characters never enter its metadata; a title with nothing visible is refused."""
+        meta = SourceMeta(
+            _clean_field(meta.title) or "",
+            _clean_field(meta.author),
+            _clean_field(meta.publisher),
+            _clean_field(meta.url),
+            _clean_field(meta.published),
+        )
+        title = meta.title
+        if not _has_visible_text(title):
+            raise IngestError("A source needs a title (with something visible in it).")
         # Segmenting and tokenising a long document is CPU work: off the event loop.
         prepared = await asyncio.to_thread(_prepare_text, body)
-        if not prepared.paragraphs:
-            raise IngestError("There is no text to quote in this source.")
+        if not prepared.paragraphs or not any(prepared.terms):
+            raise IngestError("There is no text to quote in this source (no words in it).")
         added_at = _now()
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = await self._writer.execute(
-                    """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
-                                            sha256, added_by, added_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        scope,
-                        title,
-                        meta.author,
-                        meta.publisher,
-                        meta.url,
-                        meta.published,
-                        origin,
-                        body,
-                        prepared.sha256,
-                        added_by,
-                        added_at,
-                    ),
-                )
-                source_id = cursor.lastrowid
-                assert source_id is not None
-                await self._insert_text(source_id, prepared)
-                await self._count_words(scope, prepared.words)
-                await self._log(scope, added_by, "add", source_id, title)
-                await self._writer.execute("COMMIT")
-            except sqlite3.IntegrityError as err:
-                await self._writer.execute("ROLLBACK")
-                # UNIQUE (scope, sha256): the same content is already here.
-                row = await self._fetchone(
-                    self._writer,
-                    "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?",
-                    (scope, prepared.sha256),
-                )
-                if row:
-                    raise DuplicateSource(row[0], row[1]) from err
-                raise
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
+        try:
+            async with self._transaction():
+                source_id = await self._insert_source(body, prepared, meta, scope, origin, added_by, added_at)
+        except sqlite3.IntegrityError as err:
+            # UNIQUE (scope, sha256): the same content is already here.
+            row = await self._fetchone(
+                self._reader, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, prepared.sha256)
+            )
+            if row:
+                raise DuplicateSource(row[0], row[1]) from err
+            raise _store_error(err, self.path) from err
         return SourceInfo(
             source_id,
             scope,
@@ -243,6 +383,91 @@ class Library:
             len(prepared.terms),
             len(body),
         )
+
+    async def _insert_source(
+        self,
+        body: str,
+        prepared: _Prepared,
+        meta: SourceMeta,
+        scope: int,
+        origin: str | None,
+        added_by: str | None,
+        added_at: str,
+    ) -> int:
+        """Everything of one source, inside the caller's transaction; returns its id."""
+        cursor = await self._writer.execute(
+            """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
+                                    sha256, added_by, added_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                scope,
+                meta.title,
+                meta.author,
+                meta.publisher,
+                meta.url,
+                meta.published,
+                origin,
+                body,
+                prepared.sha256,
+                added_by,
+                added_at,
+            ),
+        )
+        source_id = cursor.lastrowid
+        assert source_id is not None
+        await self._writer.executemany(
+            "INSERT INTO body_chunks (source_id, n, text) VALUES (?, ?, ?)",
+            [(source_id, n, chunk) for n, chunk in _chunks(body)],
+        )
+        await self._insert_text(source_id, prepared)
+        await self._count_words(scope, prepared.words)
+        await self._log(scope, added_by, "add", source_id, meta.title)
+        return source_id
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction under the write lock: BEGIN IMMEDIATE (waiting for other
+        processes' changes up to WRITE_WAIT_SECONDS), COMMIT, or ROLLBACK on any error. Interrupted
+        while committing, it waits for the commit's outcome: a change that was saved is reported
+        as saved (the task's cancellation is then left for its caller to see in `cancelling()`)."""
+        writer = self._writer
+        async with self._write_lock:
+            deadline = time.monotonic() + WRITE_WAIT_SECONDS
+            while True:
+                try:
+                    await writer.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as err:
+                    if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+                        raise _store_error(err, self.path) from None
+            try:
+                yield writer
+            except BaseException as err:
+                await self._rollback()
+                if isinstance(err, sqlite3.Error) and not isinstance(err, sqlite3.IntegrityError):
+                    raise _store_error(err, self.path) from None
+                raise
+            commit = asyncio.ensure_future(writer.execute("COMMIT"))
+            try:
+                await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                try:
+                    await commit
+                except BaseException:
+                    await self._rollback()
+                    raise asyncio.CancelledError() from None
+            except sqlite3.Error as err:
+                await self._rollback()
+                raise _store_error(err, self.path) from None
+
+    async def _rollback(self) -> None:
+        """Roll back if a transaction is open; a failed rollback (SQLite already rolled back, as
+        it does when the disk is full) never hides the error that brought us here."""
+        try:
+            if self._writer.in_transaction:
+                await self._writer.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
     async def _insert_text(self, source_id: int, prepared: _Prepared) -> None:
         """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
@@ -283,25 +508,22 @@ class Library:
     async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
         """Remove a source and everything of it. `scope` None is the operator, who may remove
         anything; a server may remove only its own sources, never the global library."""
-        async with self._write_lock:
-            info = await self._get(self._writer, source_id)
+        if not 0 < source_id <= MAX_ID:
+            raise UnknownSource(source_id)
+        # Read inside the transaction: another process may remove it first.
+        async with self._transaction() as writer:
+            info = await self._get(writer, source_id)
             if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
                 raise UnknownSource(source_id)
             if scope is not None and info.scope != scope:
                 raise ProtectedSource(
                     f"Source {source_id} belongs to the global library; only the operator can remove it."
                 )
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                body = (await self._fetchone(self._writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
-                await self._index_sentences(source_id, body, "delete")
-                await self._uncount_words(info.scope, vocabulary_words(body))
-                await self._writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
-                await self._log(info.scope, actor, "remove", source_id, info.title)
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
+            body = (await self._fetchone(writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
+            await self._index_sentences(source_id, body, "delete")
+            await self._uncount_words(info.scope, vocabulary_words(body))
+            await writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+            await self._log(info.scope, actor, "remove", source_id, info.title)
         return info
 
     async def add_seeds(self) -> list[SourceInfo]:
@@ -317,6 +539,29 @@ class Library:
                 continue
         return added
 
+    async def _add_pending_seeds(self) -> None:
+        """A new library's seed articles, all in one transaction that also removes the 'seeds
+        pending' mark (re-read inside it: another process opening the new library may have done it)."""
+        if not await self._fetchone(self._writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+            return
+        from seeds import load_seeds
+
+        seeds = load_seeds()
+        prepared = [await asyncio.to_thread(_prepare_text, seed.body) for seed in seeds]
+        async with self._transaction() as writer:
+            if not await self._fetchone(writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+                return
+            for seed, ready in zip(seeds, prepared, strict=True):
+                there = await self._fetchone(
+                    writer, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
+                )
+                if not there:
+                    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
+                    await self._insert_source(
+                        seed.body, ready, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", _now()
+                    )
+            await writer.execute("DELETE FROM meta WHERE key = 'seeds'")
+
     async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
         await self._writer.execute(
             "INSERT INTO events (at, scope, actor, action, source_id, title) VALUES (?, ?, ?, ?, ?, ?)",
@@ -328,20 +573,17 @@ class Library:
         row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
         if row and int(row[0]) == textmod.TERMS_VERSION:
             return
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                await self._writer.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
-                for source_id, body in await self._fetchall(self._writer, "SELECT id, body FROM sources", ()):
-                    await self._index_sentences(source_id, body, "")
-                await self._writer.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)",
-                    (str(textmod.TERMS_VERSION),),
-                )
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
+        async with self._transaction():
+            row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
+            if row and int(row[0]) == textmod.TERMS_VERSION:
+                return  # another process rebuilt it while this one waited
+            await self._writer.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
+            for source_id, body in await self._fetchall(self._writer, "SELECT id, body FROM sources", ()):
+                await self._index_sentences(source_id, body, "")
+            await self._writer.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)",
+                (str(textmod.TERMS_VERSION),),
+            )
 
     async def _count_words(self, scope: int, words: Counter[str]) -> None:
         """Add a source's words to its scope's vocabulary (inside the add's transaction)."""
@@ -367,39 +609,70 @@ class Library:
         row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
         if row and int(row[0]) == VOCABULARY_VERSION:
             return
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                await self._writer.execute("DELETE FROM vocabulary")
-                for scope, body in await self._fetchall(self._writer, "SELECT scope, body FROM sources", ()):
-                    await self._count_words(scope, vocabulary_words(body))
-                await self._writer.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('vocabulary_version', ?)",
-                    (str(VOCABULARY_VERSION),),
-                )
-                await self._writer.execute("COMMIT")
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
+        async with self._transaction():
+            row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
+            if row and int(row[0]) == VOCABULARY_VERSION:
+                return  # another process built it while this one waited
+            await self._writer.execute("DELETE FROM vocabulary")
+            for scope, body in await self._fetchall(self._writer, "SELECT scope, body FROM sources", ()):
+                await self._count_words(scope, vocabulary_words(body))
+            await self._writer.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('vocabulary_version', ?)",
+                (str(VOCABULARY_VERSION),),
+            )
 
     # -- reading -----------------------------------------------------------------------------
 
-    @staticmethod
-    async def _fetchone(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> sqlite3.Row | None:
-        async with conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+    @asynccontextmanager
+    async def _using(self, conn: aiosqlite.Connection | _Pooled) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection itself, or for _POOLED an idle reader (opening one while fewer than
+        READERS exist), returned to the pool afterwards."""
+        if not isinstance(conn, _Pooled):
+            yield conn
+            return
+        if self._pool.empty() and self._opening < READERS:
+            self._opening += 1
+            try:
+                reader = await _connect(self._target, readonly=True)
+            except BaseException:
+                self._opening -= 1
+                raise
+            self._readers.append(reader)
+        else:
+            reader = await self._pool.get()
+        try:
+            yield reader
+        finally:
+            self._pool.put_nowait(reader)
 
-    @staticmethod
-    async def _fetchall(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> list:
-        async with conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    async def _fetchone(
+        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]
+    ) -> sqlite3.Row | None:
+        try:
+            async with self._using(conn) as c, c.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+            if isinstance(err, sqlite3.IntegrityError):
+                raise
+            raise _store_error(err, self.path) from None
 
-    async def _get(self, conn: aiosqlite.Connection, source_id: int) -> SourceInfo | None:
+    async def _fetchall(self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]) -> list:
+        try:
+            async with self._using(conn) as c, c.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+            if isinstance(err, sqlite3.IntegrityError):
+                raise
+            raise _store_error(err, self.path) from None
+
+    async def _get(self, conn: aiosqlite.Connection | _Pooled, source_id: int) -> SourceInfo | None:
         row = await self._fetchone(conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,))
         return _source(row) if row else None
 
     async def get_source(self, source_id: int, *, scope: int | None = None) -> SourceInfo:
         """A source visible from `scope` (its own and the global library; None sees all)."""
+        if not 0 < source_id <= MAX_ID:
+            raise UnknownSource(source_id)
         info = await self._get(self._reader, source_id)
         if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
             raise UnknownSource(source_id)
@@ -467,9 +740,9 @@ class Library:
 
     async def _refresh(self) -> None:
         """Forget cached figures when any connection (this process or another) has written."""
-        version = (await self._fetchone(self._reader, "PRAGMA data_version", ()))[0]
+        version = (await self._fetchone(self._stats_reader, "PRAGMA data_version", ()))[0]
         if version != self._stats_version:
-            row = await self._fetchone(self._reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())
+            row = await self._fetchone(self._stats_reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())
             self._sentence_stats = (row[0], row[1] or 0.0) if row else (0, 0.0)
             self._term_counts.clear()
             self._source_counts.clear()
@@ -656,10 +929,17 @@ class Library:
         return {r[0]: _source(r) for r in rows}
 
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
-        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim."""
-        row = await self._fetchone(
-            self._reader, "SELECT substr(body, ? + 1, ? - ?) FROM sources WHERE id = ?", (start, end, start, source_id)
+        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
+        Read from the chunks it lies in, not the whole body."""
+        if end <= start:
+            return ""
+        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
+        rows = await self._fetchall(
+            self._reader,
+            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
+            (source_id, first, last),
         )
-        if row is None:
+        if not rows:
             raise UnknownSource(source_id)
-        return row[0]
+        text = "".join(r[0] for r in rows)
+        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]

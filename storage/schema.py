@@ -5,9 +5,18 @@ A migration is never edited once released: a change is a new entry at the end of
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Sequence
 
-from storage.errors import FactbotError
+from storage.errors import FactbotError, NotALibrary
+
+# Characters in each row of body_chunks (migration 4). Fixed for ever: stored rows depend on it.
+BODY_CHUNK = 2048
+# PRAGMA application_id of a factbot library ("FACT"): another application's SQLite file is refused.
+APPLICATION_ID = 0x46414354
+# The tables every factbot library has had since migration 1 (an older file without the id).
+_OWN_TABLES = frozenset({"sources", "paragraphs", "sentences", "meta"})
 
 MIGRATIONS: list[str] = [
     # 1: sources, their paragraphs and sentences (offsets into the body), the sentence index.
@@ -79,6 +88,26 @@ MIGRATIONS: list[str] = [
     CREATE INDEX vocabulary_by_ending ON vocabulary(reversed);
     DELETE FROM meta WHERE key = 'vocabulary_version';
     """,
+    # 4: each body again in chunks of BODY_CHUNK characters, so a sentence's text is read from the
+    # chunk or two it lies in and never from the whole body (a 4.8 MB body made every candidate
+    # sentence cost a read of all of it). sources.body stays the text as stored.
+    f"""
+    CREATE TABLE body_chunks (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (source_id, n)
+    );
+    INSERT INTO body_chunks (source_id, n, text)
+        WITH RECURSIVE c(source_id, n) AS (
+            SELECT id, 0 FROM sources WHERE length(body) > 0
+            UNION ALL
+            SELECT c.source_id, c.n + 1 FROM c JOIN sources s ON s.id = c.source_id
+            WHERE (c.n + 1) * {BODY_CHUNK} < length(s.body)
+        )
+        SELECT c.source_id, c.n, substr(s.body, c.n * {BODY_CHUNK} + 1, {BODY_CHUNK})
+        FROM c JOIN sources s ON s.id = c.source_id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -88,25 +117,56 @@ class NewerSchema(FactbotError):
     """The file was written by a newer factbot; opening it could lose data."""
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring a connection's database up to `target`, one transaction per step; returns the version
-    it started from (0 for a new file)."""
-    start = conn.execute("PRAGMA user_version").fetchone()[0]
-    if start > SCHEMA_VERSION:
+def check_file(conn: sqlite3.Connection) -> int:
+    """The schema version of a factbot library; raises NotALibrary for another application's
+    database and NewerSchema for a file from a newer factbot. Reads only."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app != APPLICATION_ID:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # Unmarked: a new empty file, or a library from before the mark (it has our tables).
+        if app != 0 or (version == 0 and tables) or (version > 0 and not tables >= _OWN_TABLES):
+            raise NotALibrary(
+                "This file is not a factbot library (another application's database); it was left as it is."
+            )
+    if version > SCHEMA_VERSION:
         raise NewerSchema(
-            f"This library file has schema version {start}, newer than this factbot knows "
+            f"This library file has schema version {version}, newer than this factbot knows "
             f"({SCHEMA_VERSION}). Upgrade factbot to open it."
         )
-    for version in range(start + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    return version
+
+
+def is_current(conn: sqlite3.Connection) -> bool:
+    """Whether the file is a marked factbot library at the latest schema (nothing to migrate)."""
+    return check_file(conn) == SCHEMA_VERSION and conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *, when_new: Sequence[str] = ()) -> int:
+    """Bring a connection's database up to `target` and mark it as factbot's, all in one
+    transaction under the write lock (BEGIN IMMEDIATE) with the version re-read inside it, so
+    processes opening a new library at once create it once. `when_new`: statements run in the
+    same transaction when the file was new. Returns the version it started from (0: new)."""
+    check_file(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        start = check_file(conn)
+        for version in range(start + 1, target + 1):
             for statement in _statements(MIGRATIONS[version - 1]):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        if start == 0:
+            for statement in when_new:
+                conn.execute(statement)
+        if target > start:
+            conn.execute(f"PRAGMA user_version = {target}")
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            # The error that brought us here says more than a failed rollback.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
     return start
 
 

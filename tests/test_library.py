@@ -10,7 +10,7 @@ import pytest
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.schema import MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
+from storage.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
 
 GUILD_A = 111
 GUILD_B = 222
@@ -146,6 +146,7 @@ async def test_migrations_upgrade_an_old_file_and_keep_its_data(tmp_path: Path) 
 async def test_a_file_from_a_newer_factbot_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a newer factbot marks its files too
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(NewerSchema):
         await Library.open(path)
