@@ -4,6 +4,7 @@ add it in one transaction. The command line and the Discord bot both come throug
 from __future__ import annotations
 
 import asyncio
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,12 @@ async def add_file(
 
 def _read_file(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise IngestError(f"{path} is not a regular file.")
+        size = info.st_size
         if size > MAX_DOCUMENT_BYTES:
             raise IngestError(f"{path.name} is too large ({size:,} bytes; at most {MAX_DOCUMENT_BYTES:,}).")
         return path.read_bytes()
@@ -108,6 +114,8 @@ def _read_file(path: Path) -> bytes:
         raise IngestError(f"{path} is a folder, not a file.") from None
     except PermissionError:
         raise IngestError(f"Cannot read {path}: permission denied.") from None
+    except OSError as err:  # ENOTDIR, name too long, a symlink loop...
+        raise IngestError(f"Cannot read {path}: {err.strerror or err}.") from None
 
 
 async def add_url(
