@@ -18,13 +18,14 @@ from pathlib import Path
 from bot import __version__
 from bot.answer import Engine
 from bot.settings import Settings
-from bot.textview import render_answer, render_source, render_source_list
-from storage.errors import FactbotError
+from bot.textview import render_answer, render_source, render_source_list, terminal_safe
+from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Text that is not UTF-8 (a file name, a stored body) prints as escapes, never as a crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
+        _check_text(args)
         settings = Settings.load()
         if args.db:
             settings = dataclasses.replace(settings, db_path=args.db)
@@ -80,14 +86,34 @@ def main(argv: list[str] | None = None) -> int:
             return (run_bot if args.command == "run" else sync_commands)(settings)
         return asyncio.run(_with_library(settings, lambda lib: _dispatch(args, lib, settings)))
     except FactbotError as err:
-        print(f"factbot: {err.message}", file=sys.stderr)
+        print(terminal_safe(f"factbot: {err.message}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        print("factbot: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`factbot sources list | head`): not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Questions and metadata must be text: arguments that were not UTF-8 arrive with lone
+    surrogates (file names may, and are read as they are)."""
+    for name in ("question", "title", "author", "publisher", "url", "published"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                flag = "The question" if name == "question" else f"--{name}"
+                raise FactbotError(f"{flag} is not valid UTF-8 text.") from None
+
+
+def _interrupted() -> bool:
+    """Whether Ctrl-C came while a change was committing (the change was kept; see Library)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _with_library(settings: Settings, job: Callable[[Library], Awaitable[int]]) -> int:
@@ -155,12 +181,12 @@ async def _sources(args: argparse.Namespace, library: Library, settings: Setting
         else:
             print(render_source(info), end="")
             if args.text:
-                print("\n" + await library.get_body(args.id))
+                print("\n" + terminal_safe(await library.get_body(args.id)))
         return 0
     if args.action == "remove":
         info = await library.remove_source(args.id, actor="operator (command line)")
-        print(f"Removed source {info.id}: {info.title}")
-        return 0
+        print(terminal_safe(f"Removed source {info.id}: {info.title}"))
+        return EXIT_INTERRUPTED if _interrupted() else 0
 
     given = MetaOverrides(args.title, args.author, args.publisher, args.url, args.published)
     if len(args.files) > 1 and any((args.title, args.author, args.publisher, args.url, args.published)):
@@ -173,13 +199,22 @@ async def _sources(args: argparse.Namespace, library: Library, settings: Setting
                 info = await add_url(library, item, policy, given=given, added_by="operator (command line)")
             else:
                 info = await add_file(library, Path(item), given=given, added_by="operator (command line)")
+        except StoreError:
+            raise  # the library itself cannot be changed: no point trying the other files
         except FactbotError as err:
             if len(args.files) == 1:
                 raise
             failures += 1
-            print(f"factbot: {item}: {err.message}", file=sys.stderr)
+            print(terminal_safe(f"factbot: {item}: {err.message}"), file=sys.stderr)
             continue
-        print(f"Added source {info.id}: {info.title} ({info.paragraphs} paragraphs, {info.sentences} sentences)")
+        print(
+            terminal_safe(
+                f"Added source {info.id}: {info.title} ({info.paragraphs} paragraphs, {info.sentences} sentences)"
+            )
+        )
+        if _interrupted():
+            print(f"factbot: interrupted; source {info.id} was saved, nothing after it.", file=sys.stderr)
+            return EXIT_INTERRUPTED
     return 0 if failures == 0 else EXIT_PARTIAL
 
 

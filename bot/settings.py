@@ -5,6 +5,7 @@ Nothing reads the environment at import time; the environment wins over `.env`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,7 +76,9 @@ class Settings:
         try:
             answer_threshold = float(threshold) if threshold else None
         except ValueError:
-            raise SettingsError(f"FACTBOT_ANSWER_THRESHOLD must be a number from 0 to 1, not {threshold!r}.") from None
+            answer_threshold = math.nan
+        if answer_threshold is not None and not 0 <= answer_threshold <= 1:  # also refuses nan
+            raise SettingsError(f"FACTBOT_ANSWER_THRESHOLD must be a number from 0 to 1, not {threshold!r}.")
         return cls(
             db_path=Path(db).expanduser() if db else default_db_path(merged),
             discord_token=(merged.get("DISCORD_TOKEN") or "").strip() or None,

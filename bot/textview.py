@@ -1,12 +1,25 @@
-"""Plain-text views for the terminal: an answer, a source, a list of sources."""
+"""Plain-text views for the terminal: an answer, a source, a list of sources.
+
+What they return is terminal-safe: control characters (the start of every escape sequence) and
+bidirectional overrides in stored text are shown as escapes, never sent to the terminal raw.
+"""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 from bot.answer.model import Answer, SourceAnswer
 from storage.dates import format_date
 from storage.models import SourceInfo
+
+# C0 controls but the newline, DEL, C1 controls, and the bidirectional embeddings and isolates.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on written as a visible escape (\\x1b)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def citation(source: SourceInfo, paragraph: int | None = None) -> str:
@@ -36,7 +49,7 @@ def render_answer(answer: Answer, width: int = 100) -> str:
         lines += ["", textwrap.fill(f"{label}: {names}{suffix}.", width)]
     if answer.answered and answer.note:
         lines += ["", answer.note]
-    return "\n".join(lines).rstrip() + "\n"
+    return terminal_safe("\n".join(lines).rstrip() + "\n")
 
 
 def _source_block(n: int, part: SourceAnswer, width: int) -> list[str]:
@@ -63,7 +76,7 @@ def render_source(source: SourceInfo) -> str:
         ("size", f"{source.paragraphs} paragraphs, {source.sentences} sentences, {source.chars:,} characters"),
         ("sha256", source.sha256),
     ]
-    return "\n".join(f"{k:>10}: {v}" for k, v in rows) + "\n"
+    return terminal_safe("\n".join(f"{k:>10}: {v}" for k, v in rows) + "\n")
 
 
 def render_source_list(sources: list[SourceInfo]) -> str:
@@ -76,4 +89,4 @@ def render_source_list(sources: list[SourceInfo]) -> str:
         lines.append(
             f"{s.id:>6}  {s.title}" + (f" — {byline}" if byline else "") + f"  [{where}, {s.sentences} sentences]"
         )
-    return "\n".join(lines) + "\n"
+    return terminal_safe("\n".join(lines) + "\n")

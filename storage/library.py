@@ -348,6 +348,7 @@ class Library:
             _clean_field(meta.url),
             _clean_field(meta.published),
         )
+        origin, added_by = _clean_field(origin), _clean_field(added_by)
         title = meta.title
         if not _has_visible_text(title):
             raise IngestError("A source needs a title (with something visible in it).")
