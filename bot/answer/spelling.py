@@ -63,7 +63,7 @@ def best_candidate(word: str, candidates: dict[str, int]) -> str | None:
     if not by_term:
         return None
     ranked = sorted(by_term.values(), reverse=True)
-    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < MARGIN:
+    if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < MARGIN - 1e-9:  # "three times" includes 3.0
         return None
     return ranked[0][1]
 
