@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 from bot.discord.client import FactBot
+from bot.discord.pages import TEMPLATE
+from storage.library import Library
+from storage.models import SourceMeta
 from tests.fakediscord import ErrorRecord, FakeDiscord, InteractionLog, Message, Reply
 
 BotStarter = Callable[..., contextlib.AbstractAsyncContextManager[FactBot]]
@@ -23,8 +27,30 @@ async def click(
     message = on.message if isinstance(on, Reply) else on
     assert message is not None
     store = bot._connection._view_store
-    await fake.wait_until(lambda: message.id in store._synced_message_views, what=f"buttons on {message.id}")
+    if not any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):  # those listen from the start
+        await fake.wait_until(lambda: message.id in store._synced_message_views, what=f"buttons on {message.id}")
     return await fake.click(message, custom_id, user_id=user_id)
+
+
+def page_button(on: Reply | Message, action: str) -> dict[str, Any]:
+    """The page button (pages.PREVIOUS, POSITION or NEXT) on a message or a snapshot of it."""
+    message = on.message if isinstance(on, Reply) else on
+    assert message is not None
+    for custom_id in message.custom_ids():
+        if (match := TEMPLATE.fullmatch(custom_id)) and match["action"] == action:
+            found = message.component(custom_id)
+            assert found is not None
+            return found
+    raise AssertionError(f"no page button {action!r} on message {message.id}: {message.custom_ids()}")
+
+
+async def turn_page(fake: FakeDiscord, on: Reply | Message, action: str, *, user_id: int) -> InteractionLog:
+    """Click a page button on the message as it is now (its buttons' ids change with the page)."""
+    snapshot = on.message if isinstance(on, Reply) else on
+    assert snapshot is not None
+    live = fake.message(snapshot.id)
+    assert live is not None
+    return await fake.click(live, page_button(live, action)["custom_id"], user_id=user_id)
 
 
 async def submit(fake: FakeDiscord, bot: FactBot, opened: InteractionLog, values: dict[str, str]) -> InteractionLog:
@@ -43,3 +69,29 @@ def take_refusals(fake: FakeDiscord, *codes: int) -> list[ErrorRecord]:
     taken = list(fake.errors)
     fake.errors.clear()
     return taken
+
+
+ZEBRA = "How many kilometres does the zebra migration travel each year?"
+FILLER = "through grassland and river crossings where herds gather under the watchful eyes of guides"
+
+
+def titles(reply: Reply) -> list[str]:
+    return [e.get("title", "") for e in reply.embeds]
+
+
+def descriptions(reply: Reply) -> str:
+    return "\n".join(e.get("description", "") for e in reply.embeds)
+
+
+async def add_zebra_reports(library: Library, scope: int, count: int = 6) -> None:
+    """Sources whose quotes are long enough that an answer needs several pages."""
+    for i in range(count):
+        herd = chr(ord("A") + i)
+        paragraphs = [
+            f"The zebra migration of herd {herd}{j} travels {100 + 10 * i + j} kilometres each year, "
+            + ", ".join([FILLER] * 4)
+            + "."
+            for j in range(3)
+        ]
+        meta = SourceMeta(f"Zebra report {herd}", author="A. Writer", url=f"https://example.org/zebra/{herd}")
+        await library.add_source("\n\n".join(paragraphs), meta, scope=scope)

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.discord import pages as pages_module
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from tests.discord_helpers import click
-from tests.fakediscord import FakeDiscord, Reply
+from tests.discord_helpers import FILLER, ZEBRA, add_zebra_reports, descriptions, page_button, titles, turn_page
+from tests.fakediscord import FakeDiscord
 from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
@@ -29,39 +28,6 @@ pytest_plugins = ["tests.bot_fixtures"]
 
 MEMBERS = "Who are the members of the CSTO?"
 CSTO = "CSTO Sets Up Peacekeeping Force"
-ZEBRA = "How many kilometres does the zebra migration travel each year?"
-FILLER = "through grassland and river crossings where herds gather under the watchful eyes of guides"
-
-
-def titles(reply: Reply) -> list[str]:
-    return [e.get("title", "") for e in reply.embeds]
-
-
-def descriptions(reply: Reply) -> str:
-    return "\n".join(e.get("description", "") for e in reply.embeds)
-
-
-def button(reply: Reply, custom_id: str) -> dict:
-    assert reply.message is not None
-    found = reply.message.component(custom_id)
-    assert found is not None, f"no {custom_id} on the reply"
-    return found
-
-
-async def add_zebra_reports(library: Library, scope: int, count: int = 6) -> None:
-    """Sources whose quotes are long enough that an answer needs several pages."""
-    for i in range(count):
-        herd = chr(ord("A") + i)
-        paragraphs = [
-            f"The zebra migration of herd {herd}{j} travels {100 + 10 * i + j} kilometres each year, "
-            + ", ".join([FILLER] * 4)
-            + "."
-            for j in range(3)
-        ]
-        meta = SourceMeta(f"Zebra report {herd}", author="A. Writer", url=f"https://example.org/zebra/{herd}")
-        await library.add_source("\n\n".join(paragraphs), meta, scope=scope)
-
-
 # -- /ask -----------------------------------------------------------------------------------------
 
 
@@ -136,25 +102,25 @@ async def test_a_long_answer_pages_and_only_the_asker_can_turn_pages(
     await add_zebra_reports(library, w.GUILD_ID)
     ix = await fake_discord.slash("ask", {"question": ZEBRA})
     first = await fake_discord.reply(ix)
-    position = button(first, POSITION)
+    position = page_button(first, POSITION)
     assert re.fullmatch(r"1 / [2-9]", position["label"]) and position["disabled"]
-    assert button(first, PREVIOUS)["disabled"] and not button(first, NEXT).get("disabled")
+    assert page_button(first, PREVIOUS)["disabled"] and not page_button(first, NEXT).get("disabled")
     pages = int(position["label"].split("/")[1])
     seen = [titles(first)]
 
-    other = await click(fake_discord, running_bot, first, NEXT, user_id=w.OTHER_USER_ID)
+    other = await turn_page(fake_discord, first, NEXT, user_id=w.OTHER_USER_ID)
     refusal = await fake_discord.reply(other)
     assert refusal.ephemeral and "Only the person who asked" in refusal.content
     assert fake_discord.message(first.message.id).embeds == first.embeds, "someone else's click changed nothing"
 
     for number in range(2, pages + 1):
-        turned = await fake_discord.reply(await click(fake_discord, running_bot, first, NEXT, user_id=w.MEMBER_ID))
-        assert button(turned, POSITION)["label"] == f"{number} / {pages}"
+        turned = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))
+        assert page_button(turned, POSITION)["label"] == f"{number} / {pages}"
         assert turned.content.startswith(f"**Q:** {ZEBRA}")
         seen.append(titles(turned))
-    assert button(turned, NEXT)["disabled"]
-    back = await fake_discord.reply(await click(fake_discord, running_bot, first, PREVIOUS, user_id=w.MEMBER_ID))
-    assert button(back, POSITION)["label"] == f"{pages - 1} / {pages}"
+    assert page_button(turned, NEXT)["disabled"]
+    back = await fake_discord.reply(await turn_page(fake_discord, first, PREVIOUS, user_id=w.MEMBER_ID))
+    assert page_button(back, POSITION)["label"] == f"{pages - 1} / {pages}"
 
     shown = [t for page in seen for t in page if "(continued)" not in t]
     assert sorted(shown) == [f"[{n}] Zebra report {chr(ord('A') + n - 1)}" for n in range(1, 7)]
@@ -167,9 +133,9 @@ async def test_a_long_answer_keeps_every_quoted_word(
     ix = await fake_discord.slash("ask", {"question": ZEBRA})
     reply = await fake_discord.reply(ix)
     text = descriptions(reply)
-    for _ in range(int(button(reply, POSITION)["label"].split("/")[1]) - 1):
+    for _ in range(int(page_button(reply, POSITION)["label"].split("/")[1]) - 1):
         text += "\n" + descriptions(
-            await fake_discord.reply(await click(fake_discord, running_bot, reply, NEXT, user_id=w.MEMBER_ID))
+            await fake_discord.reply(await turn_page(fake_discord, reply, NEXT, user_id=w.MEMBER_ID))
         )
     plain = re.sub(r"[*\\]", "", text)
     for i in range(6):
@@ -177,18 +143,6 @@ async def test_a_long_answer_keeps_every_quoted_word(
             herd = chr(ord("A") + i)
             assert f"herd {herd}{j} travels {100 + 10 * i + j} kilometres" in plain
     assert plain.count(FILLER) == 6 * 3 * 4, "no quote was shortened"
-
-
-async def test_page_buttons_go_away_when_they_time_out(
-    fake_discord: FakeDiscord, running_bot: FactBot, library: Library, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pages_module, "PAGE_TIMEOUT", 0.3)
-    await add_zebra_reports(library, w.GUILD_ID)
-    reply = await fake_discord.reply(await fake_discord.slash("ask", {"question": ZEBRA, "private": True}))
-    assert reply.components
-    message = fake_discord.message(reply.message.id)
-    await fake_discord.wait_until(lambda: message.components == [], what="the buttons to be removed")
-    assert message.embeds == reply.embeds, "the page itself stays"
 
 
 # -- messages -------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from bot.discord.pages import NEXT, POSITION
 from bot.settings import Settings
 from storage.library import Library
 from storage.models import SourceMeta
-from tests.discord_helpers import click, submit
+from tests.discord_helpers import click, page_button, submit, turn_page
 from tests.fakediscord import FakeDiscord, Reply, run_client
 from tests.fakediscord import world as w
 
@@ -268,10 +268,10 @@ async def test_list_pages_through_the_library(
     reply = await fake_discord.reply(await fake_discord.slash("sources list", user_id=MOD))
     assert reply.ephemeral
     assert reply.embeds[0]["title"] == "Sources (14)"
-    assert reply.message.component(POSITION)["label"] == "1 / 2"
+    assert page_button(reply, POSITION)["label"] == "1 / 2"
     first = reply.embeds[0]["description"]
     assert "CSTO Sets Up Peacekeeping Force" in first and "*(global)*" in first and "Otter fact 07" in first
-    second = await fake_discord.reply(await click(fake_discord, running_bot, reply, NEXT, user_id=MOD))
+    second = await fake_discord.reply(await turn_page(fake_discord, reply, NEXT, user_id=MOD))
     assert "Otter fact 11" in second.embeds[0]["description"] and "Otter fact 07" not in second.embeds[0]["description"]
 
 

@@ -19,6 +19,7 @@ from bot.discord.cogs.ask import AskCog
 from bot.discord.cogs.sources import SourcesCog
 from bot.discord.cooldown import AskCooldown
 from bot.discord.errors import on_interaction_error
+from bot.discord.pages import PageButton, PageKinds
 from bot.settings import Settings, SettingsError
 from storage.fetch import FetchPolicy, parse_networks
 from storage.library import Library
@@ -61,9 +62,11 @@ class FactBot(commands.Bot):
         self.ask_cooldown = AskCooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
         self.sync_on_setup = sync_on_setup
         self.synced: list[app_commands.AppCommand] = []
+        self.page_kinds = PageKinds()  # how each cog's pages are rebuilt when a page button is clicked
         self.tree.error(on_interaction_error)
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(PageButton)  # page buttons work on every message ever sent, restarts included
         await self.add_cog(AskCog(self))
         await self.add_cog(SourcesCog(self))
         if self.sync_on_setup:

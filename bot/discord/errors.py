@@ -31,6 +31,7 @@ def cooldown_message(retry_after: float) -> str:
 # its token expired (15 minutes), or the message was deleted.
 UNKNOWN_MESSAGE, UNKNOWN_INTERACTION, INVALID_WEBHOOK_TOKEN = 10008, 10062, 50027
 INVALID_FORM_BODY = 50035
+MISSING_PERMISSIONS = 50013
 
 
 def _unwrap(error: BaseException) -> BaseException:

@@ -51,6 +51,15 @@ def escape(text: str) -> str:
     return _MARKUP.sub(one, text)
 
 
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def unescape(text: str) -> str:
+    """What `escape` was given, from what it returned (every backslash it adds precedes a character;
+    a backslash inside a link it left alone is the one thing not restored)."""
+    return _ESCAPED.sub(r"\1", text)
+
+
 def squash(text: str) -> str:
     """Whitespace runs to single spaces: a quote stays the same words on one line."""
     return _SPACE.sub(" ", text).strip()

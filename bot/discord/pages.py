@@ -3,11 +3,17 @@
 A reply too long for one message is split into pages rather than cut, and only the person who
 asked can turn them (others would otherwise page a shared answer under the asker's feet). Pages
 may be computed up front (an answer) or loaded on demand (a library of a thousand sources).
+
+The buttons are persistent: each one's custom id carries what is needed to rebuild its pages
+(which kind of pages, a short key the kind understands, the page shown, the asker), and one
+`DynamicItem` registered with the client handles every click. Nothing is kept per message, so a
+click still turns the page after the bot restarts, however old the message.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,12 +21,20 @@ from typing import Any, Protocol
 import discord
 
 from bot.discord import errors
+from storage.errors import FactbotError
 
 log = logging.getLogger(__name__)
 
-# Stable ids: a view is bound to its message, so they need only be unique within one message.
-PREVIOUS, POSITION, NEXT = "factbot:page:previous", "factbot:page:position", "factbot:page:next"
-PAGE_TIMEOUT = 600.0  # seconds; interaction tokens (used to edit ephemeral replies) last 15 minutes
+# What a button does, as written in its custom id.
+PREVIOUS, POSITION, NEXT = "p", "x", "n"
+_STEP = {PREVIOUS: -1, POSITION: 0, NEXT: 1}
+_PREFIX = "factbot:page"
+# Discord allows 100 characters; this is at most 13 + 2 + 9 + 7 + 21 + 41 = 93.
+TEMPLATE = re.compile(
+    _PREFIX + r":(?P<action>[pxn]):(?P<kind>[a-z]{1,8}):(?P<index>\d{1,6}):(?P<owner>\d{1,20}):(?P<key>[\w.-]{0,40})"
+)
+NOT_YOURS = "Only the person who asked can turn these pages. Ask your own question to get a copy."
+CANNOT_REBUILD = "These pages can't be turned any more. Ask again for a fresh copy."
 
 
 @dataclass
@@ -54,73 +68,104 @@ class StaticPages:
         return self._pages[index]
 
 
-class Pager(discord.ui.View):
-    """Previous / page number / Next. The message it sits on is set once it has been sent."""
+# Rebuilds the pages of one kind from a click's interaction and the key in the button's id. It
+# raises FactbotError when it can't (the user gets that one line).
+Rebuild = Callable[[discord.Interaction[Any], str], Awaitable[Pages]]
 
-    def __init__(self, owner_id: int, pages: Pages) -> None:
-        super().__init__(timeout=PAGE_TIMEOUT)
-        self.owner_id = owner_id
-        self.pages = pages
-        self.index = 0
-        self.message: discord.Message | discord.WebhookMessage | None = None
-        self._sync_buttons()
 
-    def _sync_buttons(self) -> None:
-        self.previous_page.disabled = self.index == 0
-        self.next_page.disabled = self.index >= self.pages.count - 1
-        self.position.label = f"{self.index + 1} / {self.pages.count}"
+@dataclass(frozen=True)
+class PageKey:
+    """What a set of page buttons carries: the kind of pages, its key, and who may turn them."""
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(
-            "Only the person who asked can turn these pages. Ask your own question to get a copy.", ephemeral=True
+    kind: str
+    owner_id: int
+    key: str = ""
+
+    def custom_id(self, action: str, index: int) -> str:
+        return f"{_PREFIX}:{action}:{self.kind}:{index}:{self.owner_id}:{self.key}"
+
+
+class PageKinds:
+    """The client's kinds of pages (a cog registers how to rebuild each), read when a button is clicked."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, Rebuild] = {}
+
+    def register(self, kind: str, rebuild: Rebuild) -> None:
+        if not re.fullmatch(r"[a-z]{1,8}", kind):
+            raise ValueError(f"page kind {kind!r}: 1 to 8 lowercase letters")
+        self._kinds[kind] = rebuild
+
+    def get(self, kind: str) -> Rebuild | None:
+        return self._kinds.get(kind)
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """Previous, the page number (a label, disabled) or Next, wherever and whenever it was sent."""
+
+    def __init__(self, action: str, page_key: PageKey, index: int, count: int = 0) -> None:
+        label = {PREVIOUS: "Previous", NEXT: "Next"}.get(action, f"{index + 1} / {count}")
+        disabled = action == POSITION or (action == PREVIOUS and index == 0) or (action == NEXT and index >= count - 1)
+        emoji = {PREVIOUS: "◀️", NEXT: "▶️"}.get(action)
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=label,
+            emoji=emoji,
+            style=discord.ButtonStyle.secondary,
+            disabled=disabled,
+            custom_id=page_key.custom_id(action, index),
         )
-        return False
+        super().__init__(button)
+        self.action = action
+        self.page_key = page_key
+        self.index = index
 
-    async def _show(self, interaction: discord.Interaction, index: int) -> None:
-        """Acknowledge first: a page may be read from the library, which must not hold up the 3 s."""
-        await interaction.response.defer()
-        self.index = max(0, min(index, self.pages.count - 1))
-        page = await self.pages.page(self.index)
-        self._sync_buttons()
-        await interaction.edit_original_response(content=page.content, embeds=page.embeds, view=self)
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        page_key = PageKey(match["kind"], int(match["owner"]), match["key"])
+        return cls(match["action"], page_key, int(match["index"]))
 
-    @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary, custom_id=PREVIOUS)
-    async def previous_page(self, interaction: discord.Interaction, _: discord.ui.Button[Pager]) -> None:
-        await self._show(interaction, self.index - 1)
-
-    @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, disabled=True, custom_id=POSITION)
-    async def position(self, interaction: discord.Interaction, _: discord.ui.Button[Pager]) -> None:
-        """A label, not a button: it shows where the reader is."""
-
-    @discord.ui.button(label="Next", emoji="▶️", style=discord.ButtonStyle.secondary, custom_id=NEXT)
-    async def next_page(self, interaction: discord.Interaction, _: discord.ui.Button[Pager]) -> None:
-        await self._show(interaction, self.index + 1)
-
-    async def on_timeout(self) -> None:
-        """Take the buttons away so nobody clicks a control that no longer answers."""
-        if self.message is None:
-            return
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """discord.py only logs what a dynamic item raises, so failures are routed here."""
         try:
-            await self.message.edit(view=None)
-        except discord.HTTPException as err:  # deleted meanwhile, or the token expired
-            log.debug("Could not remove page buttons: %s", err)
+            await self._turn(interaction)
+        except Exception as err:
+            await errors.on_interaction_error(interaction, err)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
-        await errors.on_interaction_error(interaction, error)
+    async def _turn(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.page_key.owner_id:
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            return
+        # Acknowledge first: rebuilding may read the library, which must not hold up the 3 s.
+        await interaction.response.defer()
+        if self.action == POSITION:
+            return
+        kinds: PageKinds | None = getattr(interaction.client, "page_kinds", None)
+        rebuild = kinds.get(self.page_key.kind) if kinds is not None else None
+        if rebuild is None:
+            raise FactbotError(CANNOT_REBUILD)
+        pages = await rebuild(interaction, self.page_key.key)
+        index = max(0, min(self.index + _STEP[self.action], pages.count - 1))
+        page = await pages.page(index)
+        view = pager(self.page_key, index, pages.count)
+        await interaction.edit_original_response(content=page.content, embeds=page.embeds, view=view)
+
+
+def pager(page_key: PageKey, index: int, count: int) -> discord.ui.View:
+    """Previous / page number / Next for page `index` of `count`; it holds no state of its own."""
+    view = discord.ui.View(timeout=None)
+    for action in (PREVIOUS, POSITION, NEXT):
+        view.add_item(PageButton(action, page_key, index, count))
+    return view
 
 
 async def send_pages(
-    send: Callable[..., Awaitable[discord.Message | discord.WebhookMessage]], pages: Pages, owner_id: int
+    send: Callable[..., Awaitable[discord.Message | discord.WebhookMessage]], pages: Pages, page_key: PageKey
 ) -> discord.Message | discord.WebhookMessage:
     """Send the first page with `send` (a reply, a followup...), with page buttons when there are more."""
     first = await pages.page(0)
     kwargs: dict[str, Any] = {"content": first.content, "embeds": first.embeds}
-    view = Pager(owner_id, pages) if pages.count > 1 else None
-    if view is not None:
-        kwargs["view"] = view
-    message = await send(**kwargs)
-    if view is not None:
-        view.message = message
-    return message
+    if pages.count > 1:
+        kwargs["view"] = pager(page_key, 0, pages.count)
+    return await send(**kwargs)

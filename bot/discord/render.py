@@ -18,12 +18,13 @@ import discord
 
 from bot.answer.model import Answer, Fact, Quote, SourceAnswer
 from bot.discord import fit as limits
-from bot.discord.fit import escape, fit, squash, word_cut
+from bot.discord.fit import escape, fit, squash, unescape, word_cut
 from bot.discord.pages import Page
 from storage.dates import format_date
 from storage.models import SourceInfo
 
 NOTHING = "Nothing in the sources answers this."
+QUESTION_LABEL = "**Q:** "
 QUESTION_CHARS = 300
 NOTE_CHARS = 200
 COMPARE_CHARS = 400
@@ -38,13 +39,25 @@ _URL = re.compile(r"https?://\S{1,2000}", re.IGNORECASE)
 
 def answer_pages(answer: Answer) -> list[Page]:
     """The pages of a reply; the first carries the summary (comparisons, sources not addressing it)."""
-    question = "**Q:** " + fit(escape(squash(answer.question)), QUESTION_CHARS)
+    question = question_line(answer.question)
     summary = "\n".join([question, *_summary_lines(answer)])
     if not answer.answered:
         return [Page(content=summary)]
     bold = _bold_rule(answer)
     parts = [(_embed_maker(n, part.source), _source_blocks(part, bold)) for n, part in enumerate(answer.sources, 1)]
     return [Page(content=summary if i == 0 else question, embeds=embeds) for i, embeds in enumerate(_pack(parts))]
+
+
+def question_line(question: str) -> str:
+    """The first line of every page: the question as asked, on one line, shown as written."""
+    return QUESTION_LABEL + fit(escape(squash(question)), QUESTION_CHARS)
+
+
+def question_shown(content: str | None) -> str | None:
+    """The question a page shows (see question_line), None if it has none; when the question was too
+    long to show whole, this is its shortened form."""
+    first = (content or "").partition("\n")[0]
+    return unescape(first[len(QUESTION_LABEL) :]) if first.startswith(QUESTION_LABEL) else None
 
 
 def source_url(source: SourceInfo) -> str | None:

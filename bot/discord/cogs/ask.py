@@ -3,8 +3,12 @@ question channel, a DM). Each path parses, asks the engine, renders, replies; no
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -13,14 +17,32 @@ from discord.ext import commands
 from bot.discord import errors
 from bot.discord.asking import MENTION_HINT, question_in, scope_of
 from bot.discord.cooldown import ask_cooldown, ask_cooldown_check
-from bot.discord.pages import StaticPages, send_pages
-from bot.discord.render import answer_pages
+from bot.discord.fit import squash
+from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
+from bot.discord.plaintext import answer_text_pages
+from bot.discord.render import answer_pages, question_shown
 from storage.errors import FactbotError
 
 if TYPE_CHECKING:
     from bot.discord.client import FactBot
 
 QUESTION_MAX = 1000
+ANSWERS_KEPT = 256  # recent answers' pages, so turning a page doesn't ask again
+PAGE_KIND = "ask"
+EMBEDS, TEXT = "e", "t"  # how an answer's pages are rendered, the first letter of its page key
+ASK_AGAIN = "I can no longer turn these pages (the question is too long to read back from the message). Ask again."
+log = logging.getLogger(__name__)
+
+
+def question_key(question: str) -> str:
+    """A short fingerprint of the question, carried by the page buttons (a custom id holds 100 characters)."""
+    return hashlib.blake2b(squash(question).encode(), digest_size=8).hexdigest()
+
+
+def can_embed(message: discord.Message) -> bool:
+    """Whether the bot may send embeds where `message` was sent (Embed Links; always in a DM)."""
+    me = message.guild.me if message.guild is not None else None
+    return me is None or message.channel.permissions_for(me).embed_links
 
 
 class AskCog(commands.Cog):
@@ -30,16 +52,48 @@ class AskCog(commands.Cog):
         self.bot = bot
         self.find_menu = app_commands.ContextMenu(name="Find in sources", callback=self.find_in_sources)
         self.find_menu.add_check(ask_cooldown_check)
+        self._recent: OrderedDict[tuple[int, str], Pages] = OrderedDict()
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.find_menu)
+        self.bot.page_kinds.register(PAGE_KIND, self._pages_again)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.find_menu.name, type=self.find_menu.type)
 
-    async def _answer(self, question: str, guild_id: int | None) -> StaticPages:
-        answer = await self.bot.engine.ask(question, scope=scope_of(guild_id))
-        return StaticPages(answer_pages(answer))
+    async def _answer(
+        self,
+        send: Callable[..., Awaitable[Any]],
+        question: str,
+        guild_id: int | None,
+        asker_id: int,
+        *,
+        plain: bool = False,
+    ) -> None:
+        """Ask, render (as embeds, or as plain text), and send the first page with its page buttons."""
+        key = (TEXT if plain else EMBEDS) + question_key(question)
+        pages = await self._pages(question, scope_of(guild_id), key)
+        await send_pages(send, pages, PageKey(PAGE_KIND, asker_id, key))
+
+    async def _pages(self, question: str, scope: int, key: str) -> Pages:
+        answer = await self.bot.engine.ask(question, scope=scope)
+        pages = StaticPages(answer_text_pages(answer) if key.startswith(TEXT) else answer_pages(answer))
+        self._recent[(scope, key)] = pages
+        while len(self._recent) > ANSWERS_KEPT:
+            self._recent.popitem(last=False)
+        return pages
+
+    async def _pages_again(self, interaction: discord.Interaction[FactBot], key: str) -> Pages:
+        """A page button was clicked: the answer's pages, kept from before or asked again (after a
+        restart) with the question the message shows, if that is the question the buttons name."""
+        scope = scope_of(interaction.guild_id)
+        if (kept := self._recent.get((scope, key))) is not None:
+            self._recent.move_to_end((scope, key))
+            return kept
+        shown = question_shown(interaction.message.content if interaction.message else None)
+        if shown is None or question_key(shown) != key[1:]:
+            raise FactbotError(ASK_AGAIN)
+        return await self._pages(shown, scope, key)
 
     @app_commands.command(name="ask", description="Ask the library; the answer quotes its sources word for word.")
     @app_commands.describe(question="What you want to know", private="Only you see the answer (default: everyone)")
@@ -51,16 +105,16 @@ class AskCog(commands.Cog):
         private: bool = False,
     ) -> None:
         await interaction.response.defer(ephemeral=private, thinking=True)
-        pages = await self._answer(question, interaction.guild_id)
-        await send_pages(partial(interaction.followup.send, ephemeral=private, wait=True), pages, interaction.user.id)
+        send = partial(interaction.followup.send, ephemeral=private, wait=True)
+        await self._answer(send, question, interaction.guild_id, interaction.user.id)
 
     async def find_in_sources(self, interaction: discord.Interaction[FactBot], message: discord.Message) -> None:
         """Context menu: ask with the selected message's text; the answer is private to the asker."""
         if not message.content.strip():
             raise FactbotError("That message has no text to look up.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pages = await self._answer(message.content, interaction.guild_id)
-        await send_pages(partial(interaction.followup.send, ephemeral=True, wait=True), pages, interaction.user.id)
+        send = partial(interaction.followup.send, ephemeral=True, wait=True)
+        await self._answer(send, message.content, interaction.guild_id, interaction.user.id)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -83,5 +137,13 @@ class AskCog(commands.Cog):
         if spent is not None:
             await reply(errors.cooldown_message(spent[1]))
             return
-        pages = await self._answer(question, message.guild.id if message.guild else None)
-        await send_pages(reply, pages, message.author.id)
+        guild_id = message.guild.id if message.guild else None
+        plain = not can_embed(message)
+        try:
+            await self._answer(reply, question, guild_id, message.author.id, plain=plain)
+        except discord.Forbidden as err:
+            if plain or err.code != errors.MISSING_PERMISSIONS:
+                raise
+            # The permissions the bot knew were out of date: Embed Links is missing after all.
+            log.info("No Embed Links in channel %s; answering message %s as text.", message.channel.id, message.id)
+            await self._answer(reply, question, guild_id, message.author.id, plain=True)

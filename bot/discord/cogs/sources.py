@@ -17,7 +17,7 @@ from bot.discord.asking import scope_of
 from bot.discord.checks import NotModerator, is_moderator
 from bot.discord.fit import escape
 from bot.discord.forms import ConfirmView, PasteSourceModal
-from bot.discord.pages import StaticPages, send_pages
+from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.sourceview import LOG_LIMIT, LibraryPages, log_pages, source_card, source_choices
 from bot.discord.sourcing import actor, find_sources, read_upload, resolve_source
 from storage.errors import FactbotError, ProtectedSource
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 Field = app_commands.Range[str, 1, MAX_FIELD_CHARS]
 EXCERPT_READ = 2000
+LIST_PAGES, LOG_PAGES = "list", "log"  # kinds of pages (pages.PageKinds)
 
 
 @app_commands.guild_only()
@@ -40,6 +41,23 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
     def __init__(self, bot: FactBot) -> None:
         self.bot = bot
         super().__init__()
+
+    async def cog_load(self) -> None:
+        self.bot.page_kinds.register(LIST_PAGES, self._list_pages)
+        self.bot.page_kinds.register(LOG_PAGES, self._log_pages)
+
+    async def _list_pages(self, interaction: discord.Interaction[FactBot], key: str = "") -> Pages:
+        """The list's pages, read afresh (also when a page button is clicked, by a moderator still)."""
+        if not is_moderator(interaction, self.bot.settings):
+            raise NotModerator(self.bot.settings)
+        scope = scope_of(interaction.guild_id)
+        return LibraryPages(self.bot.library, scope, await self.bot.library.count_sources(scope=scope))
+
+    async def _log_pages(self, interaction: discord.Interaction[FactBot], key: str = "") -> Pages:
+        if not is_moderator(interaction, self.bot.settings):
+            raise NotModerator(self.bot.settings)
+        entries = await self.bot.library.events(scope=scope_of(interaction.guild_id), limit=LOG_LIMIT)
+        return StaticPages(log_pages(entries))
 
     async def interaction_check(self, interaction: discord.Interaction[FactBot]) -> bool:  # type: ignore[override]
         if interaction.guild_id is None:
@@ -105,9 +123,9 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
     @app_commands.command(name="list", description="List the sources this server's answers can quote.")
     async def list_sources(self, interaction: discord.Interaction[FactBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        scope = scope_of(interaction.guild_id)
-        pages = LibraryPages(self.bot.library, scope, await self.bot.library.count_sources(scope=scope))
-        await send_pages(partial(interaction.followup.send, ephemeral=True, wait=True), pages, interaction.user.id)
+        pages = await self._list_pages(interaction)
+        send = partial(interaction.followup.send, ephemeral=True, wait=True)
+        await send_pages(send, pages, PageKey(LIST_PAGES, interaction.user.id))
 
     @app_commands.command(name="show", description="Show one source: its citation details and how it begins.")
     @app_commands.describe(source="The source's number or title")
@@ -147,9 +165,9 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
     @app_commands.command(name="log", description="Who added and removed which sources in this server, and when.")
     async def log(self, interaction: discord.Interaction[FactBot]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        entries = await self.bot.library.events(scope=scope_of(interaction.guild_id), limit=LOG_LIMIT)
-        pages = StaticPages(log_pages(entries))
-        await send_pages(partial(interaction.followup.send, ephemeral=True, wait=True), pages, interaction.user.id)
+        pages = await self._log_pages(interaction)
+        send = partial(interaction.followup.send, ephemeral=True, wait=True)
+        await send_pages(send, pages, PageKey(LOG_PAGES, interaction.user.id))
 
     @show.autocomplete("source")
     async def _any_source(
