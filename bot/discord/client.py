@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.answer import Engine
 from bot.discord.cogs.ask import AskCog
 from bot.discord.cogs.sources import SourcesCog
+from bot.discord.cogs.timeline import TimelineCog
 from bot.discord.cooldown import AskCooldown
 from bot.discord.errors import on_interaction_error
 from bot.discord.pages import PageButton, PageKinds
@@ -69,6 +70,7 @@ class FactBot(commands.Bot):
         self.add_dynamic_items(PageButton)  # page buttons work on every message ever sent, restarts included
         await self.add_cog(AskCog(self))
         await self.add_cog(SourcesCog(self))
+        await self.add_cog(TimelineCog(self))
         if self.sync_on_setup:
             self.synced = await self.sync_commands()
 
