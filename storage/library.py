@@ -274,6 +274,10 @@ class Library:
         try:
             if not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.is_dir():
+                raise StoreError(f"Cannot open the library {path}: {path.parent} is not a folder.")
+            if path.is_symlink() and not path.exists():
+                raise StoreError(f"Cannot open the library {path}: a symbolic link that leads nowhere (or in a loop).")
             if path.exists() and not path.is_file():
                 raise StoreError(f"Cannot open the library {path}: it is not a file.")
             target: Path | str = path
@@ -287,6 +291,8 @@ class Library:
             if writer is not None:
                 await writer.close()
             raise _store_error(err, path) from None
+        except NotALibrary as err:
+            raise NotALibrary(f"{path}: {err}") from None
         except BaseException:
             if writer is not None:
                 await writer.close()
