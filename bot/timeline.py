@@ -9,6 +9,7 @@ safe in a worker thread) is imported only when a picture is drawn.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import tempfile
@@ -16,9 +17,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from bot.answer.events import Event, Timeline, When
-from bot.textview import citation
+from bot.answer.engine import Engine
+from bot.answer.events import Event, Timeline, When, answer_timeline, library_timeline
+from bot.textview import citation, terminal_safe
 from storage.errors import FactbotError
+from storage.library import Library
+from storage.models import GLOBAL_SCOPE
 
 WIDTH_PX = 800
 DPI = 100
@@ -304,6 +308,7 @@ def save_png(data: bytes, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        os.chmod(temp, 0o644)  # mkstemp's 0600 is for the temporary file, not the picture
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -331,3 +336,30 @@ def render_text(timeline: Timeline, width: int = 100) -> str:
     if timeline.left_out:
         lines.append(f"And {timeline.left_out} more dated statements not shown.")
     return "\n".join(lines).rstrip() + "\n"
+
+
+async def timeline_command(engine: Engine, library: Library, topic: str | None, out: Path | None) -> int:
+    """`factbot timeline [TOPIC] [--out FILE.png]`: the numbered list, and the picture when asked."""
+    if out is not None and out.suffix.lower() != ".png":
+        raise FactbotError(f"{out} must end in .png.")
+    if topic is not None:
+        try:
+            topic.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FactbotError("The topic is not valid UTF-8 text.") from None
+        if not topic.strip():
+            raise FactbotError("Give a topic, or none for every source.")
+    if topic:
+        timeline = answer_timeline(await engine.ask(topic))
+    else:
+        timeline = await library_timeline(library, GLOBAL_SCOPE)
+    if out is not None and not timeline.drawable:
+        if timeline.events:
+            print(terminal_safe(render_text(timeline)), end="")
+        raise FactbotError(f"{timeline.note} No picture written.")
+    if out is not None:
+        save_png(await asyncio.to_thread(draw_png, timeline), out)
+        width, height = picture_size(timeline)
+        print(terminal_safe(f"Wrote {out} ({width}×{height} px)."))
+    print(terminal_safe(render_text(timeline)), end="")
+    return 0
