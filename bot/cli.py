@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.answer import Engine
+from bot.progress import echo, progress
 from bot.settings import Settings
 from bot.textview import render_answer, render_source, render_source_list, terminal_safe
 from storage.errors import FactbotError, StoreError
@@ -44,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", action="store_true", help="read one question a line from stdin, answer each")
 
     commands.add_parser("chat", help="ask questions again and again at a prompt")
+
+    timeline = commands.add_parser("timeline", help="the dates the sources state, numbered, and as a picture")
+    timeline.add_argument("topic", nargs="?", help="what to draw the dates of (default: every source)")
+    timeline.add_argument("--out", type=Path, metavar="FILE.png", help="write the timeline picture here")
 
     sources = commands.add_parser("sources", help="list, show, add and remove sources")
     actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -127,6 +132,10 @@ async def _dispatch(args: argparse.Namespace, library: Library, settings: Settin
         return await _ask(args, engine)
     if args.command == "chat":
         return await _chat(engine)
+    if args.command == "timeline":
+        from bot.timeline import timeline_command
+
+        return await timeline_command(engine, library, args.topic, args.out)
     return await _sources(args, library, settings)
 
 
@@ -193,7 +202,7 @@ async def _sources(args: argparse.Namespace, library: Library, settings: Setting
         raise FactbotError("Metadata flags (--title, --author, ...) apply to one file; add files one at a time.")
     policy = FetchPolicy(allowed_networks=parse_networks(settings.fetch_allow_networks))
     failures = 0
-    for item in args.files:
+    for item in progress(args.files, unit="source"):
         try:
             if item.lower().startswith(("http://", "https://")):
                 info = await add_url(library, item, policy, given=given, added_by="operator (command line)")
@@ -205,9 +214,9 @@ async def _sources(args: argparse.Namespace, library: Library, settings: Setting
             if len(args.files) == 1:
                 raise
             failures += 1
-            print(terminal_safe(f"factbot: {item}: {err.message}"), file=sys.stderr)
+            echo(terminal_safe(f"factbot: {item}: {err.message}"), file=sys.stderr)
             continue
-        print(
+        echo(
             terminal_safe(
                 f"Added source {info.id}: {info.title} ({info.paragraphs} paragraphs, {info.sentences} sentences)"
             )
