@@ -160,3 +160,28 @@ def test_fit_cuts_at_a_word_boundary() -> None:
     assert fit("short", 10) == "short"
     assert fit("the quick brown fox", 12) == "the quick…"
     assert fit("a" * 50, 10) == "a" * 9 + "…"
+
+
+def test_a_comparison_line_only_for_the_kind_of_fact_the_question_asks_for() -> None:
+    one, two = "In 2017 Russia, Belarus and the CSTO sent 17,000 troops.", "In 2018 Armenia and the CSTO sent 3,600."
+    facts = {
+        text: tuple(
+            Fact(kind, text.index(word), text.index(word) + len(word), word)
+            for kind, words in (("date", ("2017", "2018")), ("quantity", ("17,000", "3,600")), ("name", names))
+            for word in words
+            if word in text
+        )
+        for text, names in ((one, ("Russia", "Belarus", "CSTO")), (two, ("Armenia", "CSTO")))
+    }
+    parts = tuple(SourceAnswer(source(n), (quote(t, facts[t]),), 1.0) for n, t in enumerate((one, two), 1))
+    expected = {
+        "date": ["*Dates:* [1] **2017** · [2] **2018**"],
+        "quantity": ["*Numbers:* [1] **17,000** · [2] **3,600**"],
+        "name": ["*Names:* [1] **Russia**, **Belarus** · [2] **Armenia**"],  # not the CSTO the question names
+        "place": ["*Names:* [1] **Russia**, **Belarus** · [2] **Armenia**"],
+        "any": [],
+    }
+    for kind, lines in expected.items():
+        (page, *_) = answer_pages(Answer("Which members did the CSTO send?", parts, expects=kind))
+        assert page.content is not None
+        assert [line for line in page.content.splitlines()[1:] if line.startswith("*") and ":*" in line] == lines, kind
