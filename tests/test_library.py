@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
+from storage.errors import (
+    DuplicateSource,
+    IngestError,
+    NotALibrary,
+    ProtectedSource,
+    ReadOnlyLibrary,
+    StoreError,
+    UnknownSource,
+)
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
+from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
 
 GUILD_A = 111
 GUILD_B = 222
@@ -206,3 +216,145 @@ async def test_rare_words_are_counted_within_a_servers_view(library: Library) ->
     assert await library.term_frequencies(["okapi", "zebra"], scope=GUILD_A) == {"okapi": 2, "zebra": 1}
     assert await library.term_frequencies(["okapi", "zebra"], scope=GUILD_B) == {"okapi": 0, "zebra": 1}
     assert await library.match_terms(["okapi"], scope=GUILD_B, limit=5) == []
+
+
+# -- issue 10: large sources, hostile metadata, files that are not libraries -------------------
+
+
+async def test_sentence_text_comes_from_chunks_never_from_the_whole_body(library: Library) -> None:
+    body = "\n\n".join(f"Paragraph {n}: the zèbra № {n} runs — fast. Ещё одно предложение {n}." for n in range(300))
+    info = await library.add_source(body, SourceMeta("Long"))
+    with sqlite3.connect(library.path) as conn:
+        chunks = conn.execute("SELECT count(*) FROM body_chunks WHERE source_id = ?", (info.id,)).fetchone()[0]
+        assert chunks == -(-len(body) // BODY_CHUNK) > 10
+        # Reads must not touch sources.body: blank it, and every text must still be right.
+        conn.execute("UPDATE sources SET body = '' WHERE id = ?", (info.id,))
+    every = await library.neighbours(range(0, info.sentences + 2))
+    assert len(every) == info.sentences
+    assert all(s.text == body[s.start : s.end] and s.text for s in every.values())
+    for start, end in [(0, 1), (BODY_CHUNK - 3, BODY_CHUNK + 3), (5, 3 * BODY_CHUNK + 7), (len(body) - 4, len(body))]:
+        assert await library.excerpt(info.id, start, end) == body[start:end]
+
+
+async def test_an_old_library_gets_its_bodies_in_chunks_and_its_mark(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=3)
+    conn.execute("PRAGMA application_id = 0")  # written before factbot marked its files
+    body = "x" * (BODY_CHUNK * 2 + 5) + ". Zebras."
+    conn.execute(
+        "INSERT INTO sources (scope, title, body, sha256, added_at) VALUES (0, 'Old', ?, 'x', 'then')", (body,)
+    )
+    conn.close()
+    async with await Library.open(path) as lib:
+        assert await lib.excerpt(1, BODY_CHUNK - 1, len(body)) == body[BODY_CHUNK - 1 :]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("SELECT group_concat(text, '') FROM body_chunks").fetchone()[0] == body
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda p: p.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 20), id="damaged"),
+        pytest.param(lambda p: p.write_bytes(b"just some text, not a database\n" * 50), id="text"),
+        pytest.param(
+            lambda p: sqlite3.connect(p).executescript("CREATE TABLE notes (x); PRAGMA user_version = 2;"),
+            id="another application's SQLite file",
+        ),
+        pytest.param(
+            lambda p: sqlite3.connect(p).executescript("PRAGMA application_id = 42; CREATE TABLE sources (x);"),
+            id="another application's id",
+        ),
+    ],
+)
+async def test_a_file_that_is_not_a_library_is_refused_untouched(tmp_path: Path, make) -> None:
+    path = tmp_path / "other.db"
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(NotALibrary):
+        await Library.open(path)
+    assert path.read_bytes() == before
+    assert not (tmp_path / "other.db-wal").exists()
+
+
+async def test_a_full_disk_is_one_clear_error_and_changes_nothing(library: Library) -> None:
+    pages = (await library._fetchone(library._writer, "PRAGMA page_count", ()))[0]
+    await library._writer.execute(f"PRAGMA max_page_count = {pages + 2}")
+    big = "\n\n".join(f"Sentence number {n} about zebras and item{n}." for n in range(5000))
+    with pytest.raises(StoreError, match="full"):
+        await library.add_source(big, SourceMeta("Too big"))
+    assert await library.count_sources() == 0
+    await library._writer.execute("PRAGMA max_page_count = 1073741823")
+    assert (await library.add_source(big, SourceMeta("Fits now"))).id
+
+
+@pytest.mark.parametrize("source_id", [0, -1, 2**63, 2**64 + 5, -(2**63) - 1])
+async def test_ids_out_of_range_name_no_source(library: Library, source_id: int) -> None:
+    with pytest.raises(UnknownSource):
+        await library.get_source(source_id)
+    with pytest.raises(UnknownSource):
+        await library.remove_source(source_id)
+
+
+async def test_control_characters_never_enter_metadata(library: Library) -> None:
+    meta = SourceMeta(
+        "\x1b]0;owned\x07Zebras\x1b[2J", author="A\x9bn\u0000author", publisher="Pub\rlisher", url="https://x.org/\x1b"
+    )
+    info = await library.add_source(BODY, meta, origin="file\udcff.txt")
+    stored = await library.get_source(info.id)
+    for value in (stored.title, stored.author, stored.publisher, stored.url, stored.origin):
+        assert value and not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in value), value
+    assert stored.title == "]0;owned Zebras [2J" and stored.origin == "file\ufffd.txt"
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        (BODY, "\u200b\u200d\ufeff"),
+        (BODY, "\x1b\x07 \t"),
+        ("... !!! ??? — … ;;;\n\n---", "Punctuation"),
+    ],
+)
+async def test_invisible_titles_and_wordless_bodies_are_refused(library: Library, body: str, title: str) -> None:
+    with pytest.raises(IngestError):
+        await library.add_source(body, SourceMeta(title))
+    assert await library.count_sources() == 0
+
+
+def can_make_read_only(path: Path) -> bool:
+    """Make a file and its folder unwritable, even for root (chattr +i); False where impossible."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        path.parent.chmod(0o555)
+        return True
+    done = subprocess.run(["chattr", "+i", str(path), str(path.parent)], capture_output=True)
+    return done.returncode == 0
+
+
+def make_writable(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path), str(path.parent)], capture_output=True)
+    else:
+        path.parent.chmod(0o755)
+        path.chmod(0o644)
+
+
+async def test_a_read_only_library_answers_and_refuses_changes(tmp_path: Path) -> None:
+    path = tmp_path / "ro" / "library.db"
+    async with await Library.open(path):
+        pass
+    if not can_make_read_only(path):
+        pytest.skip("cannot make a file read-only here")
+    try:
+        before = path.read_bytes()
+        async with await Library.open(path) as lib:
+            assert lib.read_only and await lib.count_sources() == 2
+            assert await lib.match_terms(["csto"], scope=GLOBAL_SCOPE, limit=3)
+            with pytest.raises(ReadOnlyLibrary):
+                await lib.add_source(BODY, SourceMeta("Zebras"))
+            with pytest.raises(ReadOnlyLibrary):
+                await lib.remove_source(1)
+        assert path.read_bytes() == before
+    finally:
+        make_writable(path)
