@@ -3,6 +3,7 @@ by the fake's own rules), and every quoted word there, in order, uncut, whatever
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from bot.answer.model import Answer, Fact, Quote, SourceAnswer, Uncovered
 from bot.discord.fit import fit, squash
 from bot.discord.pages import Page
-from bot.discord.render import answer_pages
+from bot.discord.plaintext import answer_text_pages
+from bot.discord.render import answer_pages, question_line, question_shown
 from storage.models import SourceInfo
 from tests.fakediscord.limits import check_message
 
@@ -185,3 +187,72 @@ def test_a_comparison_line_only_for_the_kind_of_fact_the_question_asks_for() -> 
         (page, *_) = answer_pages(Answer("Which members did the CSTO send?", parts, expects=kind))
         assert page.content is not None
         assert [line for line in page.content.splitlines()[1:] if line.startswith("*") and ":*" in line] == lines, kind
+
+
+# -- plain text (a channel without Embed Links) ------------------------------------------------------
+
+
+def quoted_texts_plain(pages: list[Page]) -> dict[int, list[str]]:
+    """Each source's quotes as the plain-text pages show them, rebuilt from their lines."""
+    shown: dict[int, list[str]] = {}
+    n = 0
+    for page in pages:
+        for line in (page.content or "").split("\n"):
+            if heading := re.match(r"\*\*\[(\d+)\] ", line):
+                n = int(heading.group(1))
+            elif line.startswith(("> “", "> … ")):
+                body = line.removeprefix("> “").removeprefix("> … ")
+                last = TAIL.search(body) is not None
+                body = TAIL.sub("", body) if last else body.removesuffix(" …")
+                quotes = shown.setdefault(n, [])
+                if line.startswith("> … "):
+                    quotes[-1] += " " + unmark(body)
+                else:
+                    quotes.append(unmark(body))
+    return shown
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(answers())
+def test_plain_text_pages_fit_one_message_each_and_no_word_is_lost(answer: Answer) -> None:
+    pages = answer_text_pages(answer)
+    for page in pages:
+        assert page.embeds == [] and check_message(payload(page)) == []
+    shown = quoted_texts_plain(pages)
+    for n, part in enumerate(answer.sources, 1):
+        assert [squash(t) for t in shown[n]] == [squash(q.text) for q in part.quotes]
+
+
+def test_plain_text_cites_like_the_embed_and_escapes_markdown() -> None:
+    text = "The **real** count was 17,000 per _official_ figures."
+    facts = (Fact("quantity", text.index("17,000"), text.index("17,000") + 6, "17,000"),)
+    part = SourceAnswer(source(7, "Troops & *Things*", url="https://example.org/a"), (quote(text, facts, 4),), 1.0)
+    (page,) = answer_text_pages(Answer("how **many** @everyone?", (part,)))
+    assert page.content is not None
+    assert page.content.split("\n") == [
+        r"**Q:** how \*\*many\*\* @everyone?",
+        "",
+        r"**[1] Troops & \*Things\***",
+        "An Author · A Publisher · June 2021 · <https://example.org/a> · source 7, global library",
+        r"> “The \*\*real\*\* count was **17,000** per \_official\_ figures.” — ¶ 4",
+    ]
+
+
+def test_the_question_a_page_shows_reads_back_exactly_when_it_fits() -> None:
+    asked = "Is *this*  [the] `question`\n- with 1. markdown \\ and _more_?"
+    assert question_shown(question_line(asked)) == squash(asked)
+    assert question_shown(question_line(asked) + "\n*Numbers:* …") == squash(asked)
+    assert question_shown("no question here") is None
+    long = "why " * 100
+    assert question_shown(question_line(long)) != squash(long), "a shortened question is not taken for the whole"
+
+
+def test_plain_text_worst_case_citation_and_question_still_fit() -> None:
+    info = dataclasses.replace(
+        source(1, "*" * 300, url="https://example.org/" + "a" * 280), author="_" * 256, publisher="~" * 256
+    )
+    text = " ".join(["*a_"] * 3000)
+    answer = Answer("`" * 1000, (SourceAnswer(info, (quote(text), quote(text)), 1.0),))
+    pages = answer_text_pages(answer)
+    assert len(pages) > 4 and all(check_message(payload(p)) == [] for p in pages)
+    assert quoted_texts_plain(pages) == {1: [text, text]}
