@@ -14,6 +14,7 @@ import pytest
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
 from storage.library import Library
+from storage.models import SourceMeta
 from tests.discord_helpers import (
     FILLER,
     ZEBRA,
@@ -186,3 +187,36 @@ async def test_no_answer_is_lost_under_rate_limiting(fake_discord: FakeDiscord, 
         assert reply.content.startswith(f"**Q:** {question}")
     assert len(fake_discord.rate_limited) >= 3
     assert len(fake_discord.bot_messages()) == 2 * len(questions), "each answered once"
+
+
+async def test_the_sources_list_turns_after_a_restart(
+    fake_discord: FakeDiscord, start_bot: BotStarter, library: Library
+) -> None:
+    for n in range(12):
+        await library.add_source(
+            f"Fact number {n} is about otters.", SourceMeta(f"Otter fact {n:02}"), scope=w.GUILD_ID
+        )
+    async with start_bot():
+        listed = await fake_discord.reply(await fake_discord.slash("sources list", user_id=w.MODERATOR_ID))
+    assert listed.ephemeral and page_button(listed, POSITION)["label"] == "1 / 2"
+    async with start_bot():
+        turned = await fake_discord.reply(await turn_page(fake_discord, listed, NEXT, user_id=w.MODERATOR_ID))
+    assert "Otter fact 11" in turned.embeds[0]["description"] and page_button(turned, POSITION)["label"] == "2 / 2"
+
+
+async def test_page_buttons_from_before_persistence_are_taken_off_with_a_word(
+    fake_discord: FakeDiscord, running_bot: FactBot
+) -> None:
+    channel = fake_discord.world.channel(w.GENERAL_CHANNEL_ID)
+    assert channel is not None
+    row = [
+        {"type": 2, "style": 2, "label": label, "custom_id": f"factbot:page:{action}"}
+        for label, action in (("Previous", "previous"), ("2 / 3", "position"), ("Next", "next"))
+    ]
+    old = fake_discord.new_message(
+        channel, fake_discord.world.bot, content="**Q:** an old answer", components=[{"type": 1, "components": row}]
+    )
+    ix = await fake_discord.click(old, "factbot:page:next", user_id=w.MEMBER_ID)
+    told = await fake_discord.reply(ix, count=2)
+    assert fake_discord.message(old.id).components == [] and fake_discord.message(old.id).content == old.content
+    assert told.followups[0].ephemeral and "Ask again" in told.followups[0].content

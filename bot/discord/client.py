@@ -20,7 +20,7 @@ from bot.discord.cogs.sources import SourcesCog
 from bot.discord.cogs.timeline import TimelineCog
 from bot.discord.cooldown import AskCooldown
 from bot.discord.errors import on_interaction_error
-from bot.discord.pages import PageButton, PageKinds
+from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
 from bot.settings import Settings, SettingsError
 from storage.fetch import FetchPolicy, parse_networks
 from storage.library import Library
@@ -67,7 +67,7 @@ class FactBot(commands.Bot):
         self.tree.error(on_interaction_error)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(PageButton)  # page buttons work on every message ever sent, restarts included
+        self.add_dynamic_items(PageButton, RetiredPageButton)  # page buttons work on every message, after restarts
         await self.add_cog(AskCog(self))
         await self.add_cog(SourcesCog(self))
         await self.add_cog(TimelineCog(self))

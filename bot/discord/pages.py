@@ -152,6 +152,28 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
         await interaction.edit_original_response(content=page.content, embeds=page.embeds, view=view)
 
 
+class RetiredPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=_PREFIX + r":(?P<action>previous|position|next)"
+):
+    """Buttons sent before pages were persistent name no pages: they are taken off, with a word why."""
+
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(label="…", custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RetiredPageButton:
+        return cls(match.string)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await interaction.response.edit_message(view=None)
+            await interaction.followup.send(CANNOT_REBUILD, ephemeral=True)
+        except Exception as err:
+            await errors.on_interaction_error(interaction, err)
+
+
 def pager(page_key: PageKey, index: int, count: int) -> discord.ui.View:
     """Previous / page number / Next for page `index` of `count`; it holds no state of its own."""
     view = discord.ui.View(timeout=None)
