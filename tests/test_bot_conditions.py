@@ -220,3 +220,17 @@ async def test_page_buttons_from_before_persistence_are_taken_off_with_a_word(
     told = await fake_discord.reply(ix, count=2)
     assert fake_discord.message(old.id).components == [] and fake_discord.message(old.id).content == old.content
     assert told.followups[0].ephemeral and "Ask again" in told.followups[0].content
+
+
+async def test_a_question_too_long_to_read_back_says_ask_again_after_a_restart(
+    fake_discord: FakeDiscord, start_bot: BotStarter, library: Library
+) -> None:
+    await add_zebra_reports(library, w.GUILD_ID)
+    question = " ".join([ZEBRA] * 6)  # longer than the 300 characters a page shows of it
+    async with start_bot():
+        first = await fake_discord.reply(await fake_discord.slash("ask", {"question": question}))
+    assert first.content.split("\n")[0].endswith("…")
+    async with start_bot():
+        told = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))
+    assert told.followups and told.followups[0].ephemeral and "Ask again" in told.followups[0].content
+    assert fake_discord.message(first.message.id).embeds == first.embeds, "the page stays as it was"
