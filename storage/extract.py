@@ -209,7 +209,7 @@ def extract(
         return _markdown(text)
     if kind == "html":
         return _html(text)
-    return Extracted(text=text)
+    return Extracted(text=text, title=_title_from_text(text))
 
 
 def _size(n: int) -> str:
@@ -223,8 +223,8 @@ def _size(n: int) -> str:
 # --- Markdown ----------------------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_FIELD = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$", re.M)
-_ATX_TITLE = re.compile(r"#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*")
+_FIELD = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)$", re.M)  # values are stripped after: no backtracking
+_ATX_OPENER = re.compile(r"#[ \t]+")
 _SETEXT_RULE = re.compile(r"=+[ \t]*")
 _FIELD_NAMES = {
     "title": "title",
@@ -253,7 +253,7 @@ def _markdown(text: str) -> Extracted:
     published = meta.get("published")
     return Extracted(
         text=text,
-        title=meta.get("title") or _markdown_title(text),
+        title=meta.get("title") or _title_from_text(text),
         author=meta.get("author"),
         publisher=meta.get("publisher"),
         published=parse_date(published) if published else None,
@@ -279,15 +279,70 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _markdown_title(text: str) -> str | None:
-    """The text of a first-line '# Title' (or 'Title' underlined with '===')."""
-    lines = text.lstrip().split("\n", 2)
-    heading = _ATX_TITLE.fullmatch(lines[0].strip())
+# --- titles ------------------------------------------------------------------------------------
+
+# Only the head of a document is looked at, so a title costs the same for any size of document.
+_TITLE_HEAD_CHARS = 4_000
+# A first line that is a title rather than the start of the text: short, not a sentence or a list
+# item, and on a line of its own (a blank line after it, or a line that starts a new sentence).
+TITLE_MAX_CHARS = 150
+TITLE_MAX_WORDS = 20
+_NOT_TITLE_END = re.compile(r"[.,;:\-–—]$")
+_LIST_ITEM = re.compile(r"(?:[-*+•◦‣▪]|\d{1,3}[.)])(?:\s|$)")
+
+
+def _title_from_text(text: str) -> str | None:
+    """A title the text states at its top: a first-line Markdown heading ('# Title', or 'Title'
+    underlined with '==='), else a short first line that reads as a title (after a dateline,
+    if the text opens with one). None when the text does not open with one."""
+    head = text[:_TITLE_HEAD_CHARS]
+    lines = head.lstrip().split("\n")
+    if len(head) < len(text):
+        lines.pop()  # it may go on past the head
+    if not lines:
+        return None
+    heading = _atx_title(lines[0].strip())
     if heading:
-        return heading.group(1).strip() or None
+        return heading
     if len(lines) > 1 and _SETEXT_RULE.fullmatch(lines[1].strip()):
         return lines[0].strip() or None
-    return None
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if len(filled) > 1 and parse_date(lines[filled[0]]):  # "JUNE 2021" above the title
+        filled = filled[1:]
+    if len(filled) < 2:
+        return None  # no text after the line: the line is the text
+    first, after = filled[0], lines[filled[0] + 1]
+    line = lines[first].strip()
+    if not _looks_like_title(line):
+        return None
+    opening = after.strip().lstrip("\"'“‘([")[:1]
+    if opening and not (opening.isupper() or opening.isdigit()):
+        return None  # a line wrapped mid-sentence, not a title
+    return line
+
+
+def _atx_title(line: str) -> str | None:
+    """The text of a stripped '# Title' or '# Title #' line (level one only). Done by hand: the
+    closing '#'s are optional, and a pattern that finds them backtracks over runs of spaces."""
+    opener = _ATX_OPENER.match(line)
+    if not opener:
+        return None
+    body = line[opener.end() :]
+    unclosed = body.rstrip("#")
+    if unclosed != body and unclosed.endswith((" ", "\t")) and unclosed.strip():
+        body = unclosed
+    return body.strip() or None
+
+
+def _looks_like_title(line: str) -> bool:
+    return (
+        len(line) <= TITLE_MAX_CHARS
+        and len(line.split()) <= TITLE_MAX_WORDS
+        and any(ch.isalpha() for ch in line)
+        and not line.startswith(("#", "=", "---", "***", "___", ">", "|", "<"))
+        and not _LIST_ITEM.match(line)
+        and not _NOT_TITLE_END.search(line)
+    )
 
 
 # --- HTML --------------------------------------------------------------------------------------

@@ -37,15 +37,17 @@ def settle_meta(found: Extracted, given: MetaOverrides, fallback_title: str) -> 
         published = parse_date(given.published)
         if published is None:
             raise IngestError(f"Could not read {given.published!r} as a date (try 2021-06-08 or June 2021).")
-    fields = {
-        "title": _clean(given.title) or _clean(found.title) or fallback_title,
-        "author": _clean(given.author) or _clean(found.author),
-        "publisher": _clean(given.publisher) or _clean(found.publisher),
-        "url": _clean(given.url) or _clean(found.url),
-    }
-    for name, value in fields.items():
+    for name in ("title", "author", "publisher", "url"):
+        value = _clean(getattr(given, name))
         if value and len(value) > MAX_FIELD_CHARS:
             raise IngestError(f"The {name} is too long ({len(value)} characters; at most {MAX_FIELD_CHARS}).")
+    # What the document says about itself is a guess: one too long to be a field is left out.
+    fields = {
+        "title": _clean(given.title) or _found(found.title) or fallback_title[:MAX_FIELD_CHARS],
+        "author": _clean(given.author) or _found(found.author),
+        "publisher": _clean(given.publisher) or _found(found.publisher),
+        "url": _clean(given.url) or _found(found.url),
+    }
     if fields["url"] and not fields["url"].lower().startswith(("http://", "https://")):
         raise IngestError("A source's URL must start with http:// or https://.")
     return SourceMeta(published=published, **fields)  # type: ignore[arg-type]
@@ -56,6 +58,11 @@ def _clean(value: str | None) -> str | None:
         return None
     value = " ".join(value.split())
     return value or None
+
+
+def _found(value: str | None) -> str | None:
+    value = _clean(value)
+    return value if value and len(value) <= MAX_FIELD_CHARS else None
 
 
 async def add_document(

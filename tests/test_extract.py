@@ -127,7 +127,59 @@ def test_a_few_control_characters_are_still_text() -> None:
 def test_text_is_kept_exactly_but_for_line_endings_and_bom() -> None:
     body = "  Title\u00a0here \r\n\r\n\t\u201cQuote,\u201d he said.  \rLast line\n"
     result = extract(b"\xef\xbb\xbf" + body.encode(), filename="a.txt")
-    assert result == Extracted(text="  Title\u00a0here \n\n\t\u201cQuote,\u201d he said.  \nLast line\n")
+    assert result == Extracted(
+        text="  Title\u00a0here \n\n\t\u201cQuote,\u201d he said.  \nLast line\n", title="Title\u00a0here"
+    )
+
+
+# A title the text states at its top: a first-line heading, or a short first line that reads as one.
+TEXT_TITLES = [
+    ("The Quokka\n\nThe quokka is a small macropod.", "The Quokka"),
+    ("\n  The Quokka  \nThe quokka is a small macropod.", "The Quokka"),
+    ("# The Quokka\n\nThe quokka is a small macropod.", "The Quokka"),
+    ("The Quokka\n==========\nThe quokka is a small macropod.", "The Quokka"),
+    ("What is a quokka?\n\nA small macropod.", "What is a quokka?"),
+    ("Quokkas: a field guide\n\nA small macropod.", "Quokkas: a field guide"),
+    ("JUNE 2021\n\nCSTO Sets Up Peacekeeping Force\n\nWritten by Alex Gorka.", "CSTO Sets Up Peacekeeping Force"),
+    ('The Quokka\n\n"Smiling," they call it.', "The Quokka"),
+    # not titles: a sentence, a wrapped line, a list, a lone line, a rule, a date, a long line
+    ("The quokka is a small macropod.\n\nIt lives on islands.", None),
+    ("The quokka is a small macropod about the\nsize of a domestic cat.", None),
+    ("Some facts about quokkas:\n\nThey are small.", None),
+    ("- small\n- furry", None),
+    ("1. small\n2. furry", None),
+    ("The Quokka", None),
+    ("---\n\nThe quokka is small.", None),
+    ("12 June 2021\n\nThe quokka is small.", None),
+    ("## A Section\n\nThe quokka is small.", None),
+    (" ".join(["word"] * 30) + "\n\nThe quokka is small.", None),
+    ("x" * 10_000 + "\n\nThe quokka is small.", None),
+    ("# " + "x" * 10_000 + "\n\nThe quokka is small.", None),  # a heading that runs past the head read
+]
+
+
+@pytest.mark.parametrize(("text", "title"), TEXT_TITLES, ids=[t[:30] for t, _ in TEXT_TITLES])
+@pytest.mark.parametrize("filename", ["quokka.txt", "quokka.md"])
+def test_title_from_the_text(text: str, title: str | None, filename: str) -> None:
+    result = extract(text.encode(), filename=filename)
+    assert result.title == title
+    assert result.text == text  # the title line stays part of the text, as written
+
+
+# Inputs whose metadata once took quadratic time (a pattern backtracking over a run of spaces).
+@pytest.mark.parametrize(
+    ("source", "title"),
+    [
+        ("---\ntitle: A" + " " * 100_000 + "B\n---\n\nBody.", "A" + " " * 100_000 + "B"),
+        ("---\ntitle: A  \t \n---\n\nBody.", "A"),
+        ("# A" + " " * 3_000 + "B\n\nBody.", "A" + " " * 3_000 + "B"),
+        ("# A" + " " * 3_000 + "#\n\nBody.", "A"),
+        ("# C# in depth ##\n\nBody.", "C# in depth"),
+        ("# Title#\n\nBody.", "Title#"),
+    ],
+)
+def test_titles_with_long_runs_of_spaces(source: str, title: str) -> None:
+    assert extract(source.encode(), filename="a.md").title == title
 
 
 @settings(max_examples=200, deadline=None)
