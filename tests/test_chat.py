@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.answer.chat import GREETING_REPLY, clean
 from bot.answer.engine import NO_TERMS, Engine, Understanding
+from bot.answer.question import parse_question
 from storage.library import Library
 
 MEMBERS = "Who are the members of the CSTO?"
@@ -158,3 +159,19 @@ async def test_with_the_normaliser_off_the_question_is_read_as_typed(engine: Eng
     assert (await raw.ask("hi!")).note != GREETING_REPLY
     typed = "hey <@123456789012345678>, who are the members of the CSTO?"
     assert (await raw.ask(typed)).question == typed
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Who are the members of the CSTO?", ("csto",)),
+        ("CSTO members?", ("csto",)),  # an acronym names something even as the first word
+        ("Who are the members?", ()),
+        ("who are the members of the csto", ()),  # lower case names nothing; the words still count
+        ("WHO ARE THE MEMBERS OF THE CSTO?", ()),  # shouted: capitals say nothing
+    ],
+)
+def test_what_a_question_names_is_read_from_its_capitals(question: str, names: tuple[str, ...]) -> None:
+    parsed = parse_question(question)
+    assert parsed.names == names
+    assert parsed.terms == parse_question(question.lower()).terms, "case never changes the words looked up"

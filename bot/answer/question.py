@@ -86,12 +86,16 @@ def parse_question(raw: str) -> Question:
 
 
 def _names(text: str, content: dict[str, None]) -> tuple[str, ...]:
-    """Index terms of the words written with a capital that do not start the question: the
-    people, places and things it names."""
-    words = [m.group() for m in textmod.words(text)[1:]]
+    """Index terms of the words written with a capital that do not start the question, and of an
+    acronym that does ("CSTO members?"): the people, places and things it names. A question in
+    lower case names nothing this way; its words are still looked up, case-blind."""
+    every = [m.group() for m in textmod.words(text)]
+    words = every[1:]
     capitalised = [w for w in words if w[0].isupper()]
     if len(capitalised) == len(words):
         return ()  # A Title Case Or SHOUTED question: capitals say nothing here.
+    if every and len(every[0]) > 1 and every[0].isupper() and every[0].isalpha():
+        capitalised.insert(0, every[0])
     found: dict[str, None] = {}
     for word in capitalised:
         term = textmod.term(word)
