@@ -95,3 +95,18 @@ async def add_zebra_reports(library: Library, scope: int, count: int = 6) -> Non
         ]
         meta = SourceMeta(f"Zebra report {herd}", author="A. Writer", url=f"https://example.org/zebra/{herd}")
         await library.add_source("\n\n".join(paragraphs), meta, scope=scope)
+
+
+async def settled(fake: FakeDiscord, interaction: InteractionLog) -> Reply:
+    """The reply once it no longer says that work is under way ("Fetching <url>…"): what the user
+    sees when the work is done."""
+    from bot.discord.cogs.sources import FETCHING
+
+    busy = FETCHING.split("{", 1)[0]
+    await fake.reply(interaction)
+
+    def done() -> Reply | None:
+        snap = fake.snapshot(fake.interactions[interaction.id])
+        return None if snap.content.startswith(busy) else snap
+
+    return await fake.wait_until(done, what="the work under way to finish")

@@ -22,7 +22,7 @@ from bot.discord.pages import NEXT, POSITION
 from bot.settings import Settings
 from storage.library import Library
 from storage.models import SourceMeta
-from tests.discord_helpers import click, page_button, submit, turn_page
+from tests.discord_helpers import click, page_button, settled, submit, turn_page
 from tests.fakediscord import FakeDiscord, Reply, run_client
 from tests.fakediscord import world as w
 
@@ -62,19 +62,21 @@ async def test_commands_sync_with_sources_hidden_from_members_and_guild_only(
     fake_discord: FakeDiscord, running_bot: FactBot
 ) -> None:
     commands = {(c["type"], c["name"]): c for c in fake_discord.commands()}
-    assert set(commands) == {(1, "ask"), (1, "sources"), (3, "Find in sources")}
+    assert set(commands) == {(1, "ask"), (1, "sources"), (1, "timeline"), (3, "Find in sources")}
     sources = commands[(1, "sources")]
     assert int(sources["default_member_permissions"]) == w.MANAGE_GUILD
     assert sources.get("contexts") == [0] or sources.get("dm_permission") is False
     assert {o["name"] for o in sources["options"]} == {"add", "list", "show", "remove", "log"}
     assert commands[(1, "ask")].get("default_member_permissions") is None
+    assert commands[(1, "timeline")].get("default_member_permissions") is None
 
 
 async def test_a_dev_guild_gets_the_commands_instantly_and_nothing_global(
     fake_discord: FakeDiscord, start_bot: BotStarter
 ) -> None:
     async with start_bot(dev_guild_id=w.GUILD_ID):
-        assert {c["name"] for c in fake_discord.commands(w.GUILD_ID)} == {"ask", "sources", "Find in sources"}
+        names = {c["name"] for c in fake_discord.commands(w.GUILD_ID)}
+        assert names == {"ask", "sources", "timeline", "Find in sources"}
         assert fake_discord.commands() == []
 
 
@@ -203,7 +205,7 @@ async def test_add_by_url(
     server, hits = article_site
     url = str(server.make_url("/otters"))
     async with start_bot(fetch_allow_networks="127.0.0.0/8"):
-        reply = await fake_discord.reply(await fake_discord.slash("sources add", {"url": url}, user_id=MOD))
+        reply = await settled(fake_discord, await fake_discord.slash("sources add", {"url": url}, user_id=MOD))
         assert reply.ephemeral, reply.content
         assert reply.embeds[0]["title"] == "Otters of the Danube"
         assert reply.embeds[0]["url"] == url
@@ -236,7 +238,7 @@ async def test_hostile_urls_are_refused_before_connecting(
     why: str,
 ) -> None:
     before = await library.count_sources()
-    reply = await fake_discord.reply(await fake_discord.slash("sources add", {"url": url}, user_id=MOD))
+    reply = await settled(fake_discord, await fake_discord.slash("sources add", {"url": url}, user_id=MOD))
     assert reply.ephemeral and reply.content.startswith("Refused: ") and why in reply.content
     assert not reply.embeds
     assert outside_connections == []
@@ -247,8 +249,8 @@ async def test_loopback_is_refused_unless_the_operator_allows_it(
     fake_discord: FakeDiscord, running_bot: FactBot, library: Library, article_site: tuple[TestServer, list[str]]
 ) -> None:
     server, hits = article_site
-    reply = await fake_discord.reply(
-        await fake_discord.slash("sources add", {"url": str(server.make_url("/otters"))}, user_id=MOD)
+    reply = await settled(
+        fake_discord, await fake_discord.slash("sources add", {"url": str(server.make_url("/otters"))}, user_id=MOD)
     )
     assert reply.ephemeral and reply.content == "Refused: 127.0.0.1 is a loopback address."
     assert hits == [], "refused before any request reached the server"

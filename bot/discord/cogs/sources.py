@@ -15,7 +15,8 @@ from discord.ext import commands
 
 from bot.discord.asking import scope_of
 from bot.discord.checks import NotModerator, is_moderator
-from bot.discord.fit import escape
+from bot.discord.errors import describe
+from bot.discord.fit import escape, fit
 from bot.discord.forms import ConfirmView, PasteSourceModal
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.sourceview import LOG_LIMIT, LibraryPages, log_pages, source_card, source_choices
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 Field = app_commands.Range[str, 1, MAX_FIELD_CHARS]
 EXCERPT_READ = 2000
+FETCHING = "Fetching {url}…"  # shown while a URL is fetched, then replaced by the result
+FETCHING_URL_CHARS = 500
+ADDED = "Added to this server's library"
 LIST_PAGES, LOG_PAGES = "list", "log"  # kinds of pages (pages.PageKinds)
 
 
@@ -102,7 +106,15 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
             )
         else:
             assert url is not None
-            info = await add_url(self.bot.library, url, self.bot.fetch_policy, **place)
+            shown = FETCHING.format(url=escape(fit(url, FETCHING_URL_CHARS)))
+            await interaction.edit_original_response(content=shown)
+            try:
+                info = await add_url(self.bot.library, url, self.bot.fetch_policy, **place)
+            except Exception as err:  # said in place of "Fetching", in the one handler's words
+                await interaction.edit_original_response(content=describe(err, "/sources add"))
+                return
+            await interaction.edit_original_response(content=None, embed=source_card(info, heading=ADDED))
+            return
         await self._added(interaction, info)
 
     async def _add_pasted(self, interaction: discord.Interaction[FactBot], text: str, given: MetaOverrides) -> None:
@@ -117,7 +129,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @staticmethod
     async def _added(interaction: discord.Interaction[FactBot], info: SourceInfo) -> None:
-        card = source_card(info, heading="Added to this server's library")
+        card = source_card(info, heading=ADDED)
         await interaction.followup.send(embed=card, ephemeral=True)
 
     @app_commands.command(name="list", description="List the sources this server's answers can quote.")
