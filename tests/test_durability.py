@@ -10,11 +10,17 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from storage import library as library_module
 from storage import text as textmod
+from storage.errors import LibraryBusy
 from storage.library import Library
+from storage.models import SourceMeta
 from storage.segment import segment
 
 # The child adds large sources, one transaction each, forever; it says when each one begins.
@@ -104,3 +110,156 @@ async def test_the_library_opens_and_works_after_a_kill(tmp_path: Path) -> None:
         titles = [s.title for s in await lib.list_sources()]
         assert titles[0] == "Source 1"
         assert (await lib.match_sentences('"tagb"', scope=0, limit=1))[0].source_id == 1
+
+
+# -- issue 10: races and faults --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Opens a (new) library at a given moment, as many processes at once, and adds its own source.
+FIRST_USE = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from storage.library import Library
+    from storage.models import SourceMeta
+
+    async def main(path, n, at):
+        time.sleep(max(0.0, at - time.time()))
+        async with await Library.open(path) as lib:
+            await lib.add_source(f"Process {n} wrote this about item{n}.", SourceMeta(f"Process {n}"))
+
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
+    """
+)
+
+
+def test_processes_using_a_new_library_at_once_all_succeed(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for round_ in range(2):
+        path = tmp_path / f"new{round_}.db"
+        at = time.time() + 2.0
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", FIRST_USE, str(path), str(n), str(at)],
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for n in range(10)
+        ]
+        errors = [(c.wait(), c.stderr.read()) for c in children if c.stderr]
+        assert all(code == 0 for code, _ in errors), [e for e in errors if e[0]]
+        with sqlite3.connect(path) as conn:
+            titles = [t for (t,) in conn.execute("SELECT title FROM sources ORDER BY title")]
+        processes = {f"Process {n}" for n in range(10)}
+        assert len(titles) == 12 and processes < set(titles), titles  # each once, and the two seeds
+        assert check_whole_or_absent(path) == 12
+
+
+# The first open of a new library, killed at once after the schema is in (before the seeds).
+KILLED_AFTER_SCHEMA = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from storage.library import _prepare_file
+
+    _prepare_file(Path(sys.argv[1]), seed=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+OPEN_WITH_SEEDS = "import asyncio, sys\nfrom storage.library import Library\n" + (
+    "async def main():\n    async with await Library.open(sys.argv[1]):\n        pass\nasyncio.run(main())\n"
+)
+
+
+SEEDS = ["seed:csto-sets-up-peacekeeping-force", "seed:moscow-tries-to-use-the-un-mandate"]
+
+
+def seed_origins(path: Path) -> list[str | None]:
+    async def origins() -> list[str | None]:
+        async with await Library.open(path) as lib:
+            return [s.origin for s in await lib.list_sources()]
+
+    return asyncio.run(origins())
+
+
+def test_a_kill_during_the_first_open_still_leaves_the_seeds(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    path = tmp_path / "first.db"
+    done = subprocess.run([sys.executable, "-c", KILLED_AFTER_SCHEMA, str(path)], env=env)
+    assert done.returncode == -signal.SIGKILL
+    # Killed at random moments of the whole first open, too.
+    rng = random.Random(7)
+    for n in range(4):
+        other = tmp_path / f"random{n}.db"
+        child = subprocess.Popen([sys.executable, "-c", OPEN_WITH_SEEDS, str(other)], env=env)
+        time.sleep(rng.uniform(0.3, 1.2))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert seed_origins(other) == SEEDS, n
+    assert seed_origins(path) == SEEDS
+    assert seed_origins(path) == SEEDS  # once only
+
+
+async def test_a_change_waits_out_a_long_write_elsewhere_or_says_it_is_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library_module, "BUSY_TIMEOUT_MS", 100)
+    path = tmp_path / "busy.db"
+    async with await Library.open(path, seed=False) as lib:
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process's long transaction
+        release = threading.Timer(0.8, other.execute, ("COMMIT",))
+        release.start()
+        assert (await lib.add_source("Zebras run fast.", SourceMeta("Waited"))).id == 1  # past 8 busy timeouts
+        release.join()
+        monkeypatch.setattr(library_module, "WRITE_WAIT_SECONDS", 0.5)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(LibraryBusy, match="locked"):
+                await lib.add_source("Lions sleep.", SourceMeta("Gave up"))
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert [s.title for s in await lib.list_sources()] == ["Waited"]
+
+
+async def test_two_removals_of_one_source_one_wins_one_is_told(tmp_path: Path) -> None:
+    path = tmp_path / "race.db"
+    async with await Library.open(path, seed=False) as a, await Library.open(path, seed=False) as b:
+        for n in range(5):
+            source = await a.add_source(f"Text {n} about zebras.", SourceMeta(f"T{n}"))
+            results = await asyncio.gather(
+                a.remove_source(source.id), b.remove_source(source.id), return_exceptions=True
+            )
+            assert sorted(type(r).__name__ for r in results) == ["SourceInfo", "UnknownSource"], results
+        assert await a.count_sources() == 0
+
+
+async def test_interrupted_while_committing_the_source_is_saved_and_said_to_be(tmp_path: Path) -> None:
+    async with await Library.open(tmp_path / "commit.db", seed=False) as lib:
+        writer = lib._writer
+        real = writer.execute
+        committing = asyncio.Event()
+
+        def slow_commit(sql: str, *args: object):
+            if sql != "COMMIT":
+                return real(sql, *args)
+
+            async def commit() -> object:
+                started = asyncio.ensure_future(real(sql))  # the commit is underway in SQLite's thread...
+                committing.set()
+                await asyncio.sleep(0.2)  # ...when the interrupt arrives
+                return await started
+
+            return commit()
+
+        writer.execute = slow_commit  # type: ignore[method-assign]
+        task = asyncio.create_task(lib.add_source("Zebras run fast.", SourceMeta("Saved")))
+        await committing.wait()
+        task.cancel()
+        info = await task  # saved, so it says so
+        del writer.execute
+        assert info.title == "Saved"
+        assert [s.title for s in await lib.list_sources()] == ["Saved"]
