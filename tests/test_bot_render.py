@@ -212,7 +212,7 @@ def quoted_texts_plain(pages: list[Page]) -> dict[int, list[str]]:
     return shown
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(answers())
 def test_plain_text_pages_fit_one_message_each_and_no_word_is_lost(answer: Answer) -> None:
     pages = answer_text_pages(answer)

@@ -12,6 +12,12 @@ Typical use (the ``fake_discord`` fixture comes from ``tests.fakediscord.plugin`
             assert not fake_discord.pings(answer)
             fake_discord.assert_no_errors()               # Discord refused nothing
 
+Real conditions on demand: ``await fake.deny_bot(channel_id, world.EMBED_LINKS)`` (a channel
+overwrite; embeds there get 403 50013 Missing Permissions, interaction responses may still embed),
+``fake.rate_limit(3)`` (every third request after login gets 429 with ``retry_after`` and the
+X-RateLimit headers; ``fake.rate_limited`` lists them), ``fake.interaction_deadline = 0`` (every
+interaction has expired: 10062), ``await fake.delete_message(msg)`` (replies to it then fail).
+
 Fixed ids live in :mod:`tests.fakediscord.world` (``GUILD_ID``, ``QUESTIONS_CHANNEL_ID``,
 ``MODERATOR_ID``, ``MEMBER_ID``, ...).
 """
