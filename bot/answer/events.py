@@ -35,6 +35,7 @@ _MONTH_RE = (
 )
 _MONTH_WORD = re.compile(r"\b" + _MONTH_RE + r"\b\.?", re.IGNORECASE)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ISO_TAIL = re.compile(r"-\d{2}-\d{2}\b")
 _YEAR = re.compile(r"\b(\d{4})\b")
 _DECADE = re.compile(r"^(?:the\s+)?(\d{3}0)s$", re.IGNORECASE)
 _CENTURY = re.compile(r"century", re.IGNORECASE)
@@ -183,6 +184,13 @@ def place(text: str) -> tuple[When | None, str]:
     return _month_span(year, month), ""
 
 
+def _whole_iso(sentence: str, fact: Fact) -> Fact:
+    """'2021' of '2021-06-08' (facts may mark only the year of an ISO date) as the whole date."""
+    if re.fullmatch(r"\d{4}", fact.text) and (tail := _ISO_TAIL.match(sentence, fact.end)):
+        return Fact("date", fact.start, tail.end(), sentence[fact.start : tail.end()])
+    return fact
+
+
 def _is_count(sentence: str, fact: Fact) -> bool:
     """A bare four-digit number that counts things ("sent 2000 troops") is no year."""
     if not re.fullmatch(r"\d{4}", fact.text):
@@ -229,7 +237,7 @@ def find_dated(sentence: str, facts: tuple[Fact, ...] | None = None) -> list[Dat
     2018 exercise") is one event; a year that only anchors a relative date is not counted again.
     """
     facts = find_facts(sentence) if facts is None else facts
-    dates = [f for f in facts if f.kind == "date" and not _is_count(sentence, f)]
+    dates = [_whole_iso(sentence, f) for f in facts if f.kind == "date" and not _is_count(sentence, f)]
     named = _named_years(sentence)
     found: list[Dated] = []
     anchors_used: set[tuple[int, int]] = set()
