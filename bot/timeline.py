@@ -43,7 +43,7 @@ AXIS_W = 58
 GAP = 40  # between the lanes and the labels
 BADGE_R = 13
 # Font sizes in points (at 100 dpi a point is 1.39 px, so 15 pt shows as about 10 px at 400 px wide).
-TITLE_PT, DATE_PT, QUOTE_PT, SMALL_PT = 20, 16, 15, 13
+TITLE_PT, DATE_PT, QUOTE_PT, SMALL_PT = 20, 16, 15, 14
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec")
 
@@ -261,7 +261,7 @@ class _Drawing:
         else:
             patch = _circle(x, y, r, CARD if hollow else fill, fill, lw=2)
         self.ax.add_patch(patch)
-        size = SMALL_PT - (2 if small else 0) - (1 if len(label) > 1 else 0)
+        size = SMALL_PT - (3 if small else 0) - (3 if len(label) > 1 else 0)
         self.text(x, y, label, size, weight="bold", colour=fill if hollow else "white", ha="center", zorder=5)
 
     def text(
