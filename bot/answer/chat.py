@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 # A whole message that is only a greeting or thanks gets this line instead of a search.
-GREETING_REPLY = "Hello! Ask me a question about the sources, for example: “Who are the members of the CSTO?”"
+GREETING_REPLY = "Hello! Ask me a question, and I will answer in the sources' own words."
 
 # -- things that are never part of a question ------------------------------------------------------
 
