@@ -9,7 +9,7 @@ Why a rule set of our own rather than a library: of the small pure-Python ones, 
 rules but returns strings (its span mode re-finds them in the text), is unmaintained since 2021
 and takes ~0.1 s per 30 KB against ~1 ms here. Neither was worth a dependency for a page of
 rules. The rules are the usual ones, with generic English word lists, and were compared with
-pysbd's output on the SQuAD articles in shared/eval.
+pysbd's output on the SQuAD articles in benchmarks/data/squad.
 
 Paragraphs: blocks separated by blank lines (lines holding only whitespace, NBSP included); inside a
 block, Markdown headings are a paragraph of one sentence and each list item starts a paragraph of
