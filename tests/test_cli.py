@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +231,152 @@ def test_a_closed_pipe_is_not_an_error(factbot: Factbot) -> None:
     )
     assert "Traceback" not in done.stderr
     assert done.returncode == 0
+
+
+# -- issue 10: hostile input and a hostile environment: one line, non-zero, nothing changed -----
+
+NOT_UTF8 = os.fsdecode(b"caf\xe9 \xff")  # bytes that are not UTF-8, as a shell would pass them
+
+
+def make_fifo(path: Path) -> str:
+    os.mkfifo(path)
+    return str(path)
+
+
+def make_loop(path: Path) -> str:
+    (path.parent / "loop-a").symlink_to(path.parent / "loop-b")
+    (path.parent / "loop-b").symlink_to(path.parent / "loop-a")
+    return str(path.parent / "loop-a")
+
+
+def make_file(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+HOSTILE_ADDS = {
+    "a FIFO": (lambda d: ["sources", "add", make_fifo(d / "pipe.txt")], "not a regular file"),
+    "a symlink loop": (lambda d: ["sources", "add", make_loop(d / "x")], "cannot read"),
+    "a path through a file": (
+        lambda d: ["sources", "add", make_file(d / "plain.txt", b"Text.") + "/inner.txt"],
+        "cannot read",
+    ),
+    "a name too long": (lambda d: ["sources", "add", str(d / ("n" * 300 + ".txt"))], "cannot read"),
+    "a non-UTF-8 --title": (
+        lambda d: ["sources", "add", make_file(d / "a.txt", b"Zebras run."), "--title", NOT_UTF8],
+        "utf-8",
+    ),
+    "a zero-width title": (
+        lambda d: ["sources", "add", make_file(d / "a.txt", b"Zebras run."), "--title", "\u200b\u200d\u2060"],
+        "title",
+    ),
+    "a title of control characters": (
+        lambda d: ["sources", "add", make_file(d / "a.txt", b"Zebras run."), "--title", "\x1b\x07\x1b[2J"[:2]],
+        "title",
+    ),
+    "a file of punctuation": (
+        lambda d: ["sources", "add", make_file(d / "dots.txt", b"... !!! ??? ;;; --- \xe2\x80\xa6\n\n.")],
+        "no text",
+    ),
+    "an id of 2^63": (lambda d: ["sources", "remove", str(2**63)], "no source"),
+    "an id of 2^64": (lambda d: ["sources", "show", str(2**64)], "no source"),
+    "a negative id": (lambda d: ["sources", "remove", "-1"], "no source"),
+    "a non-UTF-8 question": (lambda d: ["ask", NOT_UTF8], "utf-8"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_ADDS))
+def test_hostile_input_is_one_line_and_changes_nothing(factbot: Factbot, tmp_path: Path, case: str) -> None:
+    make_args, expect = HOSTILE_ADDS[case]
+    before = factbot.titles()
+    line = one_line_error(factbot(*make_args(tmp_path)))
+    assert expect in line.lower(), line
+    assert factbot.titles() == before
+
+
+@pytest.mark.parametrize("value", ["nan", "-5", "1.5", "inf"])
+def test_an_answer_threshold_outside_0_to_1_is_refused(factbot: Factbot, value: str) -> None:
+    line = one_line_error(factbot("ask", "Who are the members of the CSTO?", FACTBOT_ANSWER_THRESHOLD=value))
+    assert "FACTBOT_ANSWER_THRESHOLD" in line
+
+
+def other_sqlite(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine'); PRAGMA user_version = 4;"
+        )
+
+
+BAD_LIBRARIES = {
+    "its folder is a file": (lambda d: (d / "file").write_text("x") and d / "file" / "library.db", "not a folder"),
+    "a name too long": (lambda d: d / ("n" * 300 + ".db"), "name too long"),
+    "a symlink loop": (lambda d: Path(make_loop(d / "x")), "symbolic link"),
+    "a folder": (lambda d: d, "not a file"),
+    "a text file": (lambda d: Path(make_file(d / "notes.db", b"not a database\n" * 100)), "not a factbot library"),
+    "a damaged file": (
+        lambda d: Path(make_file(d / "bad.db", b"SQLite format 3\x00" + bytes(range(256)) * 40)),
+        "not a factbot library",
+    ),
+    "another application's SQLite file": (
+        lambda d: other_sqlite(d / "app.db") or d / "app.db",
+        "not a factbot library",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LIBRARIES))
+@pytest.mark.parametrize("command", [("sources", "list"), ("ask", "Who are the members of the CSTO?")])
+def test_a_library_path_that_cannot_be_a_library_is_one_line(tmp_path: Path, case: str, command: tuple) -> None:
+    make, expect = BAD_LIBRARIES[case]
+    target = tmp_path / "env"
+    target.mkdir()
+    db = make(target)
+    snapshot = {p: p.read_bytes() for p in target.rglob("*") if p.is_file() and not p.is_symlink()}
+    line = one_line_error(Factbot(db, tmp_path)(*command))
+    assert expect in line.lower(), line
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file() and not p.is_symlink()} == snapshot
+
+
+def test_terminal_escapes_in_metadata_never_reach_the_terminal(factbot: Factbot, tmp_path: Path) -> None:
+    article = tmp_path / "quokkas.txt"
+    article.write_text("Quokkas live on Rottnest Island.\n\nA quokka weighs \u202e3 kilograms\u202c.\n")
+    added = factbot("sources", "add", str(article), "--title", "\x1b]0;owned\x07Quokkas\x1b[2J", "--author", "\u202eX")
+    assert added.returncode == 0, added.stderr
+    for done in (
+        added,
+        factbot("sources", "list"),
+        factbot("sources", "show", "3", "--text"),
+        factbot("ask", "How much does a quokka weigh?"),
+    ):
+        assert done.returncode == 0, done.stderr
+        assert not any(ch in done.stdout for ch in "\x1b\x07\x9b\u202e"), done.stdout
+    assert "\\u202e3 kilograms" in factbot("ask", "How much does a quokka weigh?").stdout  # shown, escaped
+    assert "Quokkas" in factbot("sources", "list").stdout
+    assert json.loads(factbot("sources", "show", "3", "--json").stdout)["title"] == "]0;owned Quokkas [2J"
+
+
+def test_a_file_name_that_is_not_utf8_is_added(factbot: Factbot, tmp_path: Path) -> None:
+    article = tmp_path / os.fsdecode(b"quokka-\xe9t\xe9.txt")
+    article.write_text("Quokkas live on Rottnest Island.\n")
+    done = factbot("sources", "add", str(article))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert factbot.titles()[-1] == "quokka \ufffdt\ufffd"
+
+
+def test_a_read_only_library_lists_and_answers_and_refuses_changes(factbot: Factbot, tmp_path: Path) -> None:
+    from tests.test_library import can_make_read_only, make_writable
+
+    before = factbot.titles()
+    if not can_make_read_only(factbot.db):
+        pytest.skip("cannot make a file read-only here")
+    try:
+        assert factbot.titles() == before
+        asked = factbot("ask", "Who are the members of the CSTO?")
+        assert asked.returncode == 0 and "Armenia" in asked.stdout, asked.stderr
+        assert "read-only" in one_line_error(factbot("sources", "remove", "1"))
+        article = tmp_path / "a.txt"
+        article.write_text("Zebras run.")
+        assert "read-only" in one_line_error(factbot("sources", "add", str(article)))
+    finally:
+        make_writable(factbot.db)
+    assert factbot.titles() == before
