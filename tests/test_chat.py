@@ -151,7 +151,8 @@ async def test_a_question_naming_what_no_source_mentions_is_refused_in_any_case(
 async def test_a_greeting_gets_a_hello_not_a_search(engine: Engine) -> None:
     answer = await engine.ask("hi!")
     assert (answer.answered, answer.note, answer.uncovered_count) == (False, GREETING_REPLY, 0)
-    assert (await engine.ask("<@123> 🎉")).note == NO_TERMS
+    nothing = await engine.ask("<@123> 🎉")
+    assert (nothing.note, nothing.question) == (NO_TERMS, "<@123> 🎉"), "what was sent is echoed, not a blank"
 
 
 async def test_with_the_normaliser_off_the_question_is_read_as_typed(engine: Engine) -> None:

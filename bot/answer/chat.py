@@ -95,9 +95,13 @@ class Cleaned:
     social: bool  # a greeting, thanks or politeness was taken off
 
     @property
+    def has_words(self) -> bool:
+        return _HAS_WORD.search(self.text) is not None
+
+    @property
     def greeting_only(self) -> bool:
         """The message was only a greeting or thanks ("hi!", "thanks!"): nothing to look up."""
-        return self.social and not _HAS_WORD.search(self.text)
+        return self.social and not self.has_words
 
 
 def clean(raw: str) -> Cleaned:

@@ -102,8 +102,10 @@ class Engine:
         `trace`, when given, receives every source's assessment (for calibration)."""
         started = time.perf_counter()
         typed = chat.clean(question) if self.understanding.chat else None
-        if typed is not None and typed.greeting_only:
-            return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], note=chat.GREETING_REPLY)
+        if typed is not None and not typed.has_words:
+            # Only chat ("hi!", a mention, an emoji): a hello for a greeting, else nothing to look up.
+            note = chat.GREETING_REPLY if typed.social else NO_TERMS
+            return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], note=note)
         parsed = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
             return await self._refuse(parsed, scope, NO_TERMS)
