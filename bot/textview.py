@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from bot.answer.compare import compare
 from bot.answer.model import Answer, SourceAnswer
 from storage.dates import format_date
 from storage.models import SourceInfo
@@ -39,6 +40,7 @@ def render_answer(answer: Answer, width: int = 100) -> str:
     lines = [f"Q: {answer.question}", ""]
     if not answer.answered:
         lines.append(answer.note or "Nothing in the sources answers this.")
+    lines.extend(comparison_block(answer, width))
     for n, part in enumerate(answer.sources, 1):
         lines.extend(_source_block(n, part, width))
     if answer.uncovered_count:
@@ -50,6 +52,23 @@ def render_answer(answer: Answer, width: int = 100) -> str:
     if answer.answered and answer.note:
         lines += ["", answer.note]
     return terminal_safe("\n".join(lines).rstrip() + "\n")
+
+
+def comparison_block(answer: Answer, width: int = 100) -> list[str]:
+    """Where the sources differ on what was asked (bot.answer.compare): one compact block above
+    the quotes, each source's figures side by side with its number and title."""
+    found = compare(answer)
+    if found is None:
+        return []
+    cells = [(n, ", ".join(values)) for n, values in found.stated]
+    column = min(max(len(figures) for _, figures in cells), width // 2)
+    lines = [f"{found.label}, side by side:"]
+    for n, figures in cells:
+        head = f"  [{n}] {figures:<{column}}  "
+        title = answer.sources[n - 1].source.title
+        room = max(width - len(head), 12)
+        lines.append(head + (title if len(title) <= room else title[: room - 1].rstrip() + "…"))
+    return [*lines, ""]
 
 
 def _source_block(n: int, part: SourceAnswer, width: int) -> list[str]:

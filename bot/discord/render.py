@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 import discord
 
+from bot.answer.compare import compare
 from bot.answer.model import Answer, Fact, Quote, SourceAnswer
 from bot.discord import fit as limits
 from bot.discord.fit import escape, fit, squash, unescape, word_cut
@@ -32,7 +33,6 @@ UNCOVERED_CHARS = 600
 BLOCK_CHARS = 1800  # one quote, or one piece of a very long one
 PAGE_CHARS = 4500  # embed characters per page: under Discord's 6000, and still readable on a phone
 FACTS_PER_SOURCE = 4
-FACT_LABELS = {"quantity": "Numbers", "date": "Dates", "name": "Names"}  # the comparison line's label
 PALETTE = (0x5865F2, 0x57F287, 0xFEE75C, 0xEB459E, 0xED4245, 0x3BA55D, 0xFAA61A, 0x9B59B6, 0x1ABC9C, 0x95A5A6)
 _URL = re.compile(r"https?://\S{1,2000}", re.IGNORECASE)
 
@@ -94,31 +94,16 @@ def _summary_lines(answer: Answer) -> list[str]:
 
 def _comparisons(answer: Answer) -> list[str]:
     """A line comparing the facts of the kind the question asks for (numbers for "how many",
-    dates for "when", names for "who"), when at least two sources state such facts, differently.
-    A name the question itself states ("the CSTO") is not an answer to it and is left out."""
-    kind = answer.compared_fact
-    if kind is None:
-        return []
-    asked = answer.question.casefold()
-    stated = []
-    for n, part in enumerate(answer.sources, 1):
-        values = list(
-            dict.fromkeys(
-                squash(f.text)
-                for q in part.quotes
-                for f in q.facts
-                if f.kind == kind and not (kind == "name" and f.text.casefold() in asked)
-            )
-        )
-        if values:
-            stated.append((n, values))
-    if len(stated) < 2 or len({frozenset(v.casefold() for v in values) for _, values in stated}) < 2:
+    dates for "when", names for "who"), when at least two sources state such facts, differently
+    (which facts: bot.answer.compare)."""
+    found = compare(answer)
+    if found is None:
         return []
     cells = []
-    for n, values in stated:
+    for n, values in found.stated:
         shown = ", ".join(f"**{escape(v)}**" for v in values[:FACTS_PER_SOURCE])
         cells.append(f"[{n}] {shown}" + (", …" if len(values) > FACTS_PER_SOURCE else ""))
-    return [f"*{FACT_LABELS[kind]}:* " + join_within(cells, " · ", COMPARE_CHARS)]
+    return [f"*{found.label}:* " + join_within(cells, " · ", COMPARE_CHARS)]
 
 
 def join_within(items: list[str], sep: str, budget: int, *, hidden: int = 0) -> str:
