@@ -66,11 +66,9 @@ class Case:
 
 CASES = [
     Case("numbers", "numbers.txt", _numbers, "What happened in 1999?"),
-    Case("periods", "periods.txt", lambda n: _repeat(".", n, "Quokkas rose", " They fell."), "Did quokkas rise?"),
-    Case("bangs", "bangs.txt", lambda n: _repeat("!", n, "Quokkas rose", " They fell."), "Did quokkas rise?"),
-    Case(
-        "ellipses", "ellipses.txt", lambda n: _repeat("\u2026", n, "Quokkas rose", " They fell."), "Did quokkas rise?"
-    ),
+    Case("periods", "periods.txt", lambda n: _repeat(".", n, "Quokkas rose", "They fell."), "Did quokkas rise?"),
+    Case("bangs", "bangs.txt", lambda n: _repeat("!", n, "Quokkas rose", "They fell."), "Did quokkas rise?"),
+    Case("ellipses", "ellipses.txt", lambda n: _repeat("\u2026", n, "Quokkas rose", "They fell."), "Did quokkas rise?"),
     Case("one line", "line.txt", lambda n: _repeat("quokka island ", n), "Where do quokkas live?"),
     Case("no spaces", "blob.txt", lambda n: _repeat("q", n, "Quokka "), "What is a quokka?"),
     Case("headings", "headings.md", lambda n: _repeat("# Quokka island\n", n), "Where do quokkas live?"),
