@@ -15,6 +15,7 @@ from bot.answer.model import Answer, Quote, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf
+from storage.errors import UnknownSource
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
 
@@ -255,6 +256,8 @@ class Engine:
         infos = await self.library.sources_by_id(chosen)
         answers = []
         for sid, (probability, items) in chosen.items():
+            if sid not in infos:
+                continue  # removed (by another process) while this question was answered: not quoted
             quotes = []
             for s in items:
                 sentence = s.sentence
@@ -262,10 +265,15 @@ class Engine:
                 if s.lead is None and s.tail is None:
                     text, facts = sentence.text, s.facts
                 else:
-                    text = await self.library.excerpt(sid, start, end)
+                    try:
+                        text = await self.library.excerpt(sid, start, end)
+                    except UnknownSource:
+                        quotes = []  # removed just now, as above
+                        break
                     facts = find_facts(text)
                 quotes.append(Quote(text, sentence.paragraph, (s.lead or sentence).number, start, end, s.score, facts))
-            answers.append(SourceAnswer(infos[sid], tuple(quotes), items[0].score, probability))
+            if quotes:
+                answers.append(SourceAnswer(infos[sid], tuple(quotes), items[0].score, probability))
         return answers
 
     async def _uncovered(self, scope: int, answered: set[int], near: set[int]) -> tuple[tuple[Uncovered, ...], int]:
