@@ -144,7 +144,8 @@ class RestApi:
 
     async def gateway_info(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": self.fake.gateway_url, "shards": 1, "session_start_limit": limit})
+        shards = self.fake.recommended_shards
+        return json_response({"url": self.fake.gateway_url, "shards": shards, "session_start_limit": limit})
 
     async def get_user(self, request: web.Request) -> web.Response:
         user = self.fake.world.user(_snowflake(request, "user_id"))

@@ -52,6 +52,7 @@ class FakeDiscord(Drives):
         self.privileged_intents = PRIVILEGED_INTENTS  # privileged intents "enabled in the portal"
         self.rate_limit_every = 0  # answer every n-th API request after login with 429 (0: never)
         self.rate_limit_retry_after = 0.05  # seconds, as Discord's body and headers say
+        self.recommended_shards = 1  # the shard count GET /gateway/bot recommends
         # What happened.
         self.requests: list[rec.RequestRecord] = []
         self.errors: list[rec.ErrorRecord] = []

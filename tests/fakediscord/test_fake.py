@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 
+import aiohttp
 import discord
 import pytest
 import pytest_asyncio
@@ -686,3 +687,110 @@ def test_command_names_must_be_lowercase_words() -> None:
     assert lim.check_command({"name": "Ask", "description": "d"})
     assert lim.check_command({"name": "two words", "description": "d"})
     assert not lim.check_command({"name": "Quote This", "type": 3})
+
+
+# ---- sharding ----
+
+
+class ShardedDemo(commands.AutoShardedBot):
+    """A sharded client (discord.py's AutoShardedBot) that notes which guild each event came from."""
+
+    def __init__(self, shard_ids: list[int] | None = None, shard_count: int | None = None) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(
+            command_prefix="!",
+            intents=intents,
+            guild_ready_timeout=0.05,
+            help_command=None,
+            shard_ids=shard_ids,
+            shard_count=shard_count,
+        )
+        self.heard: list[int | None] = []  # the guild (None: a DM) of each message and command
+
+    async def setup_hook(self) -> None:
+        @self.tree.command(description="Say which shard answers")
+        async def where(interaction: discord.Interaction) -> None:
+            self.heard.append(interaction.guild_id)
+            await interaction.response.send_message(f"shards {sorted(self.shards)}")
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 s between shards' IDENTIFYs (Discord's rate); nothing to wait for here."""
+
+    async def on_message(self, message: discord.Message) -> None:
+        if not message.author.bot:
+            self.heard.append(message.guild.id if message.guild else None)
+
+
+def shard_guilds(world: w.World, shard_id: int, count: int) -> set[int]:
+    return {g.id for g in world.guilds if (g.id >> 22) % count == shard_id}
+
+
+@pytest_asyncio.fixture
+async def sharded_fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(w.build_world(extra_guilds=4)) as fake:
+        yield fake
+
+
+async def test_each_shard_gets_only_its_guilds(sharded_fake: FakeDiscord) -> None:
+    world = sharded_fake.world
+    on_zero, on_one = shard_guilds(world, 0, 2), shard_guilds(world, 1, 2)
+    assert on_zero and on_one and on_zero | on_one == {g.id for g in world.guilds}
+    async with (
+        run_client(ShardedDemo([0], 2), sharded_fake) as zero,
+        run_client(ShardedDemo([1], 2), sharded_fake) as one,
+    ):
+        assert {g.id for g in zero.guilds} == on_zero and {g.id for g in one.guilds} == on_one
+        assert {g.shard_id for g in one.guilds} == {1}
+        sessions = {s.shard: s for s in sharded_fake.gateway.identified}
+        assert set(sessions) == {(0, 2), (1, 2)}
+        for (shard_id, count), session in sessions.items():
+            identify = next(f for f in session.received if f["op"] == 2)
+            assert identify["d"]["shard"] == [shard_id, count]
+            created = {gid for event, gid in session.sent if event == "GUILD_CREATE"}
+            assert created == shard_guilds(world, shard_id, count)
+    assert all(r.path != "/gateway/bot" for r in sharded_fake.requests)  # the count was given
+
+
+async def test_guild_events_go_to_their_shard_and_dms_to_shard_zero(sharded_fake: FakeDiscord) -> None:
+    zero_guild = w.extra_guild_id(1)
+    assert (zero_guild >> 22) % 2 == 0 and (w.GUILD_ID >> 22) % 2 == 1
+    async with (
+        run_client(ShardedDemo([0], 2), sharded_fake) as zero,
+        run_client(ShardedDemo([1], 2), sharded_fake) as one,
+    ):
+        await sharded_fake.send_message("on shard one", channel_id=w.QUESTIONS_CHANNEL_ID)
+        await sharded_fake.send_message("on shard zero", channel_id=w.questions_channel_of(zero_guild))
+        await sharded_fake.send_message("a DM", channel_id=w.DM_CHANNEL_ID)
+        await sharded_fake.wait_until(lambda: len(zero.heard) + len(one.heard) == 3, what="three messages heard")
+        assert zero.heard == [zero_guild, None] and one.heard == [w.GUILD_ID]
+
+        ix = await sharded_fake.slash("where", channel_id=w.questions_channel_of(zero_guild))
+        assert (await sharded_fake.reply(ix)).content == "shards [0]"
+        ix = await sharded_fake.slash("where", channel_id=w.QUESTIONS_CHANNEL_ID)
+        assert (await sharded_fake.reply(ix)).content == "shards [1]"
+        ix = await sharded_fake.slash("where", channel_id=w.DM_CHANNEL_ID)
+        assert (await sharded_fake.reply(ix)).content == "shards [0]"
+        assert zero.heard[2:] == [zero_guild, None] and one.heard[1:] == [w.GUILD_ID]
+    sharded_fake.assert_no_errors()
+
+
+async def test_gateway_bot_recommends_the_shard_count(sharded_fake: FakeDiscord) -> None:
+    sharded_fake.recommended_shards = 3
+    async with run_client(ShardedDemo(), sharded_fake) as client:
+        assert client.shard_count == 3 and sorted(client.shards) == [0, 1, 2]
+        assert sorted(s.shard for s in sharded_fake.gateway.identified) == [(0, 3), (1, 3), (2, 3)]
+        assert {g.id for g in client.guilds} == {g.id for g in sharded_fake.world.guilds}
+    assert any(r.path == "/gateway/bot" for r in sharded_fake.requests)
+
+
+@pytest.mark.parametrize("shard", [[2, 2], [-1, 2], [0, 0], [0], "0,1", [True, 2]])
+async def test_an_invalid_shard_is_closed_with_4010(fake_discord: FakeDiscord, shard: object) -> None:
+    async with aiohttp.ClientSession() as http, http.ws_connect(fake_discord.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10
+        identify = {"token": fake_discord.token, "intents": 0, "properties": {}, "shard": shard}
+        await ws.send_json({"op": 2, "d": identify})
+        closed = await ws.receive()
+        assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4010
+    assert not fake_discord.gateway.identified

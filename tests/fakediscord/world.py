@@ -245,8 +245,29 @@ USERS: dict[int, User] = {
 }
 
 
-def build_world() -> World:
-    """The default world every fake starts with."""
+# More guilds, same shape, for sharding and load (build_world(extra_guilds=n)): guild k's id is
+# EXTRA_GUILD_BASE + (k << 22), so consecutive guilds fall on different shards ((id >> 22) % count).
+EXTRA_GUILD_BASE = 1000000000000001000
+
+
+def extra_guild_id(k: int) -> int:
+    return EXTRA_GUILD_BASE + (k << 22)
+
+
+def questions_channel_of(guild_id: int) -> int:
+    """The #questions channel of the default guilds and of every extra guild."""
+    fixed = {GUILD_ID: QUESTIONS_CHANNEL_ID, OTHER_GUILD_ID: OTHER_QUESTIONS_CHANNEL_ID}
+    return fixed.get(guild_id, guild_id + 11)
+
+
+def _extra_guild(k: int) -> Guild:
+    gid = extra_guild_id(k)
+    return _guild(gid, f"Extra Guild {k}", gid + 1, gid + 2, ((gid + 10, "general"), (gid + 11, "questions")))
+
+
+def build_world(extra_guilds: int = 0) -> World:
+    """The default world every fake starts with; ``extra_guilds`` more guilds of the same shape
+    (ids from :func:`extra_guild_id`, the same members)."""
     guilds = (
         _guild(
             GUILD_ID,
@@ -272,6 +293,7 @@ def build_world() -> World:
             (OWNER_DM_CHANNEL_ID, OWNER_ID),
         )
     )
+    guilds += tuple(_extra_guild(k) for k in range(extra_guilds))
     return World(bot=BOT, users=tuple(USERS.values()), guilds=guilds, dm_channels=dms)
 
 
