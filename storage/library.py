@@ -1,108 +1,68 @@
-"""The library: sources with their paragraphs and sentences, indexed by FTS5, on aiosqlite.
+"""The library's contract: what every backend offers, and everything that is not SQL.
 
-One writer connection (each change is one `BEGIN IMMEDIATE` transaction, serialised by a lock)
-and a small pool of reader connections, so questions never see a half-written source, never wait
-for one, and do not queue behind each other. WAL mode: a process killed at any moment leaves every
-source either whole or absent. A file that cannot be written (a read-only mount) is opened
-read-only: it answers questions and lists sources, and every change is refused with one line.
-Failures of the file itself (disk full, damaged, locked too long, not a library) become StoreError.
+`Library.open(target)` (also `storage.open_library`) opens a library file with SQLite
+(storage.sqlite) or a `postgresql://` URL with asyncpg (storage.postgres); the engine, the Discord
+layer and the command line use only the methods below and never know which. The text preparation
+(segmentation, index terms, content hash, metadata cleaning, vocabulary words), the checks on what
+is added, the choice of the terms a question searches by, and the cached figures are shared here;
+each backend holds only its SQL. Both give the same candidates in the same order (FTS5's bm25 is
+reproduced by the PostgreSQL backend), so the same library answers the same on either.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import sqlite3
-import time
 import unicodedata
+from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import aiosqlite
-
 from storage import text as textmod
-from storage.errors import (
-    DuplicateSource,
-    IngestError,
-    LibraryBusy,
-    NotALibrary,
-    ProtectedSource,
-    ReadOnlyLibrary,
-    StoreError,
-    UnknownSource,
-)
+from storage.errors import DuplicateSource, IngestError, UnknownSource
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
-from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
+from storage.schema import BODY_CHUNK
 from storage.segment import Paragraph, segment
 
-# Sentences an FTS5 query may match before the rarer terms alone must do (see match_terms).
+# Sentences a search may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
 # Terms this rare are counted within a server's view of the library (see term_frequencies).
 SCOPED_COUNT_LIMIT = 2_000
-# Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
-READERS = 4
-# How long one attempt to take the write lock waits inside SQLite, and how long a change waits in
-# all for other processes' changes before it gives up with LibraryBusy.
-BUSY_TIMEOUT_MS = 5_000
-WRITE_WAIT_SECONDS = 60.0
-# Source ids are SQLite integers: anything outside this range names no source.
+# Source ids are 64-bit integers: anything outside this range names no source.
 MAX_ID = 2**63 - 1
-# Marks a new library whose seed articles are not in yet (added, and the mark removed, in one
-# transaction on open: a process killed during the first open leaves the mark, not a seedless library).
-SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
 # Bump when what the vocabulary keeps of a word changes: the store rebuilds it on open.
 VOCABULARY_VERSION = 1
 # Words shorter than this are not kept in the vocabulary (spelling never corrects towards them).
 VOCABULARY_MIN_LENGTH = 3
-
-_SOURCE_COLUMNS = """
-    src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
-    src.added_by, src.added_at, src.sha256,
-    (SELECT count(*) FROM paragraphs p WHERE p.source_id = src.id),
-    (SELECT count(*) FROM sentences s WHERE s.source_id = src.id),
-    length(src.body)
-"""
-
-# A sentence's text comes from the body chunks it lies in (its start's chunk onwards), never
-# from the whole body: _sentence cuts it out.
-_SENTENCE_COLUMNS = f"""
-    s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
-    (SELECT group_concat(piece, '') FROM (
-        SELECT c.text AS piece FROM body_chunks c
-        WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK}
-        ORDER BY c.n))
-"""
+# A FACTBOT_DB (or --db) that starts with one of these is a PostgreSQL server, not a file.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# Entries kept at most in each cache of figures before it is emptied.
+_CACHE_LIMIT = 100_000
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _source(row: Sequence[object]) -> SourceInfo:
-    return SourceInfo(*row)  # type: ignore[arg-type]
-
-
-def _sentence(row: Sequence[object]) -> Sentence:
-    sid, source_id, paragraph, number, start, end, chunks = row
-    assert isinstance(start, int) and isinstance(end, int) and isinstance(chunks, str)
-    first = start - start % BODY_CHUNK
-    return Sentence(sid, source_id, paragraph, number, start, end, chunks[start - first : end - first])  # type: ignore[arg-type]
-
-
-def _chunks(body: str) -> list[tuple[int, str]]:
+def chunks(body: str) -> list[tuple[int, str]]:
+    """A body cut into numbered pieces of BODY_CHUNK characters (how sentence text is read)."""
     return [(n, body[i : i + BODY_CHUNK]) for n, i in enumerate(range(0, len(body), BODY_CHUNK))]
+
+
+def cut_sentence(start: int, end: int, text: str) -> str:
+    """A sentence's text from the concatenated chunks that hold it (from its start's chunk on)."""
+    first = start - start % BODY_CHUNK
+    return text[start - first : end - first]
 
 
 # Characters never kept in a title, author, publisher, URL or date: C0 and C1 controls, DEL
 # (terminal escape sequences start with them), and lone surrogates (bytes that were not UTF-8).
-def _clean_field(value: str | None) -> str | None:
+def clean_field(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -110,45 +70,21 @@ def _clean_field(value: str | None) -> str | None:
     return " ".join(value.split()) or None
 
 
-def _has_visible_text(value: str) -> bool:
+def has_visible_text(value: str) -> bool:
     """Whether a text has something to see: not only spaces and zero-width or format characters."""
     return any(not ch.isspace() and unicodedata.category(ch) not in {"Cf", "Cc", "Zs"} for ch in value)
-
-
-def _store_error(err: BaseException, path: Path) -> StoreError:
-    """One line for what went wrong with the library file itself (never a traceback)."""
-    if isinstance(err, OSError):
-        return StoreError(f"Cannot open the library {path}: {err.strerror or err}.")
-    text = str(err)
-    if "locked" in text or "busy" in text:
-        return LibraryBusy(
-            f"The library {path} is locked by another process that has been changing it for too long; "
-            "nothing was changed. Try again."
-        )
-    if "disk is full" in text or (isinstance(err, sqlite3.DataError) and "full" in text):
-        return StoreError(f"The disk holding the library {path} is full; nothing was changed.")
-    if "readonly" in text:
-        return ReadOnlyLibrary(f"The library {path} cannot be written (read-only); nothing was changed.")
-    if "not a database" in text or "malformed" in text:
-        return NotALibrary(f"{path} is not a factbot library (not an SQLite database, or damaged).")
-    if "unable to open" in text:
-        return StoreError(f"Cannot open the library {path} (check the path and its permissions).")
-    return StoreError(f"The library {path} failed: {text}.")
-
-
-def _writable(path: Path) -> bool:
-    """Whether the library can be written: the file (if there is one) and its folder, which holds
-    the WAL and shared-memory files."""
-    folder = path.parent
-    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def is_postgres_target(target: str | Path) -> bool:
+    return isinstance(target, str) and target.lower().startswith(POSTGRES_SCHEMES)
+
+
 @dataclass(frozen=True, slots=True)
-class _Prepared:
+class Prepared:
     """A body cut into paragraphs and sentences, with each sentence's index terms, in order."""
 
     paragraphs: list[Paragraph]
@@ -157,10 +93,10 @@ class _Prepared:
     words: Counter[str]
 
 
-def _prepare_text(body: str) -> _Prepared:
+def prepare_text(body: str) -> Prepared:
     paragraphs = segment(body)
     terms = [textmod.index_text(body[s.start : s.end]) for p in paragraphs for s in p.sentences]
-    return _Prepared(paragraphs, terms, content_hash(body), vocabulary_words(body))
+    return Prepared(paragraphs, terms, content_hash(body), vocabulary_words(body))
 
 
 def vocabulary_words(text: str) -> Counter[str]:
@@ -175,90 +111,27 @@ def vocabulary_words(text: str) -> Counter[str]:
     return counts
 
 
-def _after(prefix: str) -> str:
+def after(prefix: str) -> str:
     """The least string greater than every string that starts with `prefix`."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _prepare_file(path: Path, *, seed: bool) -> int:
-    """Create or upgrade the file synchronously (start-up only); returns the prior version. A new
-    library is created, marked and (with `seed`) marked for its seeds in one transaction."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        if is_current(conn):
-            return SCHEMA_VERSION
-        check_file(conn)  # before WAL mode, which would change another application's file
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        return migrate(conn, when_new=(SEEDS_PENDING,) if seed else ())
-    finally:
-        conn.close()
+@dataclass(frozen=True, slots=True)
+class StoredSource:
+    """Everything of one source as stored, for copying a library: metadata and body."""
+
+    info: SourceInfo
+    body: str
 
 
-def _readonly_target(path: Path) -> str:
-    """A read-only URI for a library that cannot be written (checked to be a current library).
-    `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
-    has neither, and `immutable=1` reads the file as it is."""
-    base = path.resolve().as_uri()
-    for query in ("mode=ro", "immutable=1"):
-        uri = f"{base}?{query}"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-        try:
-            version = check_file(conn)
-        except sqlite3.OperationalError:
-            if query == "immutable=1":
-                raise
-            continue
-        finally:
-            conn.close()
-        if version < SCHEMA_VERSION:
-            raise ReadOnlyLibrary(
-                f"The library {path} was written by an older factbot and needs upgrading, but it is read-only."
-            )
-        return uri
-    raise AssertionError("unreachable")
+class Library(ABC):
+    """Every source factbot can quote. Subclasses speak SQL; nothing else in factbot does."""
 
+    path: Path | str  # the file, or the server's URL without its password (for messages)
 
-async def _connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(target, isolation_level=None, uri=isinstance(target, str))
-    try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        if readonly:
-            await conn.execute("PRAGMA query_only = ON")
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
-
-
-class _Pooled:
-    """Stands for "any reader connection from the pool" where a connection is passed."""
-
-
-_POOLED = _Pooled()
-
-
-class Library:
-    """Every source factbot can quote, and the only place that speaks SQL."""
-
-    def __init__(
-        self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection, target: Path | str
-    ) -> None:
-        self.path = path
-        self._writer_conn = writer  # None: opened read-only
-        # The cached figures' own connection (PRAGMA data_version is per connection); every other
-        # read takes a connection from the pool (`self._reader`).
-        self._stats_reader = reader
-        self._reader = _POOLED
-        self._target = target
-        self._pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._readers: list[aiosqlite.Connection] = []
-        self._opening = 0
-        self._write_lock = asyncio.Lock()
-        # Figures that only change when someone writes, kept until `PRAGMA data_version` moves.
-        self._stats_version: int | None = None
+    def __init__(self) -> None:
+        # Figures that only change when someone writes, kept until `data_version` moves.
+        self._stats_version: object = None
         self._sentence_stats: tuple[int, float] = (0, 0.0)
         self._term_counts: dict[str, int] = {}
         self._source_counts: dict[int | None, int] = {}
@@ -266,65 +139,23 @@ class Library:
         self._similar: dict[tuple[str, int, int], dict[str, int]] = {}
 
     @classmethod
-    async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
-        """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
-        file or folder that cannot be written is opened read-only."""
-        path = Path(path)
-        writer = None
-        try:
-            if not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.parent.is_dir():
-                raise StoreError(f"Cannot open the library {path}: {path.parent} is not a folder.")
-            if path.is_symlink() and not path.exists():
-                raise StoreError(f"Cannot open the library {path}: a symbolic link that leads nowhere (or in a loop).")
-            if path.exists() and not path.is_file():
-                raise StoreError(f"Cannot open the library {path}: it is not a file.")
-            target: Path | str = path
-            if _writable(path):
-                await asyncio.to_thread(_prepare_file, path, seed=seed)
-                writer = await _connect(path, readonly=False)
-            else:
-                target = await asyncio.to_thread(_readonly_target, path)
-            reader = await _connect(target, readonly=True)
-        except (sqlite3.Error, OSError) as err:
-            if writer is not None:
-                await writer.close()
-            raise _store_error(err, path) from None
-        except NotALibrary as err:
-            raise NotALibrary(f"{path}: {err}") from None
-        except BaseException:
-            if writer is not None:
-                await writer.close()
-            raise
-        library = cls(path, writer, reader, target)
-        try:
-            if writer is not None:
-                await library._check_terms_version()
-                await library._check_vocabulary()
-                await library._add_pending_seeds()
-        except BaseException:
-            await library.close()
-            raise
-        return library
+    async def open(cls, target: str | Path, *, seed: bool = True) -> Library:
+        """Open (creating and migrating as needed) the library at `target`: a file path (SQLite)
+        or a `postgresql://` URL. A new library gets the seed articles."""
+        if is_postgres_target(target):
+            from storage.postgres import PostgresLibrary
+
+            return await PostgresLibrary.open(str(target), seed=seed)
+        from storage.sqlite import SqliteLibrary
+
+        return await SqliteLibrary.open(Path(target), seed=seed)
 
     @property
     def read_only(self) -> bool:
-        return self._writer_conn is None
+        return False
 
-    @property
-    def _writer(self) -> aiosqlite.Connection:
-        if self._writer_conn is None:
-            raise ReadOnlyLibrary(
-                f"The library {self.path} is read-only (its file or folder cannot be written): "
-                "it can be read, not changed."
-            )
-        return self._writer_conn
-
-    async def close(self) -> None:
-        for conn in [*self._readers, self._stats_reader, self._writer_conn]:
-            if conn is not None:
-                await conn.close()
+    @abstractmethod
+    async def close(self) -> None: ...
 
     async def __aenter__(self) -> Self:
         return self
@@ -344,40 +175,32 @@ class Library:
         scope: int = GLOBAL_SCOPE,
         origin: str | None = None,
         added_by: str | None = None,
+        added_at: str | None = None,
     ) -> SourceInfo:
         """Add one source in one transaction: all of it (index included) or none of it. Control
-        characters never enter its metadata; a title with nothing visible is refused."""
+        characters never enter its metadata; a title with nothing visible is refused; the same
+        content twice in one scope is refused (DuplicateSource). `added_at`: kept as given (a
+        copied library keeps its dates), else now."""
         meta = SourceMeta(
-            _clean_field(meta.title) or "",
-            _clean_field(meta.author),
-            _clean_field(meta.publisher),
-            _clean_field(meta.url),
-            _clean_field(meta.published),
+            clean_field(meta.title) or "",
+            clean_field(meta.author),
+            clean_field(meta.publisher),
+            clean_field(meta.url),
+            clean_field(meta.published),
         )
-        origin, added_by = _clean_field(origin), _clean_field(added_by)
-        title = meta.title
-        if not _has_visible_text(title):
+        origin, added_by = clean_field(origin), clean_field(added_by)
+        if not has_visible_text(meta.title):
             raise IngestError("A source needs a title (with something visible in it).")
         # Segmenting and tokenising a long document is CPU work: off the event loop.
-        prepared = await asyncio.to_thread(_prepare_text, body)
+        prepared = await asyncio.to_thread(prepare_text, body)
         if not prepared.paragraphs or not any(prepared.terms):
             raise IngestError("There is no text to quote in this source (no words in it).")
-        added_at = _now()
-        try:
-            async with self._transaction():
-                source_id = await self._insert_source(body, prepared, meta, scope, origin, added_by, added_at)
-        except sqlite3.IntegrityError as err:
-            # UNIQUE (scope, sha256): the same content is already here.
-            row = await self._fetchone(
-                self._reader, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, prepared.sha256)
-            )
-            if row:
-                raise DuplicateSource(row[0], row[1]) from err
-            raise _store_error(err, self.path) from err
+        added_at = added_at or now()
+        source_id = await self._store_source(body, prepared, meta, scope, origin, added_by, added_at)
         return SourceInfo(
             source_id,
             scope,
-            title,
+            meta.title,
             meta.author,
             meta.publisher,
             meta.url,
@@ -391,147 +214,24 @@ class Library:
             len(body),
         )
 
-    async def _insert_source(
+    @abstractmethod
+    async def _store_source(
         self,
         body: str,
-        prepared: _Prepared,
+        prepared: Prepared,
         meta: SourceMeta,
         scope: int,
         origin: str | None,
         added_by: str | None,
         added_at: str,
     ) -> int:
-        """Everything of one source, inside the caller's transaction; returns its id."""
-        cursor = await self._writer.execute(
-            """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
-                                    sha256, added_by, added_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                scope,
-                meta.title,
-                meta.author,
-                meta.publisher,
-                meta.url,
-                meta.published,
-                origin,
-                body,
-                prepared.sha256,
-                added_by,
-                added_at,
-            ),
-        )
-        source_id = cursor.lastrowid
-        assert source_id is not None
-        await self._writer.executemany(
-            "INSERT INTO body_chunks (source_id, n, text) VALUES (?, ?, ?)",
-            [(source_id, n, chunk) for n, chunk in _chunks(body)],
-        )
-        await self._insert_text(source_id, prepared)
-        await self._count_words(scope, prepared.words)
-        await self._log(scope, added_by, "add", source_id, meta.title)
-        return source_id
+        """Store one checked source in one transaction (with its audit entry); its id. Raises
+        DuplicateSource when its content is already in `scope`."""
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction under the write lock: BEGIN IMMEDIATE (waiting for other
-        processes' changes up to WRITE_WAIT_SECONDS), COMMIT, or ROLLBACK on any error. Interrupted
-        while committing, it waits for the commit's outcome: a change that was saved is reported
-        as saved (the task's cancellation is then left for its caller to see in `cancelling()`)."""
-        writer = self._writer
-        async with self._write_lock:
-            deadline = time.monotonic() + WRITE_WAIT_SECONDS
-            while True:
-                try:
-                    await writer.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as err:
-                    if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
-                        raise _store_error(err, self.path) from None
-            try:
-                yield writer
-            except BaseException as err:
-                await self._rollback()
-                if isinstance(err, sqlite3.Error) and not isinstance(err, sqlite3.IntegrityError):
-                    raise _store_error(err, self.path) from None
-                raise
-            commit = asyncio.ensure_future(writer.execute("COMMIT"))
-            try:
-                await asyncio.shield(commit)
-            except asyncio.CancelledError:
-                try:
-                    await commit
-                except BaseException:
-                    await self._rollback()
-                    raise asyncio.CancelledError() from None
-            except sqlite3.Error as err:
-                await self._rollback()
-                raise _store_error(err, self.path) from None
-
-    async def _rollback(self) -> None:
-        """Roll back if a transaction is open; a failed rollback (SQLite already rolled back, as
-        it does when the disk is full) never hides the error that brought us here."""
-        try:
-            if self._writer.in_transaction:
-                await self._writer.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
-
-    async def _insert_text(self, source_id: int, prepared: _Prepared) -> None:
-        """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
-        rows need no read-back (the write lock and the transaction keep them ours)."""
-        row = await self._fetchone(self._writer, "SELECT coalesce(max(id), 0) FROM sentences", ())
-        first_id = (row[0] if row else 0) + 1
-        await self._writer.executemany(
-            'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
-            [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
-        )
-        rows = []
-        for p_number, paragraph in enumerate(prepared.paragraphs, 1):
-            for s_number, span in enumerate(paragraph.sentences, 1):
-                rows.append((first_id + len(rows), source_id, p_number, s_number, span.start, span.end))
-        await self._writer.executemany(
-            'INSERT INTO sentences (id, source_id, paragraph, number, start, "end") VALUES (?, ?, ?, ?, ?, ?)', rows
-        )
-        await self._writer.executemany(
-            "INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)",
-            [(first_id + i, terms) for i, terms in enumerate(prepared.terms)],
-        )
-
-    async def _index_sentences(self, source_id: int, body: str, command: str) -> None:
-        """Add (command '') or remove (command 'delete') a source's sentences in the index; a
-        contentless index needs the very terms it was given to remove them."""
-        spans = await self._fetchall(
-            self._writer, 'SELECT id, start, "end" FROM sentences WHERE source_id = ? ORDER BY id', (source_id,)
-        )
-        entries = [(sid, textmod.index_text(body[start:end])) for sid, start, end in spans]
-        if command:
-            await self._writer.executemany(
-                "INSERT INTO sentence_index (sentence_index, rowid, terms) VALUES (?, ?, ?)",
-                [(command, sid, terms) for sid, terms in entries],
-            )
-        else:
-            await self._writer.executemany("INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)", entries)
-
+    @abstractmethod
     async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
         """Remove a source and everything of it. `scope` None is the operator, who may remove
         anything; a server may remove only its own sources, never the global library."""
-        if not 0 < source_id <= MAX_ID:
-            raise UnknownSource(source_id)
-        # Read inside the transaction: another process may remove it first.
-        async with self._transaction() as writer:
-            info = await self._get(writer, source_id)
-            if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
-                raise UnknownSource(source_id)
-            if scope is not None and info.scope != scope:
-                raise ProtectedSource(
-                    f"Source {source_id} belongs to the global library; only the operator can remove it."
-                )
-            body = (await self._fetchone(writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
-            await self._index_sentences(source_id, body, "delete")
-            await self._uncount_words(info.scope, vocabulary_words(body))
-            await writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
-            await self._log(info.scope, actor, "remove", source_id, info.title)
-        return info
 
     async def add_seeds(self) -> list[SourceInfo]:
         """Add the shipped seed articles to the global library (skipping any already there)."""
@@ -546,151 +246,24 @@ class Library:
                 continue
         return added
 
-    async def _add_pending_seeds(self) -> None:
-        """A new library's seed articles, all in one transaction that also removes the 'seeds
-        pending' mark (re-read inside it: another process opening the new library may have done it)."""
-        if not await self._fetchone(self._writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
-            return
-        from seeds import load_seeds
-
-        seeds = load_seeds()
-        prepared = [await asyncio.to_thread(_prepare_text, seed.body) for seed in seeds]
-        async with self._transaction() as writer:
-            if not await self._fetchone(writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
-                return
-            for seed, ready in zip(seeds, prepared, strict=True):
-                there = await self._fetchone(
-                    writer, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
-                )
-                if not there:
-                    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
-                    await self._insert_source(
-                        seed.body, ready, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", _now()
-                    )
-            await writer.execute("DELETE FROM meta WHERE key = 'seeds'")
-
-    async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
-        await self._writer.execute(
-            "INSERT INTO events (at, scope, actor, action, source_id, title) VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), scope, actor, action, source_id, title),
-        )
-
-    async def _check_terms_version(self) -> None:
-        """Rebuild the index when the tokenizer changed since it was written."""
-        row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
-        if row and int(row[0]) == textmod.TERMS_VERSION:
-            return
-        async with self._transaction():
-            row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
-            if row and int(row[0]) == textmod.TERMS_VERSION:
-                return  # another process rebuilt it while this one waited
-            await self._writer.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
-            for source_id, body in await self._fetchall(self._writer, "SELECT id, body FROM sources", ()):
-                await self._index_sentences(source_id, body, "")
-            await self._writer.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)",
-                (str(textmod.TERMS_VERSION),),
-            )
-
-    async def _count_words(self, scope: int, words: Counter[str]) -> None:
-        """Add a source's words to its scope's vocabulary (inside the add's transaction)."""
-        await self._writer.executemany(
-            """INSERT INTO vocabulary (word, scope, count, reversed) VALUES (?, ?, ?, ?)
-               ON CONFLICT (word, scope) DO UPDATE SET count = count + excluded.count""",
-            [(word, scope, n, word[::-1]) for word, n in words.items()],
-        )
-
-    async def _uncount_words(self, scope: int, words: Counter[str]) -> None:
-        """Take a source's words out of its scope's vocabulary (inside the removal's transaction)."""
-        await self._writer.executemany(
-            "UPDATE vocabulary SET count = count - ? WHERE word = ? AND scope = ?",
-            [(n, word, scope) for word, n in words.items()],
-        )
-        await self._writer.executemany(
-            "DELETE FROM vocabulary WHERE word = ? AND scope = ? AND count <= 0", [(word, scope) for word in words]
-        )
-
-    async def _check_vocabulary(self) -> None:
-        """Build the vocabulary from every source when it predates this version (or did not exist:
-        a library written before schema 3)."""
-        row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
-        if row and int(row[0]) == VOCABULARY_VERSION:
-            return
-        async with self._transaction():
-            row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
-            if row and int(row[0]) == VOCABULARY_VERSION:
-                return  # another process built it while this one waited
-            await self._writer.execute("DELETE FROM vocabulary")
-            for scope, body in await self._fetchall(self._writer, "SELECT scope, body FROM sources", ()):
-                await self._count_words(scope, vocabulary_words(body))
-            await self._writer.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('vocabulary_version', ?)",
-                (str(VOCABULARY_VERSION),),
-            )
-
     # -- reading -----------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _using(self, conn: aiosqlite.Connection | _Pooled) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection itself, or for _POOLED an idle reader (opening one while fewer than
-        READERS exist), returned to the pool afterwards."""
-        if not isinstance(conn, _Pooled):
-            yield conn
-            return
-        if self._pool.empty() and self._opening < READERS:
-            self._opening += 1
-            try:
-                reader = await _connect(self._target, readonly=True)
-            except BaseException:
-                self._opening -= 1
-                raise
-            self._readers.append(reader)
-        else:
-            reader = await self._pool.get()
-        try:
-            yield reader
-        finally:
-            self._pool.put_nowait(reader)
-
-    async def _fetchone(
-        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]
-    ) -> sqlite3.Row | None:
-        try:
-            async with self._using(conn) as c, c.execute(sql, params) as cursor:
-                return await cursor.fetchone()
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
-
-    async def _fetchall(self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]) -> list:
-        try:
-            async with self._using(conn) as c, c.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
-
-    async def _get(self, conn: aiosqlite.Connection | _Pooled, source_id: int) -> SourceInfo | None:
-        row = await self._fetchone(conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,))
-        return _source(row) if row else None
+    @abstractmethod
+    async def _get(self, source_id: int) -> SourceInfo | None: ...
 
     async def get_source(self, source_id: int, *, scope: int | None = None) -> SourceInfo:
         """A source visible from `scope` (its own and the global library; None sees all)."""
         if not 0 < source_id <= MAX_ID:
             raise UnknownSource(source_id)
-        info = await self._get(self._reader, source_id)
+        info = await self._get(source_id)
         if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
             raise UnknownSource(source_id)
         return info
 
-    async def get_body(self, source_id: int) -> str:
-        row = await self._fetchone(self._reader, "SELECT body FROM sources WHERE id = ?", (source_id,))
-        if row is None:
-            raise UnknownSource(source_id)
-        return row[0]
+    @abstractmethod
+    async def get_body(self, source_id: int) -> str: ...
 
+    @abstractmethod
     async def list_sources(
         self,
         *,
@@ -702,18 +275,6 @@ class Library:
     ) -> list[SourceInfo]:
         """Sources visible from `scope`, global library first, oldest first; `own_only` leaves
         the global library out (what a server may remove)."""
-        where, params = self._visible(scope)
-        if own_only and scope is not None:
-            where, params = "src.scope = ?", [scope]
-        if title_contains:
-            where += " AND instr(lower(src.title), lower(?)) > 0"
-            params.append(title_contains)
-        rows = await self._fetchall(
-            self._reader,
-            f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE {where} ORDER BY src.scope != 0, src.id LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
-        return [_source(r) for r in rows]
 
     async def count_sources(self, *, scope: int | None = None) -> int:
         """Sources visible from `scope`, cached until the next write (every answer asks)."""
@@ -722,35 +283,34 @@ class Library:
 
     async def _count_sources(self, scope: int | None) -> int:
         if scope not in self._source_counts:
-            where, params = self._visible(scope)
-            row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
-            self._source_counts[scope] = row[0] if row else 0
+            self._source_counts[scope] = await self._read_source_count(scope)
         return self._source_counts[scope]
 
+    @abstractmethod
+    async def _read_source_count(self, scope: int | None) -> int: ...
+
+    @abstractmethod
     async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
         """The latest additions and removals, newest first."""
-        where, params = ("1", []) if scope is None else ("scope = ?", [scope])
-        rows = await self._fetchall(
-            self._reader,
-            f"SELECT at, scope, actor, action, source_id, title FROM events WHERE {where} ORDER BY id DESC LIMIT ?",
-            [*params, limit],
-        )
-        return [LogEntry(*r) for r in rows]
 
-    @staticmethod
-    def _visible(scope: int | None) -> tuple[str, list[object]]:
-        if scope is None:
-            return "1", []
-        return "src.scope IN (?, ?)", [GLOBAL_SCOPE, scope]
+    @abstractmethod
+    async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
+        """Sources with their bodies in id order, from the first id above `after_id` (copying)."""
 
     # -- what the answer engine reads ----------------------------------------------------------
 
+    @abstractmethod
+    async def data_version(self) -> object:
+        """A value that changes whenever anyone (this process or another) changes the library."""
+
+    @abstractmethod
+    async def _read_sentence_stats(self) -> tuple[int, float]: ...
+
     async def _refresh(self) -> None:
         """Forget cached figures when any connection (this process or another) has written."""
-        version = (await self._fetchone(self._stats_reader, "PRAGMA data_version", ()))[0]
+        version = await self.data_version()
         if version != self._stats_version:
-            row = await self._fetchone(self._stats_reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())
-            self._sentence_stats = (row[0], row[1] or 0.0) if row else (0, 0.0)
+            self._sentence_stats = await self._read_sentence_stats()
             self._term_counts.clear()
             self._source_counts.clear()
             self._scoped_counts.clear()
@@ -774,62 +334,42 @@ class Library:
         wanted = set(terms)
         missing = sorted(wanted - self._term_counts.keys())
         if missing:
-            # One `term = ?` per term: fts5vocab answers those from the index, while `IN (...)`
-            # scans the whole vocabulary.
-            union = " UNION ALL ".join(["SELECT term, doc FROM sentence_terms WHERE term = ?"] * len(missing))
-            found = dict(await self._fetchall(self._reader, union, missing))
-            if len(self._term_counts) > 100_000:
+            found = await self._read_term_counts(missing)
+            if len(self._term_counts) > _CACHE_LIMIT:
                 self._term_counts.clear()
             self._term_counts.update({t: found.get(t, 0) for t in missing})
         counts = {t: self._term_counts[t] for t in wanted}
-        if scope is not None and await self._has_server_sources():
+        if scope is not None and await self._count_sources(None) > await self._count_sources(GLOBAL_SCOPE):
             for t, n in counts.items():
                 if 0 < n <= SCOPED_COUNT_LIMIT:
                     counts[t] = await self._scoped_count(t, scope)
         return counts
 
-    async def _has_server_sources(self) -> bool:
-        return await self._count_sources(None) > await self._count_sources(GLOBAL_SCOPE)
+    @abstractmethod
+    async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
+        """Sentences containing each term, library-wide (terms never indexed may be left out)."""
 
     async def _scoped_count(self, term: str, scope: int) -> int:
         key = (term, scope)
         if key not in self._scoped_counts:
-            row = await self._fetchone(
-                self._reader,
-                """SELECT count(*) FROM sentence_index
-                   JOIN sentences s ON s.id = sentence_index.rowid JOIN sources src ON src.id = s.source_id
-                   WHERE sentence_index MATCH ? AND src.scope IN (?, ?)""",
-                (f'"{term}"', GLOBAL_SCOPE, scope),
-            )
-            if len(self._scoped_counts) > 100_000:
+            if len(self._scoped_counts) > _CACHE_LIMIT:
                 self._scoped_counts.clear()
-            self._scoped_counts[key] = row[0] if row else 0
+            self._scoped_counts[key] = await self._read_scoped_count(term, scope)
         return self._scoped_counts[key]
 
+    @abstractmethod
+    async def _read_scoped_count(self, term: str, scope: int) -> int:
+        """Sentences containing `term` in the sources visible from `scope`."""
+
+    @abstractmethod
     async def vocabulary(self, *, scope: int) -> dict[str, int]:
         """Every surface word visible from `scope` (the global library's and the server's own,
         never another server's) with how often it occurs there."""
-        rows = await self._fetchall(
-            self._reader,
-            "SELECT word, sum(count) FROM vocabulary WHERE scope IN (?, ?) GROUP BY word",
-            (GLOBAL_SCOPE, scope),
-        )
-        return dict(rows)
 
+    @abstractmethod
     async def word_counts(self, words: Iterable[str], *, scope: int) -> dict[str, int]:
         """How often each surface word (folded, as `vocabulary_words` keeps it) occurs in the
         sources visible from `scope`; 0 for a word they never use."""
-        wanted = sorted(set(words))
-        if not wanted:
-            return {}
-        marks = ",".join("?" * len(wanted))
-        rows = await self._fetchall(
-            self._reader,
-            f"SELECT word, sum(count) FROM vocabulary WHERE word IN ({marks}) AND scope IN (?, ?) GROUP BY word",
-            [*wanted, GLOBAL_SCOPE, scope],
-        )
-        found = dict(rows)
-        return {w: found.get(w, 0) for w in wanted}
 
     async def similar_words(self, word: str, *, scope: int, spread: int = 2) -> dict[str, int]:
         """The vocabulary words visible from `scope` that could be `word` misspelt: their length is
@@ -840,28 +380,14 @@ class Library:
         key = (word, scope, spread)
         if key in self._similar:
             return self._similar[key]
-        found: dict[str, int] = {}
-        if len(word) >= 2:
-            head, tail = word[:2], word[::-1][:2]
-            rows = await self._fetchall(
-                self._reader,
-                """SELECT word, sum(count) FROM vocabulary
-                   WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? AND scope IN (?, ?)
-                   GROUP BY word
-                   UNION
-                   SELECT word, sum(count) FROM vocabulary
-                   WHERE reversed >= ? AND reversed < ? AND length(word) BETWEEN ? AND ? AND scope IN (?, ?)
-                   GROUP BY word""",
-                (
-                    *(head, _after(head), len(word) - spread, len(word) + spread, GLOBAL_SCOPE, scope),
-                    *(tail, _after(tail), len(word) - spread, len(word) + spread, GLOBAL_SCOPE, scope),
-                ),
-            )
-            found = dict(rows)
+        found = await self._read_similar_words(word, scope, spread) if len(word) >= 2 else {}
         if len(self._similar) > 10_000:
             self._similar.clear()
         self._similar[key] = found
         return found
+
+    @abstractmethod
+    async def _read_similar_words(self, word: str, scope: int, spread: int) -> dict[str, int]: ...
 
     async def match_terms(
         self,
@@ -874,12 +400,12 @@ class Library:
     ) -> list[Sentence]:
         """Candidate sentences for a question's index terms, best bm25 first, visible from `scope`.
 
-        FTS5 ranks every sentence a query matches, so the cost of an OR of all the question's words
-        grows with the library. The rarest words say the most about where the answer is: they are
-        taken rarest first while the sentences they match stay within `budget` (the rarest one
-        always), which bounds the cost whatever the library's size. The engine still scores the
-        candidates against all the question's words. `counts`: the terms' frequencies in `scope`
-        when the caller has just read them (term_frequencies), to save reading them again.
+        Ranking every sentence a search matches costs more as the library grows. The rarest words
+        say the most about where the answer is: they are taken rarest first while the sentences
+        they match stay within `budget` (the rarest one always), which bounds the cost whatever the
+        library's size. The engine still scores the candidates against all the question's words.
+        `counts`: the terms' frequencies in `scope` when the caller has just read them
+        (term_frequencies), to save reading them again.
         """
         terms = list(terms)
         if counts is None or not set(terms) <= counts.keys():
@@ -894,59 +420,26 @@ class Library:
             matched += counts[term]
         if not chosen:
             return []
-        return await self.match_sentences(" OR ".join(f'"{t}"' for t in chosen), scope=scope, limit=limit)
+        return await self.match_any(chosen, scope=scope, limit=limit)
+
+    @abstractmethod
+    async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
+        """Sentences containing any of `terms` (index terms), visible from `scope`, best first by
+        FTS5's bm25 (library-wide statistics, the terms in the order given), ties by id."""
 
     async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
-        """Sentences matching an FTS5 expression of quoted index terms, best bm25 first, visible
-        from `scope`. The expression is built by the engine from index terms only."""
-        rows = await self._fetchall(
-            self._reader,
-            f"""SELECT {_SENTENCE_COLUMNS}
-                FROM sentence_index
-                JOIN sentences s ON s.id = sentence_index.rowid
-                JOIN sources src ON src.id = s.source_id
-                WHERE sentence_index MATCH ? AND src.scope IN (?, ?)
-                ORDER BY sentence_index.rank LIMIT ?""",
-            (expression, GLOBAL_SCOPE, scope, limit),
-        )
-        return [_sentence(r) for r in rows]
+        """Sentences matching `"term" OR "term" ...` (quoted index terms), as match_any."""
+        terms = [part.strip().strip('"') for part in expression.split(" OR ")]
+        return await self.match_any([t for t in terms if t], scope=scope, limit=limit)
 
+    @abstractmethod
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
         """The sentences just before and after each given one (same source), by id."""
-        wanted = sorted({i + d for i in sentence_ids for d in (-1, 1)})
-        if not wanted:
-            return {}
-        marks = ",".join("?" * len(wanted))
-        rows = await self._fetchall(
-            self._reader,
-            f"SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id "
-            f"WHERE s.id IN ({marks})",
-            wanted,
-        )
-        return {r[0]: _sentence(r) for r in rows}
 
-    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]:
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        marks = ",".join("?" * len(wanted))
-        rows = await self._fetchall(
-            self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted
-        )
-        return {r[0]: _source(r) for r in rows}
+    @abstractmethod
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]: ...
 
+    @abstractmethod
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
         """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
         Read from the chunks it lies in, not the whole body."""
-        if end <= start:
-            return ""
-        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
-        rows = await self._fetchall(
-            self._reader,
-            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
-            (source_id, first, last),
-        )
-        if not rows:
-            raise UnknownSource(source_id)
-        text = "".join(r[0] for r in rows)
-        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]

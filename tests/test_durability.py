@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import library as library_module
+from storage import sqlite as library_module
 from storage import text as textmod
 from storage.errors import LibraryBusy
 from storage.library import Library
@@ -161,7 +161,7 @@ KILLED_AFTER_SCHEMA = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from storage.library import _prepare_file
+    from storage.sqlite import _prepare_file
 
     _prepare_file(Path(sys.argv[1]), seed=True)
     os.kill(os.getpid(), signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""The store on a real SQLite file: transactions, duplicates, scopes, removal, migrations."""
+"""The store on a real SQLite file and a real PostgreSQL database (the tests that are not about
+files run on both): transactions, duplicates, scopes, removal, migrations."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from storage.errors import (
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
+from tests.stores import index_count, sql_execute, sql_value
 
 GUILD_A = 111
 GUILD_B = 222
@@ -28,27 +30,26 @@ BODY = "The first paragraph says one thing. It says it twice.\n\nThe second para
 
 
 @pytest.fixture
-async def library(tmp_path: Path):
+async def library(library_target: Path | str):
+    async with await Library.open(library_target, seed=False) as lib:
+        yield lib
+
+
+@pytest.fixture
+async def sqlite_library(tmp_path: Path):
     async with await Library.open(tmp_path / "library.db", seed=False) as lib:
         yield lib
 
 
-def index_count(path: Path, term: str) -> int:
-    with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM sentence_index WHERE sentence_index MATCH ?", (f'"{term}"',)
-        ).fetchone()[0]
-
-
-async def test_new_library_starts_with_the_seeds(tmp_path: Path) -> None:
-    async with await Library.open(tmp_path / "new.db") as lib:
+async def test_new_library_starts_with_the_seeds(library_target: Path | str) -> None:
+    async with await Library.open(library_target) as lib:
         titles = [s.title for s in await lib.list_sources()]
     assert titles == [
         "CSTO Sets Up Peacekeeping Force",
         "Moscow tries to use the UN mandate in its CSTO-flagged operations",
     ]
     # Reopening does not add them again.
-    async with await Library.open(tmp_path / "new.db") as lib:
+    async with await Library.open(library_target) as lib:
         assert await lib.count_sources() == 2
 
 
@@ -97,17 +98,17 @@ async def test_servers_see_their_own_sources_and_the_global_library(library: Lib
     assert await library.count_sources() == 3
 
 
-async def test_remove_takes_everything_including_the_index(library: Library, tmp_path: Path) -> None:
+async def test_remove_takes_everything_including_the_index(library: Library) -> None:
     keep = await library.add_source("Giraffes are tall.", SourceMeta("Keep"))
     gone = await library.add_source(BODY, SourceMeta("Zebras"), scope=GUILD_A)
-    assert index_count(library.path, "zebra") == 1
+    assert await index_count(library, "zebra") == 1
     removed = await library.remove_source(gone.id, scope=GUILD_A, actor="mod")
     assert removed.title == "Zebras"
-    assert index_count(library.path, "zebra") == 0
-    assert index_count(library.path, "giraff") == 1
-    with sqlite3.connect(library.path) as conn:
-        assert conn.execute("SELECT count(*) FROM sentences WHERE source_id = ?", (gone.id,)).fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM paragraphs WHERE source_id = ?", (gone.id,)).fetchone()[0] == 0
+    assert await index_count(library, "zebra") == 0
+    assert await index_count(library, "giraff") == 1
+    for table in ("sentences", "paragraphs", "body_chunks"):
+        assert await sql_value(library, f"SELECT count(*) FROM {table} WHERE source_id = ?", gone.id) == 0
+    assert await library.vocabulary(scope=GUILD_A) == await library.vocabulary(scope=GLOBAL_SCOPE)
     assert (await library.term_frequencies(["zebra"]))["zebra"] == 0
     with pytest.raises(UnknownSource):
         await library.remove_source(gone.id)
@@ -125,12 +126,13 @@ async def test_a_failed_add_leaves_nothing_behind(library: Library, monkeypatch:
         await library.add_source(BODY, SourceMeta("Doomed"))
     monkeypatch.undo()
     assert await library.count_sources() == 0
-    assert index_count(library.path, "zebra") == 0
+    assert await index_count(library, "zebra") == 0
+    assert await library.sentence_stats() == (0, 0.0) and await library.vocabulary(scope=GLOBAL_SCOPE) == {}
     assert await library.add_source(BODY, SourceMeta("Second try"))
 
 
-async def test_stats_follow_writes_from_another_connection(tmp_path: Path) -> None:
-    path = tmp_path / "shared.db"
+async def test_stats_follow_writes_from_another_connection(library_target: Path | str) -> None:
+    path = library_target
     async with await Library.open(path, seed=False) as reader, await Library.open(path, seed=False) as writer:
         assert (await reader.sentence_stats())[0] == 0
         await writer.add_source(BODY, SourceMeta("Zebras"))
@@ -164,16 +166,21 @@ async def test_a_file_from_a_newer_factbot_is_refused_untouched(tmp_path: Path) 
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 
-async def test_index_is_rebuilt_when_the_tokenizer_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "terms.db"
-    async with await Library.open(path, seed=False) as lib:
+async def test_index_is_rebuilt_when_the_tokenizer_changes(library_target: Path | str) -> None:
+    async with await Library.open(library_target, seed=False) as lib:
         await lib.add_source(BODY, SourceMeta("Zebras"))
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
-        conn.execute("UPDATE meta SET value = '0' WHERE key = 'terms_version'")
-    assert index_count(path, "zebra") == 0
-    async with await Library.open(path, seed=False) as lib:
+        before = await lib.match_terms(["zebra", "paragraph"], scope=GLOBAL_SCOPE, limit=5)
+        if isinstance(library_target, Path):
+            await sql_execute(lib, "INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
+        else:
+            await sql_execute(lib, "TRUNCATE postings, term_stats")
+        await sql_execute(lib, "UPDATE meta SET value = '0' WHERE key IN ('terms_version', 'vocabulary_version')")
+        await sql_execute(lib, "DELETE FROM vocabulary")
+        assert await index_count(lib, "zebra") == 0
+    async with await Library.open(library_target, seed=False) as lib:
         assert (await lib.term_frequencies(["zebra"]))["zebra"] == 1
+        assert await lib.match_terms(["zebra", "paragraph"], scope=GLOBAL_SCOPE, limit=5) == before
+        assert (await lib.word_counts(["zebras"], scope=GLOBAL_SCOPE)) == {"zebras": 1}
 
 
 async def test_own_only_lists_a_servers_sources_without_the_global_library(library: Library) -> None:
@@ -185,8 +192,8 @@ async def test_own_only_lists_a_servers_sources_without_the_global_library(libra
     assert len(await library.list_sources(scope=GUILD_A)) == 4
 
 
-async def test_cached_counts_follow_every_write(tmp_path: Path) -> None:
-    path = tmp_path / "cached.db"
+async def test_cached_counts_follow_every_write(library_target: Path | str) -> None:
+    path = library_target
     async with await Library.open(path, seed=False) as bot, await Library.open(path, seed=False) as cli:
         assert await bot.count_sources() == 0
         assert await bot.term_frequencies(["zebra"]) == {"zebra": 0}
@@ -224,11 +231,10 @@ async def test_rare_words_are_counted_within_a_servers_view(library: Library) ->
 async def test_sentence_text_comes_from_chunks_never_from_the_whole_body(library: Library) -> None:
     body = "\n\n".join(f"Paragraph {n}: the zèbra № {n} runs — fast. Ещё одно предложение {n}." for n in range(300))
     info = await library.add_source(body, SourceMeta("Long"))
-    with sqlite3.connect(library.path) as conn:
-        chunks = conn.execute("SELECT count(*) FROM body_chunks WHERE source_id = ?", (info.id,)).fetchone()[0]
-        assert chunks == -(-len(body) // BODY_CHUNK) > 10
-        # Reads must not touch sources.body: blank it, and every text must still be right.
-        conn.execute("UPDATE sources SET body = '' WHERE id = ?", (info.id,))
+    chunks = await sql_value(library, "SELECT count(*) FROM body_chunks WHERE source_id = ?", info.id)
+    assert chunks == -(-len(body) // BODY_CHUNK) > 3
+    # Reads must not touch sources.body: blank it, and every text must still be right.
+    await sql_execute(library, "UPDATE sources SET body = '' WHERE id = ?", info.id)
     every = await library.neighbours(range(0, info.sentences + 2))
     assert len(every) == info.sentences
     assert all(s.text == body[s.start : s.end] and s.text for s in every.values())
@@ -278,7 +284,8 @@ async def test_a_file_that_is_not_a_library_is_refused_untouched(tmp_path: Path,
     assert not (tmp_path / "other.db-wal").exists()
 
 
-async def test_a_full_disk_is_one_clear_error_and_changes_nothing(library: Library) -> None:
+async def test_a_full_disk_is_one_clear_error_and_changes_nothing(sqlite_library: Library) -> None:
+    library = sqlite_library
     pages = (await library._fetchone(library._writer, "PRAGMA page_count", ()))[0]
     await library._writer.execute(f"PRAGMA max_page_count = {pages + 2}")
     big = "\n\n".join(f"Sentence number {n} about zebras and item{n}." for n in range(5000))

@@ -1,0 +1,707 @@
+"""The library in a PostgreSQL database (asyncpg): one library for many bot processes.
+
+Every change is one transaction holding the advisory write lock (pg_advisory_xact_lock), so a
+source is whole or absent whatever is killed when, sentence ids are assigned without races, and
+processes on several machines write one at a time. Each change also moves `library_state.version`
+and NOTIFYs it on CHANGES_CHANNEL: cached figures here compare the version (as the SQLite backend
+compares PRAGMA data_version), and other processes may LISTEN (see `listen`).
+
+Search reproduces FTS5's bm25 (k1 1.2, b 0.75, library-wide idf and mean length) from the postings
+table, in the same floating-point order, ties by sentence id: the same candidates as SQLite's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import urllib.parse
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Self, TypeVar
+
+import asyncpg
+
+from storage import text as textmod
+from storage.errors import (
+    DuplicateSource,
+    IngestError,
+    LibraryBusy,
+    NotALibrary,
+    ProtectedSource,
+    StoreError,
+    UnknownSource,
+)
+from storage.library import (
+    MAX_ID,
+    VOCABULARY_VERSION,
+    Library,
+    Prepared,
+    StoredSource,
+    after,
+    chunks,
+    cut_sentence,
+    now,
+    prepare_text,
+    vocabulary_words,
+)
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
+from storage.pg_schema import CHANGES_CHANNEL, MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
+from storage.schema import BODY_CHUNK
+
+# Connections at most: concurrent questions read in parallel, one change writes.
+POOL_SIZE = 5
+# How long a change waits for other processes' changes before it gives up with LibraryBusy.
+WRITE_WAIT_SECONDS = 60.0
+# FTS5's bm25 constants (fts5_aux.c), reproduced exactly.
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+T = TypeVar("T")
+
+_SOURCE_COLUMNS = """
+    src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
+    src.added_by, src.added_at, src.sha256, src.paragraphs, src.sentences, src.chars
+"""
+_SENTENCE_COLUMNS = f"""
+    s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
+    (SELECT string_agg(c.text, '' ORDER BY c.n) FROM body_chunks c
+     WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK})
+"""
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = urllib.parse.quote(parts.username or "", safe="")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def _source(row: Sequence[Any]) -> SourceInfo:
+    return SourceInfo(*row)
+
+
+def _sentence(row: Sequence[Any]) -> Sentence:
+    sid, source_id, paragraph, number, start, end, pieces = row
+    return Sentence(sid, source_id, paragraph, number, start, end, cut_sentence(start, end, pieces))
+
+
+def _scopes(scope: int) -> list[int]:
+    return sorted({GLOBAL_SCOPE, scope})
+
+
+def bm25_order(
+    rows: Iterable[tuple[int, str, int, int]], terms: list[str], docs: dict[str, int], total: int, tokens: int
+) -> list[int]:
+    """Sentence ids best first, as FTS5 ranks `"t1" OR "t2" ...`: `rows` are (sentence id, term,
+    tf, sentence length), `docs` the library-wide sentences per term, `total` and `tokens` the
+    library's sentences and terms. Same operations in the same order as fts5Bm25Function."""
+    avgdl = float(tokens) / float(total)
+    idf = []
+    for term in terms:
+        hits = docs.get(term, 0)
+        value = math.log((total - hits + 0.5) / (hits + 0.5))
+        idf.append(value if value > 0.0 else 1e-6)
+    position = {t: i for i, t in enumerate(terms)}
+    freqs: dict[int, list[float]] = {}
+    lengths: dict[int, int] = {}
+    for sid, term, tf, dl in rows:
+        freqs.setdefault(sid, [0.0] * len(terms))[position[term]] = float(tf)
+        lengths[sid] = dl
+    ranks = []
+    for sid, freq in freqs.items():
+        d = float(lengths[sid])
+        score = 0.0
+        for i, f in enumerate(freq):
+            score += idf[i] * ((f * (BM25_K1 + 1.0)) / (f + BM25_K1 * (1 - BM25_B + BM25_B * d / avgdl)))
+        ranks.append((-1.0 * score, sid))
+    ranks.sort()
+    return [sid for _, sid in ranks]
+
+
+def _postings(first_id: int, terms: list[str]) -> tuple[list[tuple[str, int, int, int]], Counter[str], int]:
+    """(term, sentence id, tf, dl) for each sentence's terms, the sentences per term, all terms."""
+    rows: list[tuple[str, int, int, int]] = []
+    docs: Counter[str] = Counter()
+    tokens = 0
+    for i, line in enumerate(terms):
+        words = line.split()
+        tokens += len(words)
+        for term, tf in Counter(words).items():
+            rows.append((term, first_id + i, tf, len(words)))
+            docs[term] += 1
+    return rows, docs, tokens
+
+
+class PostgresLibrary(Library):
+    """A library in one PostgreSQL database, shared by any number of processes."""
+
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        super().__init__()
+        self.url = url
+        self.path = redact(url)
+        self._pool = pool
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str, *, seed: bool = True) -> Self:  # type: ignore[override]
+        """Connect, apply the migrations this database lacks (under the migration lock), and give
+        a new library its seed articles."""
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=POOL_SIZE, server_settings={"application_name": "factbot", "jit": "off"}
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as err:
+            raise StoreError(f"Cannot reach the library {redact(url)}: {err}.") from None
+        library = cls(url, pool)
+        try:
+            await library._migrate(seed=seed)
+            await library._check_index_versions()
+            await library._add_pending_seeds()
+        except BaseException:
+            await library.close()
+            raise
+        return library
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    def _error(self, err: BaseException) -> StoreError:
+        if isinstance(err, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
+            return LibraryBusy(
+                f"The library {self.path} is locked by another process that has been changing it for too long; "
+                "nothing was changed. Try again."
+            )
+        if isinstance(err, asyncpg.DiskFullError):
+            return StoreError(f"The disk holding the library {self.path} is full; nothing was changed.")
+        return StoreError(f"The library {self.path} failed: {err}.")
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
+            raise self._error(err) from None
+
+    async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        async with self._reading() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def _fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
+        async with self._reading() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    # -- schema ------------------------------------------------------------------------------
+
+    async def _migrate(self, *, seed: bool) -> None:
+        async with self._pool.acquire() as conn:
+            version = await self._schema_version(conn)
+            if version == SCHEMA_VERSION:
+                return
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                start = await self._schema_version(conn)
+                if start == 0:
+                    await conn.execute("CREATE TABLE factbot_schema (version integer NOT NULL)")
+                    await conn.execute("INSERT INTO factbot_schema (version) VALUES (0)")
+                for number in range(start + 1, SCHEMA_VERSION + 1):
+                    await conn.execute(MIGRATIONS[number - 1])
+                if start == 0:
+                    await conn.executemany(
+                        "INSERT INTO meta (key, value) VALUES ($1, $2)",
+                        [
+                            ("terms_version", str(textmod.TERMS_VERSION)),
+                            ("vocabulary_version", str(VOCABULARY_VERSION)),
+                            *([("seeds", "pending")] if seed else []),
+                        ],
+                    )
+                await conn.execute("UPDATE factbot_schema SET version = $1", SCHEMA_VERSION)
+
+    async def _schema_version(self, conn: asyncpg.Connection) -> int:
+        """0 for an empty database; raises NotALibrary for another application's database and
+        StoreError for one written by a newer factbot."""
+        exists = await conn.fetchval("SELECT to_regclass('factbot_schema') IS NOT NULL")
+        if not exists:
+            tables = await conn.fetchval(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
+            if tables:
+                raise NotALibrary(
+                    f"{self.path} is not a factbot library (the database holds another application's tables); "
+                    "it was left as it is."
+                )
+            return 0
+        version = await conn.fetchval("SELECT version FROM factbot_schema")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The library {self.path} has schema version {version}, newer than this factbot knows "
+                f"({SCHEMA_VERSION}). Upgrade factbot to open it."
+            )
+        return int(version)
+
+    async def _check_index_versions(self) -> None:
+        """Rebuild the postings (or the vocabulary) when the tokenizer (or what the vocabulary
+        keeps) changed since they were written."""
+        rows = dict(await self._fetch("SELECT key, value FROM meta"))
+        if rows.get("terms_version") == str(textmod.TERMS_VERSION) and rows.get("vocabulary_version") == str(
+            VOCABULARY_VERSION
+        ):
+            return
+        async with self._transaction() as conn:
+            rows = dict(await conn.fetch("SELECT key, value FROM meta"))
+            if rows.get("terms_version") != str(textmod.TERMS_VERSION):
+                await conn.execute("TRUNCATE postings, term_stats")
+                await conn.execute("UPDATE library_state SET tokens = 0")
+                for source_id, scope, body in await conn.fetch("SELECT id, scope, body FROM sources ORDER BY id"):
+                    spans = await conn.fetch(
+                        'SELECT id, start, "end" FROM sentences WHERE source_id = $1 ORDER BY id', source_id
+                    )
+                    terms = [textmod.index_text(body[start:end]) for _, start, end in spans]
+                    await self._index(conn, scope, spans[0][0] if spans else 0, terms, +1)
+                    await conn.executemany(
+                        "UPDATE sentences SET tokens = $2 WHERE id = $1",
+                        [(sid, len(t.split())) for (sid, _, _), t in zip(spans, terms, strict=True)],
+                    )
+            if rows.get("vocabulary_version") != str(VOCABULARY_VERSION):
+                await conn.execute("TRUNCATE vocabulary")
+                for scope, body in await conn.fetch("SELECT scope, body FROM sources"):
+                    await self._count_words(conn, scope, vocabulary_words(body), +1)
+            await conn.executemany(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [("terms_version", str(textmod.TERMS_VERSION)), ("vocabulary_version", str(VOCABULARY_VERSION))],
+            )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """One write transaction holding the advisory write lock (waiting for other processes'
+        changes up to WRITE_WAIT_SECONDS); the version moves and is announced on commit."""
+        async with self._write_lock:
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    await conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                    yield conn
+                    version = await conn.fetchval("UPDATE library_state SET version = version + 1 RETURNING version")
+                    await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, str(version))
+            except asyncpg.UniqueViolationError:
+                raise
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
+                raise self._error(err) from None
+
+    async def _committed(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run a change to its end even when the caller is cancelled meanwhile: a change that was
+        saved is reported as saved (the cancellation stays visible in the task's `cancelling()`)."""
+        task = asyncio.ensure_future(work())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done() and not task.cancelled():
+                return task.result()
+            with contextlib.suppress(asyncio.CancelledError):
+                return await task
+            raise
+
+    async def _store_source(
+        self,
+        body: str,
+        prepared: Prepared,
+        meta: SourceMeta,
+        scope: int,
+        origin: str | None,
+        added_by: str | None,
+        added_at: str,
+    ) -> int:
+        if "\x00" in body:
+            raise IngestError("The text holds NUL characters, which a library cannot store.")
+
+        async def add() -> int:
+            async with self._transaction() as conn:
+                return await self._insert_source(conn, body, prepared, meta, scope, origin, added_by, added_at)
+
+        try:
+            return await self._committed(add)
+        except asyncpg.UniqueViolationError as err:
+            row = await self._fetchrow(
+                "SELECT id, title FROM sources WHERE scope = $1 AND sha256 = $2", scope, prepared.sha256
+            )
+            if row:
+                raise DuplicateSource(row[0], row[1]) from err
+            raise self._error(err) from err
+
+    async def _insert_source(
+        self,
+        conn: asyncpg.Connection,
+        body: str,
+        prepared: Prepared,
+        meta: SourceMeta,
+        scope: int,
+        origin: str | None,
+        added_by: str | None,
+        added_at: str,
+    ) -> int:
+        """Everything of one source, inside the caller's write transaction; returns its id. Ids
+        are the next after the highest, as SQLite assigns them."""
+        source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
+        first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sentences")
+        await conn.execute(
+            """INSERT INTO sources (id, scope, title, author, publisher, url, published, origin, body, sha256,
+                                    added_by, added_at, paragraphs, sentences, chars)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+            source_id,
+            scope,
+            meta.title,
+            meta.author,
+            meta.publisher,
+            meta.url,
+            meta.published,
+            origin,
+            body,
+            prepared.sha256,
+            added_by,
+            added_at,
+            len(prepared.paragraphs),
+            len(prepared.terms),
+            len(body),
+        )
+        await conn.copy_records_to_table(
+            "body_chunks",
+            records=[(source_id, n, piece) for n, piece in chunks(body)],
+            columns=["source_id", "n", "text"],
+        )
+        await conn.copy_records_to_table(
+            "paragraphs",
+            records=[(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
+            columns=["source_id", "number", "start", "end"],
+        )
+        sentences = []
+        chars = 0
+        for p_number, paragraph in enumerate(prepared.paragraphs, 1):
+            for s_number, span in enumerate(paragraph.sentences, 1):
+                n = len(sentences)
+                sentences.append(
+                    (first_id + n, source_id, p_number, s_number, span.start, span.end, len(prepared.terms[n].split()))
+                )
+                chars += span.end - span.start
+        await conn.copy_records_to_table(
+            "sentences",
+            records=sentences,
+            columns=["id", "source_id", "paragraph", "number", "start", "end", "tokens"],
+        )
+        await self._index(conn, scope, first_id, prepared.terms, +1)
+        await conn.execute(
+            "UPDATE library_state SET sentences = sentences + $1, chars = chars + $2", len(sentences), chars
+        )
+        await self._count_words(conn, scope, prepared.words, +1)
+        await self._log(conn, scope, added_by, "add", source_id, meta.title)
+        return source_id
+
+    async def _index(self, conn: asyncpg.Connection, scope: int, first_id: int, terms: list[str], sign: int) -> None:
+        """Add (sign +1) or remove (-1) the postings of sentences `first_id`... with these terms."""
+        rows, docs, tokens = _postings(first_id, terms)
+        if sign > 0:
+            await conn.copy_records_to_table(
+                "postings",
+                records=[(term, scope, sid, tf, dl) for term, sid, tf, dl in rows],
+                columns=["term", "scope", "sentence_id", "tf", "dl"],
+            )
+        else:
+            await conn.execute(
+                """DELETE FROM postings WHERE term = ANY($1::text[]) AND scope = $2
+                   AND sentence_id BETWEEN $3 AND $4""",
+                list(docs),
+                scope,
+                first_id,
+                first_id + len(terms) - 1,
+            )
+        await conn.execute(
+            """INSERT INTO term_stats (term, docs) SELECT * FROM unnest($1::text[], $2::bigint[])
+               ON CONFLICT (term) DO UPDATE SET docs = term_stats.docs + excluded.docs""",
+            list(docs),
+            [sign * n for n in docs.values()],
+        )
+        if sign < 0:
+            await conn.execute("DELETE FROM term_stats WHERE term = ANY($1::text[]) AND docs <= 0", list(docs))
+        await conn.execute("UPDATE library_state SET tokens = tokens + $1", sign * tokens)
+
+    async def _count_words(self, conn: asyncpg.Connection, scope: int, words: Counter[str], sign: int) -> None:
+        await conn.execute(
+            """INSERT INTO vocabulary (word, scope, count, reversed)
+               SELECT w, $1, n, reverse(w) FROM unnest($2::text[], $3::bigint[]) AS u(w, n)
+               ON CONFLICT (word, scope) DO UPDATE SET count = vocabulary.count + excluded.count""",
+            scope,
+            list(words),
+            [sign * n for n in words.values()],
+        )
+        if sign < 0:
+            await conn.execute(
+                "DELETE FROM vocabulary WHERE word = ANY($1::text[]) AND scope = $2 AND count <= 0", list(words), scope
+            )
+
+    async def _log(
+        self, conn: asyncpg.Connection, scope: int, actor: str | None, action: str, source_id: int, title: str
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO events (at, scope, actor, action, source_id, title) VALUES ($1, $2, $3, $4, $5, $6)",
+            now(),
+            scope,
+            actor,
+            action,
+            source_id,
+            title,
+        )
+
+    async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
+        if not 0 < source_id <= MAX_ID:
+            raise UnknownSource(source_id)
+
+        async def remove() -> SourceInfo:
+            # Read inside the transaction: another process may remove it first.
+            async with self._transaction() as conn:
+                row = await conn.fetchrow(
+                    f"SELECT {_SOURCE_COLUMNS}, src.body FROM sources src WHERE src.id = $1", source_id
+                )
+                info = _source(row[:-1]) if row else None
+                if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+                    raise UnknownSource(source_id)
+                if scope is not None and info.scope != scope:
+                    raise ProtectedSource(
+                        f"Source {source_id} belongs to the global library; only the operator can remove it."
+                    )
+                body = row[-1]
+                spans = await conn.fetch(
+                    'SELECT id, start, "end" FROM sentences WHERE source_id = $1 ORDER BY id', source_id
+                )
+                if spans:
+                    terms = [textmod.index_text(body[start:end]) for _, start, end in spans]
+                    await self._index(conn, info.scope, spans[0][0], terms, -1)
+                    await conn.execute(
+                        "UPDATE library_state SET sentences = sentences - $1, chars = chars - $2",
+                        len(spans),
+                        sum(end - start for _, start, end in spans),
+                    )
+                await self._count_words(conn, info.scope, vocabulary_words(body), -1)
+                await conn.execute("DELETE FROM sources WHERE id = $1", source_id)
+                await self._log(conn, info.scope, actor, "remove", source_id, info.title)
+                return info
+
+        return await self._committed(remove)
+
+    async def _add_pending_seeds(self) -> None:
+        """A new library's seed articles, in one transaction that also removes the 'seeds
+        pending' mark (re-read inside it: another process opening the new library may have done it)."""
+        if not await self._fetchrow("SELECT 1 FROM meta WHERE key = 'seeds'"):
+            return
+        from seeds import load_seeds
+
+        seeds = load_seeds()
+        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
+        async with self._transaction() as conn:
+            if not await conn.fetchrow("SELECT 1 FROM meta WHERE key = 'seeds'"):
+                return
+            for seed, ready in zip(seeds, prepared, strict=True):
+                there = await conn.fetchrow(
+                    "SELECT 1 FROM sources WHERE scope = $1 AND sha256 = $2", GLOBAL_SCOPE, ready.sha256
+                )
+                if not there:
+                    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
+                    await self._insert_source(
+                        conn, seed.body, ready, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", now()
+                    )
+            await conn.execute("DELETE FROM meta WHERE key = 'seeds'")
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def _get(self, source_id: int) -> SourceInfo | None:
+        row = await self._fetchrow(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = $1", source_id)
+        return _source(row) if row else None
+
+    async def get_body(self, source_id: int) -> str:
+        if not 0 < source_id <= MAX_ID:
+            raise UnknownSource(source_id)
+        row = await self._fetchrow("SELECT body FROM sources WHERE id = $1", source_id)
+        if row is None:
+            raise UnknownSource(source_id)
+        return row[0]
+
+    async def list_sources(
+        self,
+        *,
+        scope: int | None = None,
+        limit: int = -1,
+        offset: int = 0,
+        title_contains: str = "",
+        own_only: bool = False,
+    ) -> list[SourceInfo]:
+        where, params = ("true", []) if scope is None else ("src.scope = ANY($1::bigint[])", [_scopes(scope)])
+        if own_only and scope is not None:
+            params = [[scope]]
+        if title_contains:
+            params.append(title_contains)
+            where += f" AND strpos(lower(src.title), lower(${len(params)})) > 0"
+        params += [None if limit < 0 else limit, offset]
+        rows = await self._fetch(
+            f"""SELECT {_SOURCE_COLUMNS} FROM sources src WHERE {where}
+                ORDER BY src.scope != 0, src.id LIMIT ${len(params) - 1} OFFSET ${len(params)}""",
+            *params,
+        )
+        return [_source(r) for r in rows]
+
+    async def _read_source_count(self, scope: int | None) -> int:
+        if scope is None:
+            return await self._fetchval("SELECT count(*) FROM sources")
+        return await self._fetchval("SELECT count(*) FROM sources WHERE scope = ANY($1::bigint[])", _scopes(scope))
+
+    async def _fetchval(self, sql: str, *args: object) -> Any:
+        async with self._reading() as conn:
+            return await conn.fetchval(sql, *args)
+
+    async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
+        where, params = ("true", []) if scope is None else ("scope = $1", [scope])
+        rows = await self._fetch(
+            f"""SELECT at, scope, actor, action, source_id, title FROM events WHERE {where}
+                ORDER BY id DESC LIMIT ${len(params) + 1}""",
+            *params,
+            limit,
+        )
+        return [LogEntry(*r) for r in rows]
+
+    async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
+        rows = await self._fetch(
+            f"SELECT {_SOURCE_COLUMNS}, src.body FROM sources src WHERE src.id > $1 ORDER BY src.id LIMIT $2",
+            after_id,
+            limit,
+        )
+        return [StoredSource(_source(r[:-1]), r[-1]) for r in rows]
+
+    # -- what the answer engine reads ----------------------------------------------------------
+
+    async def data_version(self) -> int:
+        """The library's version: moved by every committed change, in any process."""
+        return await self._fetchval("SELECT version FROM library_state")
+
+    async def listen(self, callback: Callable[[int], object]) -> Callable[[], Awaitable[None]]:
+        """Call `callback(version)` whenever any process commits a change (LISTEN on
+        CHANGES_CHANNEL, on a connection of its own); returns the coroutine function that stops it."""
+        conn = await asyncpg.connect(self.url)
+
+        def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            callback(int(payload))
+
+        await conn.add_listener(CHANGES_CHANNEL, heard)
+
+        async def stop() -> None:
+            await conn.close()
+
+        return stop
+
+    async def _read_sentence_stats(self) -> tuple[int, float]:
+        row = await self._fetchrow("SELECT sentences, chars FROM library_state")
+        total, chars = (row[0], row[1]) if row else (0, 0)
+        return (total, chars / total if total else 0.0)
+
+    async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
+        rows = await self._fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms)
+        return {r[0]: r[1] for r in rows}
+
+    async def _read_scoped_count(self, term: str, scope: int) -> int:
+        return await self._fetchval(
+            "SELECT count(*) FROM postings WHERE term = $1 AND scope = ANY($2::bigint[])", term, _scopes(scope)
+        )
+
+    async def vocabulary(self, *, scope: int) -> dict[str, int]:
+        rows = await self._fetch(
+            "SELECT word, sum(count) FROM vocabulary WHERE scope = ANY($1::bigint[]) GROUP BY word", _scopes(scope)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def word_counts(self, words: Iterable[str], *, scope: int) -> dict[str, int]:
+        wanted = sorted(set(words))
+        if not wanted:
+            return {}
+        rows = await self._fetch(
+            """SELECT word, sum(count) FROM vocabulary WHERE word = ANY($1::text[]) AND scope = ANY($2::bigint[])
+               GROUP BY word""",
+            wanted,
+            _scopes(scope),
+        )
+        found = {r[0]: int(r[1]) for r in rows}
+        return {w: found.get(w, 0) for w in wanted}
+
+    async def _read_similar_words(self, word: str, scope: int, spread: int) -> dict[str, int]:
+        head, tail = word[:2], word[::-1][:2]
+        rows = await self._fetch(
+            """SELECT word, sum(count) FROM vocabulary
+               WHERE word >= $1 AND word < $2 AND length(word) BETWEEN $3 AND $4 AND scope = ANY($5::bigint[])
+               GROUP BY word
+               UNION
+               SELECT word, sum(count) FROM vocabulary
+               WHERE reversed >= $6 AND reversed < $7 AND length(word) BETWEEN $3 AND $4 AND scope = ANY($5::bigint[])
+               GROUP BY word""",
+            head,
+            after(head),
+            len(word) - spread,
+            len(word) + spread,
+            _scopes(scope),
+            tail,
+            after(tail),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
+        terms = list(dict.fromkeys(t for t in terms if t))
+        if not terms:
+            return []
+        # One snapshot: the totals, the terms' counts and the postings agree with each other.
+        async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            state = await conn.fetchrow("SELECT sentences, tokens FROM library_state")
+            docs = dict(await conn.fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms))
+            rows = await conn.fetch(
+                """SELECT sentence_id, term, tf, dl FROM postings
+                   WHERE term = ANY($1::text[]) AND scope = ANY($2::bigint[])""",
+                terms,
+                _scopes(scope),
+            )
+            if not rows or not state or not state[0]:
+                return []
+            best = bm25_order(rows, terms, docs, state[0], state[1])[: max(limit, 0)]
+            found = await conn.fetch(
+                f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", best
+            )
+        by_id = {r[0]: _sentence(r) for r in found}
+        return [by_id[i] for i in best if i in by_id]
+
+    async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
+        wanted = sorted({i + d for i in sentence_ids for d in (-1, 1)})
+        if not wanted:
+            return {}
+        rows = await self._fetch(f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", wanted)
+        return {r[0]: _sentence(r) for r in rows}
+
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = await self._fetch(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ANY($1::bigint[])", wanted)
+        return {r[0]: _source(r) for r in rows}
+
+    async def excerpt(self, source_id: int, start: int, end: int) -> str:
+        if end <= start:
+            return ""
+        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
+        rows = await self._fetch(
+            "SELECT text FROM body_chunks WHERE source_id = $1 AND n BETWEEN $2 AND $3 ORDER BY n",
+            source_id,
+            first,
+            last,
+        )
+        if not rows:
+            raise UnknownSource(source_id)
+        text = "".join(r[0] for r in rows)
+        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]

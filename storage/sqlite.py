@@ -1,0 +1,738 @@
+"""The library in an SQLite file: sources with their paragraphs and sentences, indexed by FTS5, on aiosqlite.
+
+One writer connection (each change is one `BEGIN IMMEDIATE` transaction, serialised by a lock)
+and a small pool of reader connections, so questions never see a half-written source, never wait
+for one, and do not queue behind each other. WAL mode: a process killed at any moment leaves every
+source either whole or absent. A file that cannot be written (a read-only mount) is opened
+read-only: it answers questions and lists sources, and every change is refused with one line.
+Failures of the file itself (disk full, damaged, locked too long, not a library) become StoreError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Self
+
+import aiosqlite
+
+from storage import text as textmod
+from storage.errors import (
+    DuplicateSource,
+    LibraryBusy,
+    NotALibrary,
+    ProtectedSource,
+    ReadOnlyLibrary,
+    StoreError,
+    UnknownSource,
+)
+from storage.library import (
+    MAX_ID,
+    VOCABULARY_VERSION,
+    Library,
+    Prepared,
+    StoredSource,
+    after,
+    chunks,
+    cut_sentence,
+    now,
+    prepare_text,
+    vocabulary_words,
+)
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
+from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
+
+# Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
+READERS = 4
+# How long one attempt to take the write lock waits inside SQLite, and how long a change waits in
+# all for other processes' changes before it gives up with LibraryBusy.
+BUSY_TIMEOUT_MS = 5_000
+WRITE_WAIT_SECONDS = 60.0
+# Marks a new library whose seed articles are not in yet (added, and the mark removed, in one
+# transaction on open: a process killed during the first open leaves the mark, not a seedless library).
+SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
+
+_SOURCE_COLUMNS = """
+    src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
+    src.added_by, src.added_at, src.sha256,
+    (SELECT count(*) FROM paragraphs p WHERE p.source_id = src.id),
+    (SELECT count(*) FROM sentences s WHERE s.source_id = src.id),
+    length(src.body)
+"""
+
+# A sentence's text comes from the body chunks it lies in (its start's chunk onwards), never
+# from the whole body: _sentence cuts it out.
+_SENTENCE_COLUMNS = f"""
+    s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
+    (SELECT group_concat(piece, '') FROM (
+        SELECT c.text AS piece FROM body_chunks c
+        WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK}
+        ORDER BY c.n))
+"""
+
+
+def _source(row: Sequence[object]) -> SourceInfo:
+    return SourceInfo(*row)  # type: ignore[arg-type]
+
+
+def _sentence(row: Sequence[object]) -> Sentence:
+    sid, source_id, paragraph, number, start, end, pieces = row
+    assert isinstance(start, int) and isinstance(end, int) and isinstance(pieces, str)
+    return Sentence(sid, source_id, paragraph, number, start, end, cut_sentence(start, end, pieces))  # type: ignore[arg-type]
+
+
+def _store_error(err: BaseException, path: Path) -> StoreError:
+    """One line for what went wrong with the library file itself (never a traceback)."""
+    if isinstance(err, OSError):
+        return StoreError(f"Cannot open the library {path}: {err.strerror or err}.")
+    text = str(err)
+    if "locked" in text or "busy" in text:
+        return LibraryBusy(
+            f"The library {path} is locked by another process that has been changing it for too long; "
+            "nothing was changed. Try again."
+        )
+    if "disk is full" in text or (isinstance(err, sqlite3.DataError) and "full" in text):
+        return StoreError(f"The disk holding the library {path} is full; nothing was changed.")
+    if "readonly" in text:
+        return ReadOnlyLibrary(f"The library {path} cannot be written (read-only); nothing was changed.")
+    if "not a database" in text or "malformed" in text:
+        return NotALibrary(f"{path} is not a factbot library (not an SQLite database, or damaged).")
+    if "unable to open" in text:
+        return StoreError(f"Cannot open the library {path} (check the path and its permissions).")
+    return StoreError(f"The library {path} failed: {text}.")
+
+
+def _writable(path: Path) -> bool:
+    """Whether the library can be written: the file (if there is one) and its folder, which holds
+    the WAL and shared-memory files."""
+    folder = path.parent
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _prepare_file(path: Path, *, seed: bool) -> int:
+    """Create or upgrade the file synchronously (start-up only); returns the prior version. A new
+    library is created, marked and (with `seed`) marked for its seeds in one transaction."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        if is_current(conn):
+            return SCHEMA_VERSION
+        check_file(conn)  # before WAL mode, which would change another application's file
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        return migrate(conn, when_new=(SEEDS_PENDING,) if seed else ())
+    finally:
+        conn.close()
+
+
+def _readonly_target(path: Path) -> str:
+    """A read-only URI for a library that cannot be written (checked to be a current library).
+    `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
+    has neither, and `immutable=1` reads the file as it is."""
+    base = path.resolve().as_uri()
+    for query in ("mode=ro", "immutable=1"):
+        uri = f"{base}?{query}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        try:
+            version = check_file(conn)
+        except sqlite3.OperationalError:
+            if query == "immutable=1":
+                raise
+            continue
+        finally:
+            conn.close()
+        if version < SCHEMA_VERSION:
+            raise ReadOnlyLibrary(
+                f"The library {path} was written by an older factbot and needs upgrading, but it is read-only."
+            )
+        return uri
+    raise AssertionError("unreachable")
+
+
+async def _connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(target, isolation_level=None, uri=isinstance(target, str))
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        if readonly:
+            await conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+class _Pooled:
+    """Stands for "any reader connection from the pool" where a connection is passed."""
+
+
+_POOLED = _Pooled()
+
+
+class SqliteLibrary(Library):
+    """A library in one SQLite file (FTS5 for the sentence index)."""
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection, target: Path | str
+    ) -> None:
+        super().__init__()
+        self.path: Path = path
+        self._writer_conn = writer  # None: opened read-only
+        # The cached figures' own connection (PRAGMA data_version is per connection); every other
+        # read takes a connection from the pool (`self._reader`).
+        self._stats_reader = reader
+        self._reader = _POOLED
+        self._target = target
+        self._pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._readers: list[aiosqlite.Connection] = []
+        self._opening = 0
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
+        """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
+        file or folder that cannot be written is opened read-only."""
+        path = Path(path)
+        writer = None
+        try:
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.is_dir():
+                raise StoreError(f"Cannot open the library {path}: {path.parent} is not a folder.")
+            if path.is_symlink() and not path.exists():
+                raise StoreError(f"Cannot open the library {path}: a symbolic link that leads nowhere (or in a loop).")
+            if path.exists() and not path.is_file():
+                raise StoreError(f"Cannot open the library {path}: it is not a file.")
+            target: Path | str = path
+            if _writable(path):
+                await asyncio.to_thread(_prepare_file, path, seed=seed)
+                writer = await _connect(path, readonly=False)
+            else:
+                target = await asyncio.to_thread(_readonly_target, path)
+            reader = await _connect(target, readonly=True)
+        except (sqlite3.Error, OSError) as err:
+            if writer is not None:
+                await writer.close()
+            raise _store_error(err, path) from None
+        except NotALibrary as err:
+            raise NotALibrary(f"{path}: {err}") from None
+        except BaseException:
+            if writer is not None:
+                await writer.close()
+            raise
+        library = cls(path, writer, reader, target)
+        try:
+            if writer is not None:
+                await library._check_terms_version()
+                await library._check_vocabulary()
+                await library._add_pending_seeds()
+        except BaseException:
+            await library.close()
+            raise
+        return library
+
+    @property
+    def read_only(self) -> bool:
+        return self._writer_conn is None
+
+    @property
+    def _writer(self) -> aiosqlite.Connection:
+        if self._writer_conn is None:
+            raise ReadOnlyLibrary(
+                f"The library {self.path} is read-only (its file or folder cannot be written): "
+                "it can be read, not changed."
+            )
+        return self._writer_conn
+
+    async def close(self) -> None:
+        for conn in [*self._readers, self._stats_reader, self._writer_conn]:
+            if conn is not None:
+                await conn.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def _store_source(
+        self,
+        body: str,
+        prepared: Prepared,
+        meta: SourceMeta,
+        scope: int,
+        origin: str | None,
+        added_by: str | None,
+        added_at: str,
+    ) -> int:
+        try:
+            async with self._transaction():
+                return await self._insert_source(body, prepared, meta, scope, origin, added_by, added_at)
+        except sqlite3.IntegrityError as err:
+            # UNIQUE (scope, sha256): the same content is already here.
+            row = await self._fetchone(
+                self._reader, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, prepared.sha256)
+            )
+            if row:
+                raise DuplicateSource(row[0], row[1]) from err
+            raise _store_error(err, self.path) from err
+
+    async def _insert_source(
+        self,
+        body: str,
+        prepared: Prepared,
+        meta: SourceMeta,
+        scope: int,
+        origin: str | None,
+        added_by: str | None,
+        added_at: str,
+    ) -> int:
+        """Everything of one source, inside the caller's transaction; returns its id."""
+        cursor = await self._writer.execute(
+            """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
+                                    sha256, added_by, added_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                scope,
+                meta.title,
+                meta.author,
+                meta.publisher,
+                meta.url,
+                meta.published,
+                origin,
+                body,
+                prepared.sha256,
+                added_by,
+                added_at,
+            ),
+        )
+        source_id = cursor.lastrowid
+        assert source_id is not None
+        await self._writer.executemany(
+            "INSERT INTO body_chunks (source_id, n, text) VALUES (?, ?, ?)",
+            [(source_id, n, chunk) for n, chunk in chunks(body)],
+        )
+        await self._insert_text(source_id, prepared)
+        await self._count_words(scope, prepared.words)
+        await self._log(scope, added_by, "add", source_id, meta.title)
+        return source_id
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction under the write lock: BEGIN IMMEDIATE (waiting for other
+        processes' changes up to WRITE_WAIT_SECONDS), COMMIT, or ROLLBACK on any error. Interrupted
+        while committing, it waits for the commit's outcome: a change that was saved is reported
+        as saved (the task's cancellation is then left for its caller to see in `cancelling()`)."""
+        writer = self._writer
+        async with self._write_lock:
+            deadline = time.monotonic() + WRITE_WAIT_SECONDS
+            while True:
+                try:
+                    await writer.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as err:
+                    if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+                        raise _store_error(err, self.path) from None
+            try:
+                yield writer
+            except BaseException as err:
+                await self._rollback()
+                if isinstance(err, sqlite3.Error) and not isinstance(err, sqlite3.IntegrityError):
+                    raise _store_error(err, self.path) from None
+                raise
+            commit = asyncio.ensure_future(writer.execute("COMMIT"))
+            try:
+                await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                try:
+                    await commit
+                except BaseException:
+                    await self._rollback()
+                    raise asyncio.CancelledError() from None
+            except sqlite3.Error as err:
+                await self._rollback()
+                raise _store_error(err, self.path) from None
+
+    async def _rollback(self) -> None:
+        """Roll back if a transaction is open; a failed rollback (SQLite already rolled back, as
+        it does when the disk is full) never hides the error that brought us here."""
+        try:
+            if self._writer.in_transaction:
+                await self._writer.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    async def _insert_text(self, source_id: int, prepared: Prepared) -> None:
+        """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
+        rows need no read-back (the write lock and the transaction keep them ours)."""
+        row = await self._fetchone(self._writer, "SELECT coalesce(max(id), 0) FROM sentences", ())
+        first_id = (row[0] if row else 0) + 1
+        await self._writer.executemany(
+            'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
+            [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
+        )
+        rows = []
+        for p_number, paragraph in enumerate(prepared.paragraphs, 1):
+            for s_number, span in enumerate(paragraph.sentences, 1):
+                rows.append((first_id + len(rows), source_id, p_number, s_number, span.start, span.end))
+        await self._writer.executemany(
+            'INSERT INTO sentences (id, source_id, paragraph, number, start, "end") VALUES (?, ?, ?, ?, ?, ?)', rows
+        )
+        await self._writer.executemany(
+            "INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)",
+            [(first_id + i, terms) for i, terms in enumerate(prepared.terms)],
+        )
+
+    async def _index_sentences(self, source_id: int, body: str, command: str) -> None:
+        """Add (command '') or remove (command 'delete') a source's sentences in the index; a
+        contentless index needs the very terms it was given to remove them."""
+        spans = await self._fetchall(
+            self._writer, 'SELECT id, start, "end" FROM sentences WHERE source_id = ? ORDER BY id', (source_id,)
+        )
+        entries = [(sid, textmod.index_text(body[start:end])) for sid, start, end in spans]
+        if command:
+            await self._writer.executemany(
+                "INSERT INTO sentence_index (sentence_index, rowid, terms) VALUES (?, ?, ?)",
+                [(command, sid, terms) for sid, terms in entries],
+            )
+        else:
+            await self._writer.executemany("INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)", entries)
+
+    async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
+        """Remove a source and everything of it. `scope` None is the operator, who may remove
+        anything; a server may remove only its own sources, never the global library."""
+        if not 0 < source_id <= MAX_ID:
+            raise UnknownSource(source_id)
+        # Read inside the transaction: another process may remove it first.
+        async with self._transaction() as writer:
+            info = await self._get(source_id, writer)
+            if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+                raise UnknownSource(source_id)
+            if scope is not None and info.scope != scope:
+                raise ProtectedSource(
+                    f"Source {source_id} belongs to the global library; only the operator can remove it."
+                )
+            body = (await self._fetchone(writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
+            await self._index_sentences(source_id, body, "delete")
+            await self._uncount_words(info.scope, vocabulary_words(body))
+            await writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+            await self._log(info.scope, actor, "remove", source_id, info.title)
+        return info
+
+    async def _add_pending_seeds(self) -> None:
+        """A new library's seed articles, all in one transaction that also removes the 'seeds
+        pending' mark (re-read inside it: another process opening the new library may have done it)."""
+        if not await self._fetchone(self._writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+            return
+        from seeds import load_seeds
+
+        seeds = load_seeds()
+        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
+        async with self._transaction() as writer:
+            if not await self._fetchone(writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+                return
+            for seed, ready in zip(seeds, prepared, strict=True):
+                there = await self._fetchone(
+                    writer, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
+                )
+                if not there:
+                    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
+                    await self._insert_source(
+                        seed.body, ready, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", now()
+                    )
+            await writer.execute("DELETE FROM meta WHERE key = 'seeds'")
+
+    async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
+        await self._writer.execute(
+            "INSERT INTO events (at, scope, actor, action, source_id, title) VALUES (?, ?, ?, ?, ?, ?)",
+            (now(), scope, actor, action, source_id, title),
+        )
+
+    async def _check_terms_version(self) -> None:
+        """Rebuild the index when the tokenizer changed since it was written."""
+        row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
+        if row and int(row[0]) == textmod.TERMS_VERSION:
+            return
+        async with self._transaction():
+            row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'terms_version'", ())
+            if row and int(row[0]) == textmod.TERMS_VERSION:
+                return  # another process rebuilt it while this one waited
+            await self._writer.execute("INSERT INTO sentence_index (sentence_index) VALUES ('delete-all')")
+            for source_id, body in await self._fetchall(self._writer, "SELECT id, body FROM sources", ()):
+                await self._index_sentences(source_id, body, "")
+            await self._writer.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('terms_version', ?)",
+                (str(textmod.TERMS_VERSION),),
+            )
+
+    async def _count_words(self, scope: int, words: Counter[str]) -> None:
+        """Add a source's words to its scope's vocabulary (inside the add's transaction)."""
+        await self._writer.executemany(
+            """INSERT INTO vocabulary (word, scope, count, reversed) VALUES (?, ?, ?, ?)
+               ON CONFLICT (word, scope) DO UPDATE SET count = count + excluded.count""",
+            [(word, scope, n, word[::-1]) for word, n in words.items()],
+        )
+
+    async def _uncount_words(self, scope: int, words: Counter[str]) -> None:
+        """Take a source's words out of its scope's vocabulary (inside the removal's transaction)."""
+        await self._writer.executemany(
+            "UPDATE vocabulary SET count = count - ? WHERE word = ? AND scope = ?",
+            [(n, word, scope) for word, n in words.items()],
+        )
+        await self._writer.executemany(
+            "DELETE FROM vocabulary WHERE word = ? AND scope = ? AND count <= 0", [(word, scope) for word in words]
+        )
+
+    async def _check_vocabulary(self) -> None:
+        """Build the vocabulary from every source when it predates this version (or did not exist:
+        a library written before schema 3)."""
+        row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
+        if row and int(row[0]) == VOCABULARY_VERSION:
+            return
+        async with self._transaction():
+            row = await self._fetchone(self._writer, "SELECT value FROM meta WHERE key = 'vocabulary_version'", ())
+            if row and int(row[0]) == VOCABULARY_VERSION:
+                return  # another process built it while this one waited
+            await self._writer.execute("DELETE FROM vocabulary")
+            for scope, body in await self._fetchall(self._writer, "SELECT scope, body FROM sources", ()):
+                await self._count_words(scope, vocabulary_words(body))
+            await self._writer.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('vocabulary_version', ?)",
+                (str(VOCABULARY_VERSION),),
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _using(self, conn: aiosqlite.Connection | _Pooled) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection itself, or for _POOLED an idle reader (opening one while fewer than
+        READERS exist), returned to the pool afterwards."""
+        if not isinstance(conn, _Pooled):
+            yield conn
+            return
+        if self._pool.empty() and self._opening < READERS:
+            self._opening += 1
+            try:
+                reader = await _connect(self._target, readonly=True)
+            except BaseException:
+                self._opening -= 1
+                raise
+            self._readers.append(reader)
+        else:
+            reader = await self._pool.get()
+        try:
+            yield reader
+        finally:
+            self._pool.put_nowait(reader)
+
+    async def _fetchone(
+        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]
+    ) -> sqlite3.Row | None:
+        try:
+            async with self._using(conn) as c, c.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+            if isinstance(err, sqlite3.IntegrityError):
+                raise
+            raise _store_error(err, self.path) from None
+
+    async def _fetchall(self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]) -> list:
+        try:
+            async with self._using(conn) as c, c.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+            if isinstance(err, sqlite3.IntegrityError):
+                raise
+            raise _store_error(err, self.path) from None
+
+    async def _get(self, source_id: int, conn: aiosqlite.Connection | _Pooled = _POOLED) -> SourceInfo | None:
+        row = await self._fetchone(conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,))
+        return _source(row) if row else None
+
+    async def get_body(self, source_id: int) -> str:
+        row = await self._fetchone(self._reader, "SELECT body FROM sources WHERE id = ?", (source_id,))
+        if row is None:
+            raise UnknownSource(source_id)
+        return row[0]
+
+    async def list_sources(
+        self,
+        *,
+        scope: int | None = None,
+        limit: int = -1,
+        offset: int = 0,
+        title_contains: str = "",
+        own_only: bool = False,
+    ) -> list[SourceInfo]:
+        """Sources visible from `scope`, global library first, oldest first; `own_only` leaves
+        the global library out (what a server may remove)."""
+        where, params = self._visible(scope)
+        if own_only and scope is not None:
+            where, params = "src.scope = ?", [scope]
+        if title_contains:
+            where += " AND instr(lower(src.title), lower(?)) > 0"
+            params.append(title_contains)
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE {where} ORDER BY src.scope != 0, src.id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_source(r) for r in rows]
+
+    async def _read_source_count(self, scope: int | None) -> int:
+        where, params = self._visible(scope)
+        row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
+        return row[0] if row else 0
+
+    async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT {_SOURCE_COLUMNS}, src.body FROM sources src WHERE src.id > ? ORDER BY src.id LIMIT ?",
+            (after_id, limit),
+        )
+        return [StoredSource(_source(r[:-1]), r[-1]) for r in rows]
+
+    async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
+        """The latest additions and removals, newest first."""
+        where, params = ("1", []) if scope is None else ("scope = ?", [scope])
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT at, scope, actor, action, source_id, title FROM events WHERE {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [LogEntry(*r) for r in rows]
+
+    @staticmethod
+    def _visible(scope: int | None) -> tuple[str, list[object]]:
+        if scope is None:
+            return "1", []
+        return "src.scope IN (?, ?)", [GLOBAL_SCOPE, scope]
+
+    # -- what the answer engine reads ----------------------------------------------------------
+
+    async def data_version(self) -> int:
+        # PRAGMA data_version is per connection: the figures' own connection sees every write.
+        return (await self._fetchone(self._stats_reader, "PRAGMA data_version", ()))[0]
+
+    async def _read_sentence_stats(self) -> tuple[int, float]:
+        row = await self._fetchone(self._stats_reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())
+        return (row[0], row[1] or 0.0) if row else (0, 0.0)
+
+    async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
+        # One `term = ?` per term: fts5vocab answers those from the index, while `IN (...)`
+        # scans the whole vocabulary.
+        union = " UNION ALL ".join(["SELECT term, doc FROM sentence_terms WHERE term = ?"] * len(terms))
+        return dict(await self._fetchall(self._reader, union, terms))
+
+    async def _read_scoped_count(self, term: str, scope: int) -> int:
+        row = await self._fetchone(
+            self._reader,
+            """SELECT count(*) FROM sentence_index
+               JOIN sentences s ON s.id = sentence_index.rowid JOIN sources src ON src.id = s.source_id
+               WHERE sentence_index MATCH ? AND src.scope IN (?, ?)""",
+            (f'"{term}"', GLOBAL_SCOPE, scope),
+        )
+        return row[0] if row else 0
+
+    async def vocabulary(self, *, scope: int) -> dict[str, int]:
+        """Every surface word visible from `scope` (the global library's and the server's own,
+        never another server's) with how often it occurs there."""
+        rows = await self._fetchall(
+            self._reader,
+            "SELECT word, sum(count) FROM vocabulary WHERE scope IN (?, ?) GROUP BY word",
+            (GLOBAL_SCOPE, scope),
+        )
+        return dict(rows)
+
+    async def word_counts(self, words: Iterable[str], *, scope: int) -> dict[str, int]:
+        """How often each surface word (folded, as `vocabulary_words` keeps it) occurs in the
+        sources visible from `scope`; 0 for a word they never use."""
+        wanted = sorted(set(words))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT word, sum(count) FROM vocabulary WHERE word IN ({marks}) AND scope IN (?, ?) GROUP BY word",
+            [*wanted, GLOBAL_SCOPE, scope],
+        )
+        found = dict(rows)
+        return {w: found.get(w, 0) for w in wanted}
+
+    async def _read_similar_words(self, word: str, scope: int, spread: int) -> dict[str, int]:
+        head, tail = word[:2], word[::-1][:2]
+        rows = await self._fetchall(
+            self._reader,
+            """SELECT word, sum(count) FROM vocabulary
+               WHERE word >= ? AND word < ? AND length(word) BETWEEN ? AND ? AND scope IN (?, ?)
+               GROUP BY word
+               UNION
+               SELECT word, sum(count) FROM vocabulary
+               WHERE reversed >= ? AND reversed < ? AND length(word) BETWEEN ? AND ? AND scope IN (?, ?)
+               GROUP BY word""",
+            (
+                *(head, after(head), len(word) - spread, len(word) + spread, GLOBAL_SCOPE, scope),
+                *(tail, after(tail), len(word) - spread, len(word) + spread, GLOBAL_SCOPE, scope),
+            ),
+        )
+        return dict(rows)
+
+    async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
+        return await self.match_sentences(" OR ".join(f'"{t}"' for t in terms), scope=scope, limit=limit)
+
+    async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
+        """Sentences matching an FTS5 expression of quoted index terms, best bm25 first, visible
+        from `scope`. The expression is built by the engine from index terms only."""
+        rows = await self._fetchall(
+            self._reader,
+            f"""SELECT {_SENTENCE_COLUMNS}
+                FROM sentence_index
+                JOIN sentences s ON s.id = sentence_index.rowid
+                JOIN sources src ON src.id = s.source_id
+                WHERE sentence_index MATCH ? AND src.scope IN (?, ?)
+                ORDER BY sentence_index.rank, s.id LIMIT ?""",
+            (expression, GLOBAL_SCOPE, scope, limit),
+        )
+        return [_sentence(r) for r in rows]
+
+    async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
+        """The sentences just before and after each given one (same source), by id."""
+        wanted = sorted({i + d for i in sentence_ids for d in (-1, 1)})
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader,
+            f"SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id "
+            f"WHERE s.id IN ({marks})",
+            wanted,
+        )
+        return {r[0]: _sentence(r) for r in rows}
+
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self._fetchall(
+            self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted
+        )
+        return {r[0]: _source(r) for r in rows}
+
+    async def excerpt(self, source_id: int, start: int, end: int) -> str:
+        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
+        Read from the chunks it lies in, not the whole body."""
+        if end <= start:
+            return ""
+        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
+        rows = await self._fetchall(
+            self._reader,
+            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
+            (source_id, first, last),
+        )
+        if not rows:
+            raise UnknownSource(source_id)
+        text = "".join(r[0] for r in rows)
+        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
