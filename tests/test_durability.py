@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from storage import sqlite as library_module
@@ -48,8 +49,10 @@ CHILD = textwrap.dedent(
 )
 
 
-def check_whole_or_absent(path: Path) -> int:
+def check_whole_or_absent(path: Path | str) -> int:
     """Every stored source has all its sentences and all of them indexed; returns the count."""
+    if isinstance(path, str):
+        return asyncio.run(check_whole_or_absent_pg(path))
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -74,8 +77,51 @@ def check_whole_or_absent(path: Path) -> int:
         conn.close()
 
 
-def test_kill_during_ingest_never_leaves_half_a_source(tmp_path: Path) -> None:
-    path = tmp_path / "killed.db"
+async def check_whole_or_absent_pg(url: str) -> int:
+    """As check_whole_or_absent, on PostgreSQL: every source's sentences and their postings, and
+    the statistics kept beside them (documents per term, the totals) agree with what is stored."""
+    conn = await asyncpg.connect(url)
+    try:
+        sources = await conn.fetch("SELECT id, scope, body, sentences FROM sources")
+        for source_id, scope, body, sentences in sources:
+            expected = sum(len(p.sentences) for p in segment(body))
+            stored = await conn.fetchval("SELECT count(*) FROM sentences WHERE source_id = $1", source_id)
+            assert stored == expected == sentences, f"source {source_id}: {stored} of {expected} sentences"
+            last = await conn.fetchrow(
+                'SELECT id, start, "end" FROM sentences WHERE source_id = $1 ORDER BY id DESC LIMIT 1', source_id
+            )
+            marker = textmod.terms(body[last[1] : last[2]])[0]
+            hits = await conn.fetchval(
+                "SELECT count(*) FROM postings WHERE term = $1 AND scope = $2 AND sentence_id = $3",
+                marker,
+                scope,
+                last[0],
+            )
+            assert hits == 1, f"source {source_id}: its last sentence is not indexed"
+        assert (
+            await conn.fetchval("SELECT count(*) FROM sentences WHERE source_id NOT IN (SELECT id FROM sources)") == 0
+        )
+        assert (
+            await conn.fetchval("SELECT count(*) FROM postings WHERE sentence_id NOT IN (SELECT id FROM sentences)")
+            == 0
+        )
+        drift = await conn.fetchval(
+            """SELECT count(*) FROM (SELECT term, count(*) AS n FROM postings GROUP BY term) p
+               FULL JOIN term_stats t USING (term) WHERE p.n IS DISTINCT FROM t.docs"""
+        )
+        assert drift == 0, f"{drift} terms' document counts disagree with the postings"
+        state = await conn.fetchrow("SELECT sentences, tokens, chars FROM library_state")
+        totals = await conn.fetchrow(
+            'SELECT count(*), coalesce(sum(tokens), 0), coalesce(sum("end" - start), 0) FROM sentences'
+        )
+        assert tuple(state) == tuple(totals), (state, totals)
+        return len(sources)
+    finally:
+        await conn.close()
+
+
+def test_kill_during_ingest_never_leaves_half_a_source(library_target: Path | str) -> None:
+    path = library_target
     rng = random.Random(1234)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     begun = 0
@@ -93,7 +139,7 @@ def test_kill_during_ingest_never_leaves_half_a_source(tmp_path: Path) -> None:
         assert stored in (begun - 1, begun), (stored, begun)
 
 
-def kill_after_first_source(path: Path) -> None:
+def kill_after_first_source(path: Path | str) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout is not None
@@ -103,8 +149,8 @@ def kill_after_first_source(path: Path) -> None:
     child.wait()
 
 
-async def test_the_library_opens_and_works_after_a_kill(tmp_path: Path) -> None:
-    path = tmp_path / "killed.db"
+async def test_the_library_opens_and_works_after_a_kill(library_target: Path | str) -> None:
+    path = library_target
     await asyncio.to_thread(kill_after_first_source, path)
     async with await Library.open(path, seed=False) as lib:
         titles = [s.title for s in await lib.list_sources()]
