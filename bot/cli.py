@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="remove a source and everything of it")
     remove.add_argument("id", type=int)
 
-    commands.add_parser("run", help="run the Discord bot (DISCORD_TOKEN from the environment or .env)")
+    run = commands.add_parser("run", help="run the Discord bot (DISCORD_TOKEN from the environment or .env)")
+    run.add_argument("--shard-count", metavar="N", help="the number of shards of the whole bot (README, at scale)")
+    run.add_argument("--shards", metavar="0,1", help="the shards this process runs (default: all N)")
     commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
     return parser
 
@@ -88,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in {"run", "sync"}:
             from bot.discord.runner import run_bot, sync_commands
 
-            return (run_bot if args.command == "run" else sync_commands)(settings)
+            if args.command == "sync":
+                return sync_commands(settings)
+            from bot.discord.sharding import parse_sharding
+
+            return run_bot(settings, parse_sharding(args.shard_count, args.shards))
         return asyncio.run(_with_library(settings, lambda lib: _dispatch(args, lib, settings)))
     except FactbotError as err:
         print(terminal_safe(f"factbot: {err.message}"), file=sys.stderr)

@@ -21,9 +21,11 @@ from bot.discord.cogs.timeline import TimelineCog
 from bot.discord.cooldown import AskCooldown
 from bot.discord.errors import on_interaction_error
 from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
+from bot.discord.sharding import Sharding
 from bot.settings import Settings, SettingsError
 from storage.fetch import FetchPolicy, parse_networks
 from storage.library import Library
+from storage.shared import SharedCooldowns
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,15 @@ def fetch_policy_for(settings: Settings) -> FetchPolicy:
 class FactBot(commands.Bot):
     """The bot; cogs reach the library, engine, settings and limits through it."""
 
-    def __init__(self, settings: Settings, library: Library, *, sync_on_setup: bool = True, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        *,
+        sync_on_setup: bool = True,
+        shared_cooldowns: SharedCooldowns | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # required by commands.Bot; no prefix commands exist
             intents=intents_for(settings),
@@ -60,7 +70,9 @@ class FactBot(commands.Bot):
         self.library = library
         self.engine = Engine(library, threshold=settings.answer_threshold)
         self.fetch_policy = fetch_policy_for(settings)
-        self.ask_cooldown = AskCooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
+        self.ask_cooldown = AskCooldown(
+            settings.ask_cooldown_rate, settings.ask_cooldown_seconds, shared=shared_cooldowns
+        )
         self.sync_on_setup = sync_on_setup
         self.synced: list[app_commands.AppCommand] = []
         self.page_kinds = PageKinds()  # how each cog's pages are rebuilt when a page button is clicked
@@ -91,3 +103,16 @@ class FactBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+
+class ShardedFactBot(FactBot, commands.AutoShardedBot):
+    """FactBot running some of the bot's shards (discord.py's AutoShardedBot). It never pushes
+    slash commands: `factbot sync` does, once, so shard processes never race on it."""
+
+
+def make_bot(settings: Settings, library: Library, *, sharding: Sharding | None = None, **options: Any) -> FactBot:
+    """The bot for one process: all of Discord's events (no sharding), or those of `sharding.ids`."""
+    if sharding is None:
+        return FactBot(settings, library, **options)
+    options["sync_on_setup"] = False
+    return ShardedFactBot(settings, library, shard_count=sharding.count, shard_ids=list(sharding.ids), **options)

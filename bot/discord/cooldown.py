@@ -1,6 +1,10 @@
 """One per-user question budget shared by every way of asking: /ask, the context menu, mentions,
 question channels and DMs. A per-command cooldown would let a user ask three times as often by
-switching between them, and prefix-less messages have no command cooldown at all."""
+switching between them, and prefix-less messages have no command cooldown at all.
+
+One process keeps the budgets in memory. Sharded processes over one library keep them in the
+library's shared state (storage.shared), so a user cannot escape the budget by asking on a server
+that another process answers."""
 
 from __future__ import annotations
 
@@ -13,27 +17,33 @@ from discord import app_commands
 
 if TYPE_CHECKING:
     from bot.discord.client import FactBot
+    from storage.shared import SharedCooldowns
 
 T = TypeVar("T")
 _PRUNE_AT = 10_000  # buckets kept before idle ones are dropped
 
 
 class AskCooldown:
-    """At most `rate` questions per `per` seconds for each user; rate or per <= 0 turns it off."""
+    """At most `rate` questions per `per` seconds for each user; rate or per <= 0 turns it off.
+    With `shared`, the budgets are those every process of the library sees."""
 
-    def __init__(self, rate: int, per: float) -> None:
+    def __init__(self, rate: int, per: float, *, shared: SharedCooldowns | None = None) -> None:
         self.rate = rate
         self.per = per
+        self.shared = shared
         self._buckets: dict[int, app_commands.Cooldown] = {}
 
     @property
     def enabled(self) -> bool:
         return self.rate > 0 and self.per > 0
 
-    def hit(self, user_id: int, now: float | None = None) -> tuple[app_commands.Cooldown, float] | None:
+    async def hit(self, user_id: int, now: float | None = None) -> tuple[app_commands.Cooldown, float] | None:
         """Spend one question of `user_id`'s budget; (bucket, seconds to wait) when it is spent."""
         if not self.enabled:
             return None
+        if self.shared is not None:
+            retry_after = await self.shared.spend(user_id, self.rate, self.per)
+            return (app_commands.Cooldown(self.rate, self.per), retry_after) if retry_after else None
         now = now or time.time()
         if len(self._buckets) >= _PRUNE_AT:
             self._prune(now)
@@ -47,9 +57,9 @@ class AskCooldown:
         self._buckets = {uid: b for uid, b in self._buckets.items() if b.get_tokens(now) < b.rate}
 
 
-def ask_cooldown_check(interaction: discord.Interaction[FactBot]) -> bool:
+async def ask_cooldown_check(interaction: discord.Interaction[FactBot]) -> bool:
     """An app-command check: raises CommandOnCooldown, which the tree's error handler words kindly."""
-    spent = interaction.client.ask_cooldown.hit(interaction.user.id)
+    spent = await interaction.client.ask_cooldown.hit(interaction.user.id)
     if spent is not None:
         raise app_commands.CommandOnCooldown(*spent)
     return True

@@ -3,6 +3,10 @@
 What an operator gets wrong (no token, a rejected token, an intent not enabled, no network) ends
 with one line on stderr and exit code 1, never a traceback. Ctrl-C and SIGTERM close the bot and
 then the library, so the database is left clean.
+
+`run` pushes the slash commands when it starts, unless it runs shards (`--shard-count`): several
+shard processes would race on it, so there `factbot sync` is the one command that pushes them.
+Shard processes keep the per-user cooldown in the library's shared state (storage.shared).
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.discord.client import FactBot
+from bot.discord.client import FactBot, make_bot
+from bot.discord.sharding import Sharding
 from bot.settings import Settings
 from storage.library import Library
+from storage.shared import SharedCooldowns, open_shared_cooldowns
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +46,11 @@ NEEDS_CONTENT_INTENT = (
 )
 
 
-def run_bot(settings: Settings) -> int:
-    """Run until stopped; the exit code for the command line."""
+def run_bot(settings: Settings, sharding: Sharding | None = None) -> int:
+    """Run until stopped (all shards, or those of `sharding`); the exit code for the command line."""
     if not settings.discord_token:
         return _fail(MISSING_TOKEN)
-    return asyncio.run(serve(settings))
+    return asyncio.run(serve(settings, sharding=sharding))
 
 
 def sync_commands(settings: Settings) -> int:
@@ -54,13 +60,24 @@ def sync_commands(settings: Settings) -> int:
     return asyncio.run(sync(settings))
 
 
-async def serve(settings: Settings, *, handle_signals: bool = True, **bot_options: Any) -> int:
+async def serve(
+    settings: Settings, *, sharding: Sharding | None = None, handle_signals: bool = True, **bot_options: Any
+) -> int:
     """The bot on the gateway until it is closed (by a signal, or by `bot.close()`)."""
     token = settings.discord_token or ""
     async with await Library.open(settings.db_path) as library:
-        bot = FactBot(settings, library, **bot_options)
-        with _stop_on_signals(bot) if handle_signals else contextlib.nullcontext():
-            code = await _guarded(bot, lambda: bot.start(token))
+        shared: SharedCooldowns | None = None
+        if sharding is not None:
+            shared = await open_shared_cooldowns(library)
+            bot_options["shared_cooldowns"] = shared
+            log.info("Running %s; slash commands are pushed by `factbot sync`, not here.", sharding.describe())
+        try:
+            bot = make_bot(settings, library, sharding=sharding, **bot_options)
+            with _stop_on_signals(bot) if handle_signals else contextlib.nullcontext():
+                code = await _guarded(bot, lambda: bot.start(token))
+        finally:
+            if shared is not None:
+                await shared.close()
         log.info("Stopped; closing the library.")
     return code
 

@@ -133,7 +133,7 @@ class AskCog(commands.Cog):
         if not question:
             await reply(MENTION_HINT.format(name=self.bot.user.name if self.bot.user else "factbot"))
             return
-        spent = self.bot.ask_cooldown.hit(message.author.id)
+        spent = await self.bot.ask_cooldown.hit(message.author.id)
         if spent is not None:
             await reply(errors.cooldown_message(spent[1]))
             return
