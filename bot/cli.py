@@ -18,7 +18,7 @@ from pathlib import Path
 from bot import __version__
 from bot.answer import Engine
 from bot.progress import echo, progress
-from bot.settings import Settings
+from bot.settings import Settings, db_target
 from bot.textview import render_answer, render_source, render_source_list, terminal_safe
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="The library file is $FACTBOT_DB (also read from .env); see README.md for the default.",
     )
     parser.add_argument("--version", action="version", version=f"factbot {__version__}")
-    parser.add_argument("--db", type=Path, help="library file (overrides FACTBOT_DB)")
+    parser.add_argument("--db", type=db_target, help="library file or postgresql:// URL (overrides FACTBOT_DB)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="ask a question of the library")
@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard-count", metavar="N", help="the number of shards of the whole bot (README, at scale)")
     run.add_argument("--shards", metavar="0,1", help="the shards this process runs (default: all N)")
     commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
+
+    library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
+    library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
+    copy = library_actions.add_parser("copy", help="copy every source of SRC into DST (again: copies nothing twice)")
+    copy.add_argument("src", type=db_target, metavar="SRC", help="a library file or postgresql:// URL")
+    copy.add_argument("dst", type=db_target, metavar="DST", help="a library file or postgresql:// URL")
     return parser
 
 
@@ -95,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
             from bot.discord.sharding import parse_sharding
 
             return run_bot(settings, parse_sharding(args.shard_count, args.shards))
+        if args.command == "library":
+            if str(args.src) == str(args.dst):
+                raise FactbotError("SRC and DST are the same library.")
+            if isinstance(args.src, Path) and not args.src.is_file():
+                raise FactbotError(f"There is no library file {args.src} to copy.")
+            return asyncio.run(_library_copy(args.src, args.dst))
         return asyncio.run(_with_library(settings, lambda lib: _dispatch(args, lib, settings)))
     except FactbotError as err:
         print(terminal_safe(f"factbot: {err.message}"), file=sys.stderr)
@@ -130,6 +142,21 @@ def _interrupted() -> bool:
 async def _with_library(settings: Settings, job: Callable[[Library], Awaitable[int]]) -> int:
     async with await Library.open(settings.db_path) as library:
         return await job(library)
+
+
+async def _library_copy(src: Path | str, dst: Path | str) -> int:
+    """`factbot library copy SRC DST`: each source in one transaction, then all checked in DST."""
+    from storage.copy import copy_library
+
+    async with await Library.open(src, seed=False) as source, await Library.open(dst, seed=False) as target:
+        report = await copy_library(source, target, progress=lambda items: progress(items, unit="source"))
+    echo(
+        terminal_safe(
+            f"Copied {report.copied} sources to {target.path} ({report.already_there} were already there); "
+            f"{report.verified} checked there: content hashes and counts match."
+        )
+    )
+    return 0
 
 
 async def _dispatch(args: argparse.Namespace, library: Library, settings: Settings) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from storage.errors import FactbotError
+from storage.library import POSTGRES_SCHEMES
 
 
 class SettingsError(FactbotError):
@@ -44,9 +45,14 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
         raise SettingsError(f"{name} must be Discord channel ids separated by commas.") from None
 
 
+def db_target(value: str) -> Path | str:
+    """FACTBOT_DB or --db: a PostgreSQL URL as it is, else a file path."""
+    return value if value.lower().startswith(POSTGRES_SCHEMES) else Path(value).expanduser()
+
+
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path
+    db_path: Path | str  # a library file, or a postgresql:// URL (kept as text)
     discord_token: str | None = None
     dev_guild_id: int | None = None
     moderator_role: str | None = None
@@ -80,7 +86,7 @@ class Settings:
         if answer_threshold is not None and not 0 <= answer_threshold <= 1:  # also refuses nan
             raise SettingsError(f"FACTBOT_ANSWER_THRESHOLD must be a number from 0 to 1, not {threshold!r}.")
         return cls(
-            db_path=Path(db).expanduser() if db else default_db_path(merged),
+            db_path=db_target(db) if db else default_db_path(merged),
             discord_token=(merged.get("DISCORD_TOKEN") or "").strip() or None,
             dev_guild_id=_int(merged, "FACTBOT_DEV_GUILD"),
             moderator_role=(merged.get("FACTBOT_MODERATOR_ROLE") or "").strip() or None,

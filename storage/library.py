@@ -176,11 +176,12 @@ class Library(ABC):
         origin: str | None = None,
         added_by: str | None = None,
         added_at: str | None = None,
+        source_id: int | None = None,
     ) -> SourceInfo:
         """Add one source in one transaction: all of it (index included) or none of it. Control
         characters never enter its metadata; a title with nothing visible is refused; the same
-        content twice in one scope is refused (DuplicateSource). `added_at`: kept as given (a
-        copied library keeps its dates), else now."""
+        content twice in one scope is refused (DuplicateSource). `added_at` and `source_id`: kept as
+        given (a copied library keeps its dates and ids; the id must be free), else now and the next."""
         meta = SourceMeta(
             clean_field(meta.title) or "",
             clean_field(meta.author),
@@ -196,7 +197,7 @@ class Library(ABC):
         if not prepared.paragraphs or not any(prepared.terms):
             raise IngestError("There is no text to quote in this source (no words in it).")
         added_at = added_at or now()
-        source_id = await self._store_source(body, prepared, meta, scope, origin, added_by, added_at)
+        source_id = await self._store_source(body, prepared, meta, scope, origin, added_by, added_at, source_id)
         return SourceInfo(
             source_id,
             scope,
@@ -224,6 +225,7 @@ class Library(ABC):
         origin: str | None,
         added_by: str | None,
         added_at: str,
+        source_id: int | None = None,
     ) -> int:
         """Store one checked source in one transaction (with its audit entry); its id. Raises
         DuplicateSource when its content is already in `scope`."""
@@ -292,6 +294,10 @@ class Library(ABC):
     @abstractmethod
     async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
         """The latest additions and removals, newest first."""
+
+    @abstractmethod
+    async def content_keys(self) -> set[tuple[int, str]]:
+        """(scope, content hash) of every source: what a copy into this library can skip."""
 
     @abstractmethod
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:

@@ -317,13 +317,16 @@ class PostgresLibrary(Library):
         origin: str | None,
         added_by: str | None,
         added_at: str,
+        source_id: int | None = None,
     ) -> int:
         if "\x00" in body:
             raise IngestError("The text holds NUL characters, which a library cannot store.")
 
         async def add() -> int:
             async with self._transaction() as conn:
-                return await self._insert_source(conn, body, prepared, meta, scope, origin, added_by, added_at)
+                return await self._insert_source(
+                    conn, body, prepared, meta, scope, origin, added_by, added_at, source_id
+                )
 
         try:
             return await self._committed(add)
@@ -345,10 +348,12 @@ class PostgresLibrary(Library):
         origin: str | None,
         added_by: str | None,
         added_at: str,
+        source_id: int | None = None,
     ) -> int:
-        """Everything of one source, inside the caller's write transaction; returns its id. Ids
-        are the next after the highest, as SQLite assigns them."""
-        source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
+        """Everything of one source, inside the caller's write transaction; returns its id:
+        `source_id` when given, else the next after the highest, as SQLite assigns them."""
+        if source_id is None:
+            source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
         first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sentences")
         await conn.execute(
             """INSERT INTO sources (id, scope, title, author, publisher, url, published, origin, body, sha256,
@@ -571,6 +576,9 @@ class PostgresLibrary(Library):
             limit,
         )
         return [LogEntry(*r) for r in rows]
+
+    async def content_keys(self) -> set[tuple[int, str]]:
+        return {(r[0], r[1]) for r in await self._fetch("SELECT scope, sha256 FROM sources")}
 
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         rows = await self._fetch(

@@ -266,10 +266,11 @@ class SqliteLibrary(Library):
         origin: str | None,
         added_by: str | None,
         added_at: str,
+        source_id: int | None = None,
     ) -> int:
         try:
             async with self._transaction():
-                return await self._insert_source(body, prepared, meta, scope, origin, added_by, added_at)
+                return await self._insert_source(body, prepared, meta, scope, origin, added_by, added_at, source_id)
         except sqlite3.IntegrityError as err:
             # UNIQUE (scope, sha256): the same content is already here.
             row = await self._fetchone(
@@ -288,13 +289,16 @@ class SqliteLibrary(Library):
         origin: str | None,
         added_by: str | None,
         added_at: str,
+        source_id: int | None = None,
     ) -> int:
-        """Everything of one source, inside the caller's transaction; returns its id."""
+        """Everything of one source, inside the caller's transaction; returns its id (`source_id`
+        when given, else SQLite's next)."""
         cursor = await self._writer.execute(
-            """INSERT INTO sources (scope, title, author, publisher, url, published, origin, body,
+            """INSERT INTO sources (id, scope, title, author, publisher, url, published, origin, body,
                                     sha256, added_by, added_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
+                source_id,
                 scope,
                 meta.title,
                 meta.author,
@@ -585,6 +589,9 @@ class SqliteLibrary(Library):
         where, params = self._visible(scope)
         row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
         return row[0] if row else 0
+
+    async def content_keys(self) -> set[tuple[int, str]]:
+        return {(r[0], r[1]) for r in await self._fetchall(self._reader, "SELECT scope, sha256 FROM sources", ())}
 
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         rows = await self._fetchall(

@@ -1,0 +1,130 @@
+"""`factbot library copy SRC DST`: SQLite to PostgreSQL and back, run as a person would (a real
+process), idempotent, checked, and resumed after being killed half-way."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+
+from storage.copy import copy_library
+from storage.errors import StoreError
+from storage.library import Library, content_hash
+from storage.models import SourceMeta
+
+ROOT = Path(__file__).resolve().parents[1]
+GUILD = 31337
+
+
+def factbot(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+    )
+
+
+async def make_library(path: Path, sources: int) -> None:
+    """The seeds, `sources` more (one in ten a server's own), and a removal (a gap in the ids)."""
+    async with await Library.open(path) as lib:
+        for n in range(sources):
+            body = "\n\n".join(f"Article {n}, paragraph {p}, is about item{n} and topic{p}." for p in range(40))
+            await lib.add_source(
+                body, SourceMeta(f"Article {n}", author="A. Writer"), scope=GUILD if n % 10 == 0 else 0
+            )
+        if sources > 3:
+            await lib.remove_source(4)
+
+
+async def contents(target: Path | str) -> list[tuple[object, ...]]:
+    async with await Library.open(target, seed=False) as lib:
+        found = []
+        for s in await lib.list_sources():
+            body = await lib.get_body(s.id)
+            assert content_hash(body) == s.sha256
+            found.append((s.id, s.scope, s.title, s.author, s.origin, s.added_by, s.added_at, s.sha256, s.sentences))
+        return found
+
+
+async def answers(target: Path | str) -> list[list[tuple[int, str]]]:
+    async with await Library.open(target, seed=False) as lib:
+        return [
+            [(s.id, s.text) for s in await lib.match_terms([f"item{n}", "topic3"], scope=GUILD, limit=5)]
+            for n in range(0, 12, 3)
+        ]
+
+
+async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg_url: str) -> None:
+    src, back = tmp_path / "src.db", tmp_path / "back.db"
+    await make_library(src, 12)
+    done = await asyncio.to_thread(factbot, "library", "copy", str(src), pg_url)
+    assert done.returncode == 0, done.stderr
+    assert "Copied 13 sources" in done.stdout and "(0 were already there); 13 checked" in done.stdout
+    again = await asyncio.to_thread(factbot, "library", "copy", str(src), pg_url)
+    assert again.returncode == 0, again.stderr
+    assert "Copied 0 sources" in again.stdout and "(13 were already there)" in again.stdout
+    done = await asyncio.to_thread(factbot, "library", "copy", pg_url, str(back))
+    assert done.returncode == 0, done.stderr
+    original = await contents(src)
+    assert await contents(pg_url) == original == await contents(back)  # ids, scopes, dates and text kept
+    assert await answers(pg_url) == await answers(src) == await answers(back)
+
+
+async def test_a_copy_killed_half_way_finishes_when_run_again(tmp_path: Path, pg_url: str) -> None:
+    src = tmp_path / "src.db"
+    await make_library(src, 40)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTBOT_", "DISCORD_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "library", "copy", str(src), pg_url, env=env, cwd=ROOT, stdout=subprocess.PIPE
+    )
+    conn = await asyncpg.connect(pg_url)
+    try:
+        copied = 0
+        deadline = time.monotonic() + 60
+        while copied < 10 and time.monotonic() < deadline and child.returncode is None:
+            await asyncio.sleep(0.05)
+            if await conn.fetchval("SELECT to_regclass('sources') IS NOT NULL"):
+                copied = await conn.fetchval("SELECT count(*) FROM sources")
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+        copied = await conn.fetchval("SELECT count(*) FROM sources")
+    finally:
+        await conn.close()
+    assert 10 <= copied < 41, copied  # killed half-way
+    done = await asyncio.to_thread(factbot, "library", "copy", str(src), pg_url)
+    assert done.returncode == 0, done.stderr
+    assert f"Copied {41 - copied} sources" in done.stdout and f"({copied} were already there)" in done.stdout
+    assert await contents(pg_url) == await contents(src)
+
+
+async def test_a_copy_that_does_not_match_is_reported(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src.db", tmp_path / "dst.db"
+    await make_library(src, 3)
+    async with await Library.open(src, seed=False) as a, await Library.open(dst, seed=False) as b:
+        await copy_library(a, b)
+        await b._writer.execute("UPDATE body_chunks SET text = 'tampered' WHERE source_id = 1")  # type: ignore[attr-defined]
+        await b._writer.execute("UPDATE sources SET body = 'tampered' WHERE id = 1")  # type: ignore[attr-defined]
+        try:
+            await copy_library(a, b)
+        except StoreError as err:
+            assert "source 1" in str(err) and "does not hold the text" in str(err)
+        else:
+            raise AssertionError("a tampered copy passed the check")
+
+
+def test_bad_copy_arguments_are_one_line_each(tmp_path: Path) -> None:
+    missing = factbot("library", "copy", str(tmp_path / "nothing.db"), str(tmp_path / "out.db"))
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no library file" in missing.stderr
+    assert not (tmp_path / "out.db").exists()
+    same = factbot("library", "copy", str(tmp_path / "a.db"), str(tmp_path / "a.db"))
+    assert same.returncode == 1 and "same library" in same.stderr
+    asyncio.run(make_library(tmp_path / "a.db", 0))
+    unreachable = factbot("library", "copy", str(tmp_path / "a.db"), "postgresql://nobody@/x?host=/nonexistent")
+    assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1
