@@ -206,7 +206,7 @@ async def _chat(engine: Engine) -> int:
 
 
 async def _sources(args: argparse.Namespace, library: Library, settings: Settings) -> int:
-    from storage.fetch import FetchPolicy, parse_networks
+    from storage.fetch import FetchPolicy
     from storage.ingest import MetaOverrides, add_file, add_url
 
     if args.action == "list":
@@ -233,7 +233,7 @@ async def _sources(args: argparse.Namespace, library: Library, settings: Setting
     given = MetaOverrides(args.title, args.author, args.publisher, args.url, args.published)
     if len(args.files) > 1 and any((args.title, args.author, args.publisher, args.url, args.published)):
         raise FactbotError("Metadata flags (--title, --author, ...) apply to one file; add files one at a time.")
-    policy = FetchPolicy(allowed_networks=parse_networks(settings.fetch_allow_networks))
+    policy = FetchPolicy(allowed_networks=settings.fetch_allow_networks)
     failures = 0
     for item in progress(args.files, unit="source"):
         try:

@@ -1,20 +1,28 @@
 """Settings, read once from the environment and `.env` into a typed value that is passed on.
 
-Nothing reads the environment at import time; the environment wins over `.env`.
+Nothing reads the environment at import time; the environment wins over `.env`. Every setting is
+parsed and checked in `Settings.load` (the table `SETTINGS`), so a bad value stops any command
+before it starts, with one line naming the setting and what it accepts.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dotenv import dotenv_values
 
 from storage.errors import FactbotError
 from storage.library import POSTGRES_SCHEMES
+
+if TYPE_CHECKING:
+    from storage.fetch import IPNetwork
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(FactbotError):
@@ -27,27 +35,85 @@ def default_db_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "factbot" / "library.db"
 
 
-def _int(env: Mapping[str, str], name: str) -> int | None:
-    value = (env.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number (a Discord id), not {value!r}.") from None
-
-
-def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
-    raw = (env.get(name) or "").replace(",", " ").split()
-    try:
-        return frozenset(int(x) for x in raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be Discord channel ids separated by commas.") from None
-
-
 def db_target(value: str) -> Path | str:
     """FACTBOT_DB or --db: a PostgreSQL URL as it is, else a file path."""
     return value if value.lower().startswith(POSTGRES_SCHEMES) else Path(value).expanduser()
+
+
+def _discord_id(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _discord_ids(text: str) -> frozenset[int]:
+    return frozenset(_discord_id(part) for part in text.replace(",", " ").split())
+
+
+def _log_level(text: str) -> str:
+    if text.upper() not in LOG_LEVELS:
+        raise ValueError(text)
+    return text.upper()
+
+
+def _networks(text: str) -> tuple[IPNetwork, ...]:
+    from storage.fetch import parse_networks  # aiohttp is imported only when the setting is given
+
+    return parse_networks(text)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(text)
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:  # also refuses nan
+        raise ValueError(text)
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: the Settings field it fills, how it is parsed, what it accepts.
+    `parse` raises ValueError for a value it refuses."""
+
+    env: str
+    field: str
+    parse: Callable[[str], Any]
+    accepts: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("FACTBOT_DB", "db_path", db_target, "a library file or a postgresql:// URL"),
+    Setting("DISCORD_TOKEN", "discord_token", str, "the bot's token"),
+    Setting("FACTBOT_DEV_GUILD", "dev_guild_id", _discord_id, "a Discord server id (a whole number)"),
+    Setting("FACTBOT_MODERATOR_ROLE", "moderator_role", str, "a role name or id"),
+    Setting("FACTBOT_QUESTION_CHANNELS", "question_channels", _discord_ids, "Discord channel ids separated by commas"),
+    Setting("FACTBOT_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    Setting(
+        "FACTBOT_FETCH_ALLOW_NETWORKS",
+        "fetch_allow_networks",
+        _networks,
+        "networks such as 127.0.0.0/8 or ::1/128 (no host bits set), separated by commas",
+    ),
+    Setting(
+        "FACTBOT_ASK_COOLDOWN_SECONDS", "ask_cooldown_seconds", _seconds, "a number of seconds, 0 or more (0: no limit)"
+    ),
+    Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _count, "a whole number, 0 or more (0: no limit)"),
+    Setting("FACTBOT_ANSWER_THRESHOLD", "answer_threshold", _probability, "a number from 0 to 1"),
+)
 
 
 @dataclass(frozen=True)
@@ -58,42 +124,26 @@ class Settings:
     moderator_role: str | None = None
     question_channels: frozenset[int] = field(default_factory=frozenset)
     log_level: str = "INFO"
-    fetch_allow_networks: str = ""
+    fetch_allow_networks: tuple[IPNetwork, ...] = ()  # private networks URL fetching may reach (tests)
     ask_cooldown_seconds: float = 10.0
     ask_cooldown_rate: int = 3
     answer_threshold: float | None = None  # the engine's no-answer probability; None: its default
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
+        """The settings of `env` (default: the environment) over those of `dotenv_path`; an unset or
+        blank setting keeps its default. Raises SettingsError, one line, for the first bad value."""
         merged: dict[str, str] = {}
         if dotenv_path is not None and Path(dotenv_path).is_file():
             merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         merged.update(os.environ if env is None else env)
-        db = merged.get("FACTBOT_DB")
-        level = (merged.get("FACTBOT_LOG_LEVEL") or "INFO").upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise SettingsError(f"FACTBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}.")
-        try:
-            cooldown = float(merged.get("FACTBOT_ASK_COOLDOWN_SECONDS") or 10)
-            rate = int(merged.get("FACTBOT_ASK_COOLDOWN_RATE") or 3)
-        except ValueError:
-            raise SettingsError("FACTBOT_ASK_COOLDOWN_SECONDS and _RATE must be numbers.") from None
-        threshold = (merged.get("FACTBOT_ANSWER_THRESHOLD") or "").strip()
-        try:
-            answer_threshold = float(threshold) if threshold else None
-        except ValueError:
-            answer_threshold = math.nan
-        if answer_threshold is not None and not 0 <= answer_threshold <= 1:  # also refuses nan
-            raise SettingsError(f"FACTBOT_ANSWER_THRESHOLD must be a number from 0 to 1, not {threshold!r}.")
-        return cls(
-            db_path=db_target(db) if db else default_db_path(merged),
-            discord_token=(merged.get("DISCORD_TOKEN") or "").strip() or None,
-            dev_guild_id=_int(merged, "FACTBOT_DEV_GUILD"),
-            moderator_role=(merged.get("FACTBOT_MODERATOR_ROLE") or "").strip() or None,
-            question_channels=_ids(merged, "FACTBOT_QUESTION_CHANNELS"),
-            log_level=level,
-            fetch_allow_networks=merged.get("FACTBOT_FETCH_ALLOW_NETWORKS", ""),
-            ask_cooldown_seconds=cooldown,
-            ask_cooldown_rate=rate,
-            answer_threshold=answer_threshold,
-        )
+        values: dict[str, Any] = {"db_path": default_db_path(merged)}
+        for setting in SETTINGS:
+            text = (merged.get(setting.env) or "").strip()
+            if not text:
+                continue
+            try:
+                values[setting.field] = setting.parse(text)
+            except ValueError:
+                raise SettingsError(f"{setting.env} must be {setting.accepts}, not {text!r}.") from None
+        return cls(**values)

@@ -80,13 +80,6 @@ async def test_question_channels_without_the_intent_enabled(
     assert "needs the Message Content intent" in one_line(capsys.readouterr().err)
 
 
-async def test_a_bad_fetch_network_setting_is_refused(discord_is_fake: FakeDiscord, bot_settings: Settings) -> None:
-    from bot.settings import SettingsError
-
-    with pytest.raises(SettingsError, match="FACTBOT_FETCH_ALLOW_NETWORKS"):
-        await serve(dataclasses.replace(bot_settings, fetch_allow_networks="10.0.0.1/8"), handle_signals=False)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_a_signal_closes_the_bot_then_the_library(
     discord_is_fake: FakeDiscord, bot_settings: Settings, sig: signal.Signals

@@ -20,6 +20,7 @@ from bot.discord.client import FactBot
 from bot.discord.forms import CANCEL, CONFIRM
 from bot.discord.pages import NEXT, POSITION
 from bot.settings import Settings
+from storage.fetch import parse_networks
 from storage.library import Library
 from storage.models import SourceMeta
 from tests.discord_helpers import click, page_button, settled, submit, turn_page
@@ -204,7 +205,7 @@ async def test_add_by_url(
 ) -> None:
     server, hits = article_site
     url = str(server.make_url("/otters"))
-    async with start_bot(fetch_allow_networks="127.0.0.0/8"):
+    async with start_bot(fetch_allow_networks=parse_networks("127.0.0.0/8")):
         reply = await settled(fake_discord, await fake_discord.slash("sources add", {"url": url}, user_id=MOD))
         assert reply.ephemeral, reply.content
         assert reply.embeds[0]["title"] == "Otters of the Danube"

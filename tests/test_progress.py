@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from bot import cli
 from bot.discord.cogs.sources import ADDED, FETCHING
 from bot.progress import echo, progress
+from storage.fetch import parse_networks
 from storage.library import Library
 from tests.discord_helpers import BotStarter, settled
 from tests.fakediscord import FakeDiscord
@@ -94,7 +95,7 @@ async def beaver_site() -> AsyncIterator[str]:
 async def test_a_url_says_it_is_being_fetched_then_shows_the_result(
     fake_discord: FakeDiscord, start_bot: BotStarter, library: Library, beaver_site: str
 ) -> None:
-    async with start_bot(fetch_allow_networks="127.0.0.0/8"):
+    async with start_bot(fetch_allow_networks=parse_networks("127.0.0.0/8")):
         ix = await fake_discord.slash("sources add", {"url": beaver_site}, user_id=w.MODERATOR_ID)
         reply = await settled(fake_discord, ix)
         edits = [

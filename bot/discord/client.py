@@ -22,8 +22,8 @@ from bot.discord.cooldown import AskCooldown
 from bot.discord.errors import on_interaction_error
 from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
 from bot.discord.sharding import Sharding
-from bot.settings import Settings, SettingsError
-from storage.fetch import FetchPolicy, parse_networks
+from bot.settings import Settings
+from storage.fetch import FetchPolicy
 from storage.library import Library
 from storage.shared import SharedCooldowns
 
@@ -41,10 +41,7 @@ def intents_for(settings: Settings) -> discord.Intents:
 
 
 def fetch_policy_for(settings: Settings) -> FetchPolicy:
-    try:
-        return FetchPolicy(allowed_networks=parse_networks(settings.fetch_allow_networks))
-    except ValueError as err:
-        raise SettingsError(f"FACTBOT_FETCH_ALLOW_NETWORKS: {err}") from None
+    return FetchPolicy(allowed_networks=settings.fetch_allow_networks)
 
 
 class FactBot(commands.Bot):

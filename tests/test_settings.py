@@ -1,0 +1,107 @@
+"""Settings.load: every setting parsed and checked when it loads; a bad value is one line naming it."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import SETTINGS, Settings, SettingsError
+from tests.test_cli import Factbot, one_line_error
+
+GOOD: list[tuple[str, str, str, Any]] = [
+    # (variable, value, Settings field, what the field holds)
+    ("FACTBOT_DB", "/tmp/x/library.db", "db_path", Path("/tmp/x/library.db")),
+    ("FACTBOT_DB", "~/library.db", "db_path", Path.home() / "library.db"),
+    ("FACTBOT_DB", "postgresql://u@h/db", "db_path", "postgresql://u@h/db"),
+    ("DISCORD_TOKEN", " abc.def ", "discord_token", "abc.def"),
+    ("DISCORD_TOKEN", "  ", "discord_token", None),
+    ("FACTBOT_DEV_GUILD", "123456789012345678", "dev_guild_id", 123456789012345678),
+    ("FACTBOT_MODERATOR_ROLE", " Librarian ", "moderator_role", "Librarian"),
+    ("FACTBOT_QUESTION_CHANNELS", "1, 2 3,,4", "question_channels", frozenset({1, 2, 3, 4})),
+    ("FACTBOT_QUESTION_CHANNELS", "", "question_channels", frozenset()),
+    ("FACTBOT_LOG_LEVEL", "debug", "log_level", "DEBUG"),
+    ("FACTBOT_LOG_LEVEL", "", "log_level", "INFO"),
+    (
+        "FACTBOT_FETCH_ALLOW_NETWORKS",
+        "127.0.0.0/8, ::1/128",
+        "fetch_allow_networks",
+        (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+    ),
+    ("FACTBOT_FETCH_ALLOW_NETWORKS", "", "fetch_allow_networks", ()),
+    ("FACTBOT_ASK_COOLDOWN_SECONDS", "2.5", "ask_cooldown_seconds", 2.5),
+    ("FACTBOT_ASK_COOLDOWN_SECONDS", "0", "ask_cooldown_seconds", 0.0),
+    ("FACTBOT_ASK_COOLDOWN_RATE", "5", "ask_cooldown_rate", 5),
+    ("FACTBOT_ASK_COOLDOWN_RATE", "0", "ask_cooldown_rate", 0),
+    ("FACTBOT_ANSWER_THRESHOLD", "0.25", "answer_threshold", 0.25),
+    ("FACTBOT_ANSWER_THRESHOLD", "1", "answer_threshold", 1.0),
+    ("FACTBOT_ANSWER_THRESHOLD", "", "answer_threshold", None),
+]
+
+BAD: list[tuple[str, str]] = [
+    ("FACTBOT_DEV_GUILD", "my-server"),
+    ("FACTBOT_DEV_GUILD", "-5"),
+    ("FACTBOT_QUESTION_CHANNELS", "1, general"),
+    ("FACTBOT_QUESTION_CHANNELS", "0"),
+    ("FACTBOT_LOG_LEVEL", "LOUD"),
+    ("FACTBOT_FETCH_ALLOW_NETWORKS", "nonsense"),
+    ("FACTBOT_FETCH_ALLOW_NETWORKS", "10.0.0.1/8"),  # host bits set: refused, not widened
+    ("FACTBOT_ASK_COOLDOWN_SECONDS", "soon"),
+    ("FACTBOT_ASK_COOLDOWN_SECONDS", "-1"),
+    ("FACTBOT_ASK_COOLDOWN_SECONDS", "inf"),
+    ("FACTBOT_ASK_COOLDOWN_SECONDS", "nan"),
+    ("FACTBOT_ASK_COOLDOWN_RATE", "2.5"),
+    ("FACTBOT_ASK_COOLDOWN_RATE", "-3"),
+    ("FACTBOT_ANSWER_THRESHOLD", "high"),
+    ("FACTBOT_ANSWER_THRESHOLD", "1.5"),
+    ("FACTBOT_ANSWER_THRESHOLD", "-0.1"),
+    ("FACTBOT_ANSWER_THRESHOLD", "nan"),
+]
+
+
+def accepts(variable: str) -> str:
+    return next(s.accepts for s in SETTINGS if s.env == variable)
+
+
+@pytest.mark.parametrize(("variable", "value", "name", "expected"), GOOD)
+def test_a_good_value_is_parsed(variable: str, value: str, name: str, expected: Any) -> None:
+    settings = Settings.load({variable: value}, dotenv_path=None)
+    assert getattr(settings, name) == expected
+
+
+@pytest.mark.parametrize(("variable", "value"), BAD)
+def test_a_bad_value_is_one_line_naming_the_setting_and_what_it_accepts(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load({variable: value}, dotenv_path=None)
+    assert caught.value.message == f"{variable} must be {accepts(variable)}, not {value!r}."
+
+
+def test_every_field_has_a_setting_and_the_defaults_are_those_of_the_class() -> None:
+    fields = {s.field for s in SETTINGS}
+    assert fields == set(Settings.__dataclass_fields__)
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)
+    loaded = Settings.load({"XDG_DATA_HOME": "/data"}, dotenv_path=None)
+    assert loaded == Settings(db_path=Path("/data/factbot/library.db"))
+
+
+def test_the_environment_wins_over_dotenv_and_dotenv_values_are_checked(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("FACTBOT_ASK_COOLDOWN_RATE=7\nFACTBOT_LOG_LEVEL=warning\n")
+    settings = Settings.load({"FACTBOT_LOG_LEVEL": "error"}, dotenv_path=dotenv)
+    assert (settings.ask_cooldown_rate, settings.log_level) == (7, "ERROR")
+    dotenv.write_text("FACTBOT_ASK_COOLDOWN_RATE=often\n")
+    with pytest.raises(SettingsError, match=r"^FACTBOT_ASK_COOLDOWN_RATE must be"):
+        Settings.load({}, dotenv_path=dotenv)
+
+
+@pytest.mark.parametrize("command", [("sources", "add", "x.txt"), ("run",), ("ask", "Who?")])
+def test_the_command_line_says_one_line_before_doing_anything(tmp_path: Path, command: tuple[str, ...]) -> None:
+    (tmp_path / "x.txt").write_text("Beavers build dams.\n")
+    factbot = Factbot(tmp_path / "lib" / "library.db", tmp_path)
+    done = factbot(*command, FACTBOT_FETCH_ALLOW_NETWORKS="nonsense", DISCORD_TOKEN="a-token")
+    assert one_line_error(done) == (
+        f"factbot: FACTBOT_FETCH_ALLOW_NETWORKS must be {accepts('FACTBOT_FETCH_ALLOW_NETWORKS')}, not 'nonsense'."
+    )
+    assert done.returncode == 1 and not factbot.db.parent.exists()
