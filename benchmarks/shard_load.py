@@ -1,0 +1,254 @@
+"""Load check for sharded processes: 2 `factbot run` processes x 2 shards over one library.
+
+Starts the loopback fake of Discord with 20 servers, pushes the commands once (`factbot sync`),
+starts two real `factbot run --shard-count 4 --shards 0,1` / `2,3` processes on one library
+(PostgreSQL when its binaries are here, a throw-away server as the tests start it; else a SQLite
+file: the table says which), sends /ask interactions at RATE a second for DURATION seconds spread
+over the servers and four users, and prints: how many were acknowledged within Discord's 3 s, the
+time to acknowledge and to the final answer (p50, p95, p99, max), and how many answers never came.
+Then the operator adds a source (a third process's connection) and the time until each bot process
+quotes it is measured. Figures, never a timed test.
+
+    python -m benchmarks.shard_load                       # 100/s for 60 s, 300 articles
+    python -m benchmarks.shard_load --rate 50 --duration 20 --sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import corpus
+from benchmarks.discord_load import DEADLINE_S, build_library, percentile, row
+
+SERVERS = 20
+SHARD_COUNT = 4
+PROCESSES = (("0", "1"), ("2", "3"))  # the shards each process runs
+PROPAGATION_FACT = (
+    "The Zarquon lighthouse on Velmora island was first lit in 1887 by its keeper, Ansel Brandt. "
+    "Its lamp could be seen from forty kilometres away on a clear night."
+)
+PROPAGATION_QUESTION = "When was the Zarquon lighthouse on Velmora island first lit?"
+PROPAGATION_MARK = "Ansel Brandt"
+
+RUN_SHARDS = """
+import sys
+
+import discord
+import yarl
+
+from bot.cli import main
+
+discord.http.Route.BASE = sys.argv[1]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
+sys.exit(main(["run", "--shard-count", sys.argv[3], "--shards", sys.argv[4]]))
+"""
+
+
+@dataclasses.dataclass
+class Result:
+    sent: int = 0
+    acks: list[float] = dataclasses.field(default_factory=list)
+    finals: list[float] = dataclasses.field(default_factory=list)
+    late: int = 0
+    unanswered: int = 0
+
+
+def start_library_server(use_sqlite: bool, folder: Path) -> tuple[str | Path, str, Any]:
+    """(library target, what it is, the PostgreSQL server to stop or None)."""
+    if not use_sqlite:
+        from tests import pgserver
+
+        try:
+            server = pgserver.start()
+        except pgserver.NoServer as err:
+            return folder / "library.db", f"SQLite (PostgreSQL could not start: {err})", None
+        return server.fresh_database(), "PostgreSQL 15 (throw-away server, fsync off)", server
+    return folder / "library.db", "SQLite", None
+
+
+async def run(target: str | Path, rate: float, duration: float, folder: Path) -> tuple[Result, dict[str, float], int]:
+    import discord
+    import yarl
+
+    from bot.discord.runner import sync
+    from bot.settings import Settings
+    from storage.library import Library
+    from storage.models import SourceMeta
+    from tests.fakediscord import world as w
+    from tests.fakediscord.server import FakeDiscord
+
+    asked = [q.text for q in corpus.questions(answerable=300, unanswerable=100)]
+    users = [w.MEMBER_ID, w.MODERATOR_ID, w.OTHER_USER_ID, w.OWNER_ID]
+    world = w.build_world(extra_guilds=SERVERS - 2)
+    channels = [w.questions_channel_of(g.id) for g in world.guilds]
+    result = Result()
+    propagation: dict[str, float] = {}
+    async with FakeDiscord(world) as fake:
+        fake.default_timeout = 120.0
+        discord.http.Route.BASE = fake.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+        settings = Settings(db_path=folder / "unused.db", discord_token=fake.token)
+        settings = dataclasses.replace(settings, db_path=target)  # type: ignore[arg-type]
+        if await sync(settings) != 0:  # the operator pushes the commands once
+            raise SystemExit("sync failed")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
+        env.update(
+            FACTBOT_DB=str(target),
+            DISCORD_TOKEN=fake.token,
+            FACTBOT_ASK_COOLDOWN_RATE="100000",  # spent at every question (shared), never refusing here
+            FACTBOT_ASK_COOLDOWN_SECONDS="1",
+            FACTBOT_LOG_LEVEL="WARNING",
+        )
+        logs = [folder / f"process-{i}.log" for i in range(len(PROCESSES))]
+        processes = []
+        for shards, log in zip(PROCESSES, logs, strict=True):
+            with log.open("wb") as out:
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "-c",
+                        RUN_SHARDS,
+                        fake.api_base,
+                        fake.gateway_url,
+                        str(SHARD_COUNT),
+                        ",".join(shards),
+                        cwd=folder,
+                        env=env,
+                        stdout=out,
+                        stderr=out,
+                    )
+                )
+        try:
+            await fake.wait_until(
+                lambda: len(fake.gateway.identified) == SHARD_COUNT, timeout=120, what="all four shards online"
+            )
+            await asyncio.sleep(1.0)  # GUILD_CREATEs handled
+            for shards in PROCESSES:  # each process's first question loads the engine's data: not measured
+                guild = next(g for g in world.guilds if str((g.id >> 22) % SHARD_COUNT) in shards)
+                ix = await fake.slash("ask", {"question": asked[0]}, channel_id=w.questions_channel_of(guild.id))
+                await fake.reply(ix, timeout=300)
+
+            async def one(i: int) -> None:
+                ix = await fake.slash(
+                    "ask",
+                    {"question": asked[i % len(asked)]},
+                    user_id=users[i % len(users)],
+                    channel_id=channels[i % len(channels)],
+                )
+                try:
+                    await fake.reply(ix, timeout=fake.token_lifetime)  # followups fail after it anyway
+                    result.finals.append(time.monotonic() - ix.dispatched_at)
+                except TimeoutError:
+                    result.unanswered += 1
+                if not ix.callbacks or ix.callbacks[0].at - ix.dispatched_at > DEADLINE_S:
+                    result.late += 1
+                else:
+                    result.acks.append(ix.callbacks[0].at - ix.dispatched_at)
+
+            started = time.monotonic()
+            tasks = []
+            total = int(rate * duration)
+            for i in range(total):
+                tasks.append(asyncio.create_task(one(i)))
+                await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
+            result.sent = total
+            await asyncio.gather(*tasks)
+
+            # The operator adds a source; how long until each process quotes it.
+            async with await Library.open(target) as operator:
+                await operator.add_source(PROPAGATION_FACT, SourceMeta("Velmora lighthouse"))
+            added = time.monotonic()
+            for shards in PROCESSES:
+                guild = next(g for g in world.guilds if str((g.id >> 22) % SHARD_COUNT) in shards)
+                while True:
+                    ix = await fake.slash(
+                        "ask", {"question": PROPAGATION_QUESTION}, channel_id=w.questions_channel_of(guild.id)
+                    )
+                    reply = await fake.reply(ix, timeout=30)
+                    text = reply.content + str(reply.embeds)
+                    if PROPAGATION_MARK in text or time.monotonic() - added > 30:
+                        propagation[",".join(shards)] = time.monotonic() - added
+                        break
+            refused = len(fake.errors)
+        finally:
+            for p in processes:
+                if p.returncode is None:
+                    p.send_signal(signal.SIGTERM)
+            for p, log in zip(processes, logs, strict=True):
+                try:
+                    await asyncio.wait_for(p.wait(), 30)
+                except TimeoutError:
+                    p.kill()
+                if p.returncode not in (0, -signal.SIGTERM):
+                    print(f"process exited {p.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr)
+    return result, propagation, refused
+
+
+def table(result: Result, propagation: dict[str, float], refused: int, *, rate: float, duration: float) -> str:
+    acked = len(result.acks)
+    lines = [
+        f"| interactions sent | {result.sent:,} ({rate:g}/s for {duration:g} s over {SERVERS} servers, 4 users) |",
+        f"| acknowledged within {DEADLINE_S:g} s | {acked:,} ({acked / max(result.sent, 1):.1%}) |",
+        f"| not acknowledged in time | {result.late:,} |",
+        f"| answers never delivered | {result.unanswered:,} |",
+        f"| Discord refusals recorded by the fake | {refused:,} |",
+    ]
+    for shards, seconds in propagation.items():
+        lines.append(
+            f"| source added by the operator, quoted by the process of shards {shards} after | {seconds:.2f} s |"
+        )
+    return "\n".join(
+        [
+            "| figure | value |",
+            "| --- | --- |",
+            *lines,
+            "",
+            "| time to | p50 ms | p95 ms | p99 ms | max ms |",
+            "| --- | --- | --- | --- | --- |",
+            row("acknowledge", result.acks),
+            row("final answer", result.finals),
+            "",
+            f"ack p99: {1000 * percentile(result.acks, 99):,.1f} ms",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=300, help="library size (synthetic articles)")
+    parser.add_argument("--rate", type=float, default=100.0, help="interactions per second")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--sqlite", action="store_true", help="a SQLite library even where PostgreSQL can start")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("discord").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="factbot-shards-") as tmp:
+        folder = Path(tmp)
+        target, what, server = start_library_server(args.sqlite, folder)
+        try:
+            t = time.perf_counter()
+            count = asyncio.run(build_library(target, args.articles))  # type: ignore[arg-type]
+            print(f"library: {what}, {count:,} sources ({time.perf_counter() - t:.1f} s to build)")
+            print(f"processes: {len(PROCESSES)} x 2 shards (of {SHARD_COUNT}); cpus here: {os.cpu_count()}, "
+                  f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+            result, propagation, refused = asyncio.run(run(target, args.rate, args.duration, folder))
+            print(table(result, propagation, refused, rate=args.rate, duration=args.duration))
+        finally:
+            if server is not None:
+                server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
