@@ -7,14 +7,15 @@ import dataclasses
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.answer import chat, spelling
+from bot.answer import chat, semantic, spelling
 from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Quote, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
-from bot.answer.rank import Ranker, Scored, idf
+from bot.answer.rank import Ranker, Scored, idf, sentence_terms
 from storage.errors import UnknownSource
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
@@ -35,6 +36,19 @@ JOIN_RATIO = 0.6
 # word: it may be a paraphrase, or the question may be about something the library lacks (the model
 # below also sees the share of the question the library knows).
 UNKNOWN_WORD_WEIGHT = 0.5
+# The semantic stage (bot/answer/semantic.py). A question word the library does not use is looked
+# for through its EXPAND_NEIGHBOURS nearest terms in the word vectors that the library does use,
+# at most EXPAND_TERMS of them with a cosine of at least EXPAND_MIN_SIMILARITY; a sentence stating
+# one matches the word at a factor rising from 0 at that cosine to 1 at a cosine of 1 ("troops"
+# found as "soldiers" at 0.83: 0.58). Static word vectors measure relatedness more than synonymy
+# ("headquartered" ~ "central" 0.55): a low cosine must buy little.
+EXPAND_NEIGHBOURS = 12
+EXPAND_TERMS = 3
+EXPAND_MIN_SIMILARITY = 0.6
+# Every finished candidate's score is scaled by 1 + SEMANTIC_WEIGHT * (cosine - SEMANTIC_BASE)
+# where the cosine (question against sentence meaning) exceeds SEMANTIC_BASE.
+SEMANTIC_WEIGHT = 0.5
+SEMANTIC_BASE = 0.3
 
 # The no-answer decision: two logistic models over the named features of `assess` (a source's best
 # sentence, all its candidates, the question), read at start from bot/answer/data/noanswer.json
@@ -61,6 +75,8 @@ FEATURES = (
     "known_terms",
     "density",
     "matched_share",
+    "semantic",
+    "expanded_share",
 )
 # `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
 LEAD_CLIP = 3.0
@@ -97,6 +113,8 @@ class Engine:
         # The shipped no-answer model, read (and checked) here: a missing or corrupt file is one
         # ModelFileError when the engine starts, never a failure at the first question.
         self.model = model or shipped_model(FEATURES)
+        # The word vectors, read (and checked) here for the same reason: EmbeddingsFileError at start.
+        self.embeddings = semantic.shipped() if self.understanding.semantic else None
 
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
@@ -115,15 +133,19 @@ class Engine:
         # A word the library never uses may be a paraphrase of one it does ("troops" for "force"):
         # it counts against coverage, but less than a known word that a sentence fails to match.
         weights = {t: idf(freqs[t], total) * (1.0 if freqs[t] else UNKNOWN_WORD_WEIGHT) for t in parsed.terms}
-        searchable = search_terms(parsed, freqs)
+        aliases = await self._paraphrases(parsed, freqs, scope) if self.embeddings is not None else {}
+        if aliases:
+            # The library's stand-ins for the words it lacks are searched for too.
+            freqs = {**freqs, **{t: n for t, (_q, _f, n) in aliases.items()}}
+        searchable = search_terms(parsed, freqs, aliases)
         if not searchable or (self.understanding.refusal and any(freqs[t] == 0 for t in parsed.names)):
             # Nothing visible here mentions what the question names: no source can address it
             # (SQuAD, seed 7: refused 0.837 -> 0.870 for source@1 0.919 -> 0.911; a higher
             # threshold buys that many refusals for three times the loss).
             return await self._refuse(parsed, scope, NOTHING)
         candidates = await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
-        scored, reached = await self._score(parsed, weights, avg_chars, candidates)
-        assessed = self.assess(parsed, weights, freqs, scored, reached)
+        scored, reached = await self._score(parsed, weights, avg_chars, candidates, aliases)
+        assessed = self.assess(parsed, weights, freqs, scored, reached, {q for q, _f, _n in aliases.values()})
         if trace is not None:
             trace.extend(assessed)
         chosen = self._choose(assessed)
@@ -157,12 +179,40 @@ class Engine:
         mended = parse_question(spelling.apply(parsed.text, found))
         return dataclasses.replace(mended, text=parsed.text, truncated=parsed.truncated)
 
+    async def _paraphrases(
+        self, question: Question, freqs: dict[str, int], scope: int
+    ) -> dict[str, tuple[str, float, int]]:
+        """Stand-ins for the question's words that the library visible from `scope` does not use:
+        library term -> (the question term it stands for, its match factor, its frequency)."""
+        assert self.embeddings is not None
+        near: dict[str, list[tuple[str, float]]] = {}
+        for t in question.terms:
+            if freqs.get(t, 0) == 0 and t not in question.names:
+                near[t] = self.embeddings.neighbours(t, EXPAND_NEIGHBOURS, minimum=EXPAND_MIN_SIMILARITY)
+        wanted = {n for found in near.values() for n, _s in found} - set(question.terms)
+        if not wanted:
+            return {}
+        counts = await self.library.term_frequencies(wanted, scope=scope)
+        aliases: dict[str, tuple[str, float, int]] = {}
+        for t, found in near.items():
+            known = [(n, s) for n, s in found if counts.get(n, 0) > 0][:EXPAND_TERMS]
+            for n, s in known:
+                factor = (s - EXPAND_MIN_SIMILARITY) / (1 - EXPAND_MIN_SIMILARITY)
+                if factor > 0 and (n not in aliases or aliases[n][1] < factor):
+                    aliases[n] = (t, factor, counts[n])
+        return aliases
+
     async def _score(
-        self, question: Question, weights: dict[str, float], avg_chars: float, candidates: list[Sentence]
+        self,
+        question: Question,
+        weights: dict[str, float],
+        avg_chars: float,
+        candidates: list[Sentence],
+        aliases: dict[str, tuple[str, float, int]] | None = None,
     ) -> tuple[list[Scored], dict[int, set[str]]]:
         """The candidates scored, finished ones only, best first; and per source the question terms
         any of its candidates states (a topic signal: does this source talk about these things?)."""
-        ranker = Ranker(question, weights, avg_chars)
+        ranker = Ranker(question, weights, avg_chars, {t: (q, f) for t, (q, f, _n) in (aliases or {}).items()})
         around = await self.library.neighbours(s.id for s in candidates)
 
         def beside(sentence: Sentence, step: int) -> Sentence | None:
@@ -185,8 +235,24 @@ class Engine:
             ):
                 ranker.finish(s)
         finished = [s for s in scored if s.finished]
+        if self.embeddings is not None:
+            self._meaning(question, finished)
         finished.sort(key=lambda s: s.score, reverse=True)
         return finished, reached
+
+    def _meaning(self, question: Question, finished: list[Scored]) -> None:
+        """Each candidate's `semantic` similarity to the question (the weighted mean of its words'
+        vectors against the question's), and its score raised where that is high."""
+        assert self.embeddings is not None
+        asked = self.embeddings.text_vector(question.terms)
+        if asked is None:
+            return
+        for s in finished:
+            words = sentence_terms(s.sentence.text)
+            if s.lead is not None:
+                words = sentence_terms(s.lead.text) + words
+            s.semantic = semantic.cosine(asked, self.embeddings.text_vector(words))
+            s.score *= 1 + SEMANTIC_WEIGHT * max(0.0, s.semantic - SEMANTIC_BASE)
 
     def assess(
         self,
@@ -195,9 +261,11 @@ class Engine:
         freqs: dict[str, int],
         scored: list[Scored],
         reached: dict[int, set[str]],
+        expanded: set[str] | None = None,
     ) -> list[Assessed]:
         """Every source with a candidate: its sentences best first, its features and the model's
-        probability that it addresses the question; most probable first."""
+        probability that it addresses the question; most probable first. `expanded`: the question
+        terms the library lacks but has stand-ins for (the semantic stage)."""
         by_source: dict[int, list[Scored]] = defaultdict(list)
         for s in scored:
             by_source[s.sentence.source_id].append(s)
@@ -207,6 +275,7 @@ class Engine:
         known = [t for t in weights if freqs.get(t, 0) > 0]
         known_weight = sum(weights[t] for t in known) or 1.0
         expected = 1.0 if question.expects is not Expects.ANY else 0.0
+        expanded_weight = sum(weights[t] for t in expanded or () if t in weights)
         out = []
         for sid, items in by_source.items():
             b = items[0]
@@ -226,6 +295,10 @@ class Engine:
                 "known_terms": math.log1p(len(known)),
                 "density": b.score / total,
                 "matched_share": len(b.hits) / max(len(known), 1),
+                # The semantic stage (0 when it is off): the best sentence's meaning against the
+                # question's, and the share of the question's weight the library has only stand-ins for.
+                "semantic": b.semantic,
+                "expanded_share": expanded_weight / total,
             }
             alone = dict(features, lead=0.0)
             question_p, source_p = self.model.question.probability(features), self.model.source.probability(alone)
@@ -303,10 +376,12 @@ class Assessed:
     alone: float  # that it addresses the question, judged on its own (source model)
 
 
-def search_terms(question: Question, freqs: dict[str, int]) -> list[str]:
-    """The terms the candidate search looks for: the question's terms the library knows, rarest
-    first (they narrow the match set most), at most MAX_TERMS."""
-    return sorted((t for t in question.terms if freqs.get(t, 0) > 0), key=lambda t: freqs[t])[:MAX_TERMS]
+def search_terms(question: Question, freqs: dict[str, int], extra: Iterable[str] = ()) -> list[str]:
+    """The terms the candidate search looks for: the question's terms the library knows and the
+    `extra` ones (stand-ins for words it lacks), rarest first (they narrow the match set most), at
+    most MAX_TERMS."""
+    known = [t for t in dict.fromkeys((*question.terms, *extra)) if freqs.get(t, 0) > 0]
+    return sorted(known, key=lambda t: freqs[t])[:MAX_TERMS]
 
 
 def source_threshold_for(threshold: float) -> float:

@@ -14,6 +14,7 @@ and the answer kind, and runs only on the best few.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -88,11 +89,21 @@ class Scored:
     finished: bool = False
     hits: frozenset[str] = frozenset()  # question terms the sentence itself states
     kind_found: bool = False  # it states a fact of the kind the question asks for
+    semantic: float = 0.0  # cosine of the question's and the sentence's meaning vectors (semantic stage)
 
 
 class Ranker:
-    def __init__(self, question: Question, weights: dict[str, float], avg_chars: float) -> None:
+    def __init__(
+        self,
+        question: Question,
+        weights: dict[str, float],
+        avg_chars: float,
+        aliases: Mapping[str, tuple[str, float]] | None = None,
+    ) -> None:
         self.question = question
+        # Paraphrases (the semantic stage): a sentence term that stands for a question term the
+        # library lacks ("exercis" for "drill"), matching it at a discount (its factor).
+        self.aliases = aliases or {}
         self.weights = weights
         self.total_weight = sum(weights.values()) or 1.0
         self.avg_chars = max(avg_chars, 1.0)
@@ -127,25 +138,31 @@ class Ranker:
         """Stage one: term weights, proximity and context; `previous` and `following` are the
         neighbouring sentences of the same paragraph (None at its edges)."""
         positions: dict[str, list[int]] = {}
-        derived: set[str] = set()
+        derived: dict[str, float] = {}  # question terms matched only at a discount: the best one
         exact: set[str] = set()
         weights = self.weights
+        aliases = self.aliases
         for i, t in enumerate(sentence_terms(sentence.text)):
             if t in weights:
                 positions.setdefault(t, []).append(i)
                 exact.add(t)
+            elif t in aliases:
+                q, factor = aliases[t]
+                positions.setdefault(q, []).append(i)
+                derived[q] = max(derived.get(q, 0.0), factor)
             elif t[:VARIANT_MIN_STEM] in self._prefixes and len(t) >= VARIANT_MIN_STEM:
                 q = self._variant(t)
                 if q is not None:
                     positions.setdefault(q, []).append(i)
-                    derived.add(q)
-        derived -= exact
+                    derived[q] = max(derived.get(q, 0.0), VARIANT_WEIGHT)
+        for t in exact:
+            derived.pop(t, None)
         norm = 1 - B + B * len(sentence.text) / self.avg_chars
         bm25 = 0.0
         matched = 0.0
         for t, where in positions.items():
             tf = len(where)
-            w = weights[t] * (VARIANT_WEIGHT if t in derived else 1.0)
+            w = weights[t] * derived.get(t, 1.0)
             bm25 += w * tf * (K1 + 1) / (tf + K1 * norm)
             matched += w
         proximity = 0.0
