@@ -102,7 +102,7 @@ class Ranker:
     ) -> None:
         self.question = question
         # Paraphrases (the semantic stage): a sentence term that stands for a question term the
-        # library lacks ("exercis" for "drill"), matching it at a discount (its factor).
+        # library lacks ("soldier" for "troop"), matching it at a discount (its factor).
         self.aliases = aliases or {}
         self.weights = weights
         self.total_weight = sum(weights.values()) or 1.0
