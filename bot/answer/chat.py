@@ -36,13 +36,16 @@ _EMOTICON = r"(?::-?[()DPp3]|;-?[()DPp]|<3|\^_?\^|xD|XD)"
 # Markdown: block markers at a line's start (quote, heading, subtext, list), then inline marks.
 _LINE_MARK = re.compile(r"^[ \t]*(?:(?:>>>|>|#{1,3}|-#|[-*+])[ \t]+|>)+", re.MULTILINE)
 _FENCE = re.compile(r"```(?:[A-Za-z0-9_+\-]*\n)?")
-_INLINE_MARK = re.compile(r"\*{1,3}|~~|\|\||`+|(?<![^\W_])_{1,2}|_{1,2}(?![^\W_])")
+# Inline marks come in pairs around text ("**bold**", "||spoiler||"); a lone "*" is text ("5 * 3").
+_INLINE_PAIR = re.compile(r"(\*{1,3}|~~|\|\||`+)(?=\S)(.+?)(?<=\S)\1")
+_UNDERSCORE_PAIR = re.compile(r"(?<![^\W_])(_{1,2})(?=\S)(.+?)(?<=\S)\1(?![^\W_])")
 _ESCAPE = re.compile(r"\\([\\*_~|`>#\[\]()-])")
+_ESCAPED = 0xF0000  # escaped marks stand in a private-use plane while pairs are taken off
 # Invisible characters: zero-width spaces and joiners, bidi controls, soft hyphen, BOM, variation
 # selectors, tags.
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
-    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f\U000e0100-\U000e01ef\U000f0000-\U000f007f]"
 )
 # Most combining marks a base letter may carry outside the Latin script (Vietnamese, Devanagari
 # and the like use one or two); a longer run is decoration.
@@ -154,8 +157,13 @@ def _without_emoji(text: str) -> str:
 def _without_markdown(text: str) -> str:
     text = _FENCE.sub(" ", text)
     text = _LINE_MARK.sub("", text)
-    text = _ESCAPE.sub(r"\1", text)
-    return _INLINE_MARK.sub("", text)
+    # An escaped mark ("\\*") is the character itself: kept out of the pairing, then restored.
+    text = _ESCAPE.sub(lambda m: chr(_ESCAPED + ord(m.group(1))), text)
+    while True:
+        unmarked = _UNDERSCORE_PAIR.sub(r"\2", _INLINE_PAIR.sub(r"\2", text))
+        if unmarked == text:
+            return re.sub(f"[{chr(_ESCAPED)}-{chr(_ESCAPED + 127)}]", lambda m: chr(ord(m.group()) - _ESCAPED), text)
+        text = unmarked
 
 
 def _without_chat(text: str) -> tuple[str, bool]:
