@@ -77,6 +77,7 @@ FEATURES = (
     "matched_share",
     "semantic",
     "expanded_share",
+    "missing_top",
 )
 # `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
 LEAD_CLIP = 3.0
@@ -276,6 +277,7 @@ class Engine:
         known_weight = sum(weights[t] for t in known) or 1.0
         expected = 1.0 if question.expects is not Expects.ANY else 0.0
         expanded_weight = sum(weights[t] for t in expanded or () if t in weights)
+        top_weight = max((weights[t] for t in known), default=0.0) or 1.0
         out = []
         for sid, items in by_source.items():
             b = items[0]
@@ -299,6 +301,9 @@ class Engine:
                 # question's, and the share of the question's weight the library has only stand-ins for.
                 "semantic": b.semantic,
                 "expanded_share": expanded_weight / total,
+                # The heaviest question word the library knows that the best sentence lacks, against
+                # the heaviest of all: on topic but not the answer (the article's name, not the fact).
+                "missing_top": max((weights[t] for t in known if t not in b.hits), default=0.0) / top_weight,
             }
             alone = dict(features, lead=0.0)
             question_p, source_p = self.model.question.probability(features), self.model.source.probability(alone)
