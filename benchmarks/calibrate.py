@@ -86,7 +86,9 @@ def trimmed(text: str, title: str) -> str:
     return "\n\n".join(p for i, p in enumerate(paragraphs) if i % 2 == keep)
 
 
-async def collect(squad: Path, styles_per_question: int = 1, trimmed_share: float = TRIMMED_SHARE) -> list[dict]:
+async def collect(
+    squad: Path, styles_per_question: int = 1, trimmed_share: float = TRIMMED_SHARE, variant_share: float = 1.0
+) -> list[dict]:
     """One row per (question, style) with its sources' features and labels.
 
     Two libraries: the SQuAD half as it is (every question asked as written and in the drawn chat
@@ -109,7 +111,8 @@ async def collect(squad: Path, styles_per_question: int = 1, trimmed_share: floa
             titles = {s.id: s.title for s in await library.list_sources(scope=None)}
             engine = Engine(library, threshold=2.0)  # refuse everything: only the assessments are wanted
             for q in questions:
-                drawn = random.Random(f"{VARIANT_SEED}:{q['id']}").sample(CHAT_STYLES, styles_per_question)
+                draw = random.Random(f"{VARIANT_SEED}:{q['id']}")
+                drawn = draw.sample(CHAT_STYLES, styles_per_question) if draw.random() < variant_share else []
                 for style in ("formal", *drawn):
                     rows.append(await _assess(engine, titles, q, style, q["role"], q["role"] == "library"))
         finally:
@@ -318,6 +321,8 @@ def main() -> int:
     ap.add_argument("--rows", type=Path, help="cache the collected rows in this JSON file (reused if present)")
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--styles", type=int, default=1, help="chat styles drawn per question besides the formal one")
+    ap.add_argument("--variant-share", type=float, default=1.0, help="share of questions also asked in a chat style")
+    ap.add_argument("--trimmed-share", type=float, default=TRIMMED_SHARE, help="share asked in the half-articles")
     ap.add_argument("--write", action="store_true", help="write the fit to bot/answer/data/noanswer.json")
     args = ap.parse_args()
     from bot.answer.engine import FEATURES, MIN_PROBABILITY, SOURCE_PROBABILITY
@@ -328,7 +333,7 @@ def main() -> int:
         rows, code = (cached["rows"], cached["code"]) if isinstance(cached, dict) else (cached, "unknown")
     else:
         code = code_state()  # the code the assessments come from (recorded before the long collection)
-        rows = asyncio.run(collect(args.squad, args.styles))
+        rows = asyncio.run(collect(args.squad, args.styles, args.trimmed_share, args.variant_share))
         if args.rows:
             args.rows.write_text(json.dumps({"code": code, "rows": rows}))
     names = tuple(n for n in FEATURES if any(n in s["features"] for r in rows for s in r["sources"]))
@@ -373,8 +378,9 @@ def main() -> int:
                 "code": code,
                 "data": (
                     f"benchmarks/data/squad ({args.squad.name}): {len({r['id'] for r in rows})} questions on "
-                    f"{len({r['title'] for r in rows})} articles, each asked as written and in "
-                    f"{args.styles} chat style(s) drawn per question (benchmarks/variants.py, seed {VARIANT_SEED}); "
+                    f"{len({r['title'] for r in rows})} articles, each asked as written; "
+                    f"{sum(r['style'] != 'formal' and 'set' not in r for r in rows)} of them also in a chat style "
+                    f"drawn per question (benchmarks/variants.py, seed {VARIANT_SEED}); "
                     f"{sum(r.get('set') == 'trimmed' for r in rows)} in-library questions again in a library of the "
                     "same articles with every other paragraph left out; no WikiQA question"
                 ),
