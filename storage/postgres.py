@@ -17,7 +17,7 @@ import contextlib
 import math
 import urllib.parse
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Self, TypeVar
 
@@ -29,7 +29,6 @@ from storage.errors import (
     IngestError,
     LibraryBusy,
     NotALibrary,
-    ProtectedSource,
     StoreError,
     UnknownSource,
 )
@@ -40,10 +39,13 @@ from storage.library import (
     Prepared,
     StoredSource,
     after,
+    check_removal,
     chunks,
-    cut_sentence,
+    log_entry_from_row,
     now,
     prepare_text,
+    sentence_from_row,
+    source_from_row,
     vocabulary_words,
 )
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
@@ -60,6 +62,7 @@ BM25_B = 0.75
 
 T = TypeVar("T")
 
+# Rows are read by column name (source_from_row, sentence_from_row): each column is named as the field it fills.
 _SOURCE_COLUMNS = """
     src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
     src.added_by, src.added_at, src.sha256, src.paragraphs, src.sentences, src.chars
@@ -67,8 +70,14 @@ _SOURCE_COLUMNS = """
 _SENTENCE_COLUMNS = f"""
     s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
     (SELECT string_agg(c.text, '' ORDER BY c.n) FROM body_chunks c
-     WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK})
+     WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK}) AS pieces
 """
+
+
+# Read from the catalog's tables, not its caches (to_regclass): a cache may not yet know of a table
+# another connection has just created.
+_HAS_SCHEMA_TABLE = """SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+                                      WHERE schemaname = current_schema() AND tablename = 'factbot_schema')"""
 
 
 def redact(url: str) -> str:
@@ -79,15 +88,6 @@ def redact(url: str) -> str:
     host = parts.netloc.rsplit("@", 1)[-1]
     user = urllib.parse.quote(parts.username or "", safe="")
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
-def _source(row: Sequence[Any]) -> SourceInfo:
-    return SourceInfo(*row)
-
-
-def _sentence(row: Sequence[Any]) -> Sentence:
-    sid, source_id, paragraph, number, start, end, pieces = row
-    return Sentence(sid, source_id, paragraph, number, start, end, cut_sentence(start, end, pieces))
 
 
 def _scopes(scope: int) -> list[int]:
@@ -200,9 +200,10 @@ class PostgresLibrary(Library):
 
     async def _migrate(self, *, seed: bool) -> None:
         async with self._pool.acquire() as conn:
-            version = await self._schema_version(conn)
-            if version == SCHEMA_VERSION:
+            current = await conn.fetchval(_HAS_SCHEMA_TABLE)
+            if current and await conn.fetchval("SELECT version FROM factbot_schema") == SCHEMA_VERSION:
                 return
+            # Everything else is decided under the lock: another process may be creating it now.
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
                 start = await self._schema_version(conn)
@@ -225,7 +226,7 @@ class PostgresLibrary(Library):
     async def _schema_version(self, conn: asyncpg.Connection) -> int:
         """0 for an empty database; raises NotALibrary for another application's database and
         StoreError for one written by a newer factbot."""
-        exists = await conn.fetchval("SELECT to_regclass('factbot_schema') IS NOT NULL")
+        exists = await conn.fetchval(_HAS_SCHEMA_TABLE)
         if not exists:
             tables = await conn.fetchval(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
@@ -472,14 +473,8 @@ class PostgresLibrary(Library):
                 row = await conn.fetchrow(
                     f"SELECT {_SOURCE_COLUMNS}, src.body FROM sources src WHERE src.id = $1", source_id
                 )
-                info = _source(row[:-1]) if row else None
-                if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
-                    raise UnknownSource(source_id)
-                if scope is not None and info.scope != scope:
-                    raise ProtectedSource(
-                        f"Source {source_id} belongs to the global library; only the operator can remove it."
-                    )
-                body = row[-1]
+                info = check_removal(source_from_row(row) if row else None, source_id, scope)
+                body = row["body"]
                 spans = await conn.fetch(
                     'SELECT id, start, "end" FROM sentences WHERE source_id = $1 ORDER BY id', source_id
                 )
@@ -525,7 +520,7 @@ class PostgresLibrary(Library):
 
     async def _get(self, source_id: int) -> SourceInfo | None:
         row = await self._fetchrow(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = $1", source_id)
-        return _source(row) if row else None
+        return source_from_row(row) if row else None
 
     async def get_body(self, source_id: int) -> str:
         if not 0 < source_id <= MAX_ID:
@@ -556,7 +551,7 @@ class PostgresLibrary(Library):
                 ORDER BY src.scope != 0, src.id LIMIT ${len(params) - 1} OFFSET ${len(params)}""",
             *params,
         )
-        return [_source(r) for r in rows]
+        return [source_from_row(r) for r in rows]
 
     async def _read_source_count(self, scope: int | None) -> int:
         if scope is None:
@@ -575,7 +570,7 @@ class PostgresLibrary(Library):
             *params,
             limit,
         )
-        return [LogEntry(*r) for r in rows]
+        return [log_entry_from_row(r) for r in rows]
 
     async def content_keys(self) -> set[tuple[int, str]]:
         return {(r[0], r[1]) for r in await self._fetch("SELECT scope, sha256 FROM sources")}
@@ -586,7 +581,7 @@ class PostgresLibrary(Library):
             after_id,
             limit,
         )
-        return [StoredSource(_source(r[:-1]), r[-1]) for r in rows]
+        return [StoredSource(source_from_row(r), r["body"]) for r in rows]
 
     # -- what the answer engine reads ----------------------------------------------------------
 
@@ -682,7 +677,7 @@ class PostgresLibrary(Library):
             found = await conn.fetch(
                 f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", best
             )
-        by_id = {r[0]: _sentence(r) for r in found}
+        by_id = {r["id"]: sentence_from_row(r) for r in found}
         return [by_id[i] for i in best if i in by_id]
 
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
@@ -690,14 +685,14 @@ class PostgresLibrary(Library):
         if not wanted:
             return {}
         rows = await self._fetch(f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", wanted)
-        return {r[0]: _sentence(r) for r in rows}
+        return {r["id"]: sentence_from_row(r) for r in rows}
 
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         rows = await self._fetch(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ANY($1::bigint[])", wanted)
-        return {r[0]: _source(r) for r in rows}
+        return {r["id"]: source_from_row(r) for r in rows}
 
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
         if end <= start:

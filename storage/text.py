@@ -7,6 +7,7 @@ ranker looks up (document frequencies in fts5vocab, phrase matches) are exactly 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -21,6 +22,9 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$")
 
 _stemmer = snowballstemmer.stemmer("english")
+# The stemmer keeps its state in the object: two threads stemming at once (sources prepared off the
+# event loop while another source or a question is) corrupt each other's words, or raise IndexError.
+_stemmer_lock = threading.Lock()
 
 # Generic English function words: frequent everywhere, they carry no evidence of relevance.
 STOPWORDS = frozenset(
@@ -187,7 +191,9 @@ def term(word: str) -> str:
     folded = fold(word)
     if folded[0].isdigit():
         return folded.replace(",", "")
-    return _stemmer.stemWord(_POSSESSIVE.sub("", folded).replace("’", "").replace("'", ""))
+    word = _POSSESSIVE.sub("", folded).replace("’", "").replace("'", "")
+    with _stemmer_lock:
+        return _stemmer.stemWord(word)
 
 
 def words(text: str) -> list[re.Match[str]]:

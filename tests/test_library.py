@@ -3,11 +3,13 @@ files run on both): transactions, duplicates, scopes, removal, migrations."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from storage.errors import (
@@ -21,6 +23,7 @@ from storage.errors import (
 )
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
+from storage.postgres import PostgresLibrary
 from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
 from tests.stores import index_count, sql_execute, sql_value
 
@@ -365,3 +368,55 @@ async def test_a_read_only_library_answers_and_refuses_changes(tmp_path: Path) -
         assert path.read_bytes() == before
     finally:
         make_writable(path)
+
+
+# -- issue 11: the same guarantees on PostgreSQL -----------------------------------------------
+
+
+async def test_opening_a_new_library_from_many_connections_at_once_creates_it_once(library_target: Path | str) -> None:
+    results = await asyncio.gather(*(Library.open(library_target) for _ in range(5)), return_exceptions=True)
+    opened = [r for r in results if isinstance(r, Library)]
+    try:
+        assert len(opened) == 5, results
+        await asyncio.gather(
+            *(lib.add_source(f"Connection {n} says item{n}.", SourceMeta(f"C{n}")) for n, lib in enumerate(opened))
+        )
+        titles = [s.title for s in await opened[0].list_sources()]
+        assert sorted(titles[2:]) == [f"C{n}" for n in range(5)] and len(titles) == 7  # the seeds once
+        assert [e.action for e in await opened[1].events()].count("add") == 7
+    finally:
+        for lib in opened:
+            await lib.close()
+
+
+async def test_a_change_in_one_process_moves_the_version_others_see(library_target: Path | str) -> None:
+    async with await Library.open(library_target, seed=False) as a, await Library.open(library_target, seed=False) as b:
+        before = await b.data_version()
+        assert await b.term_frequencies(["zebra"]) == {"zebra": 0}
+        await a.add_source(BODY, SourceMeta("Zebras"))
+        assert await b.data_version() != before
+        assert await b.term_frequencies(["zebra"]) == {"zebra": 1}
+
+
+async def test_postgresql_announces_each_change(pg_url: str) -> None:
+    async with await Library.open(pg_url, seed=False) as a, await Library.open(pg_url, seed=False) as b:
+        assert isinstance(b, PostgresLibrary)
+        heard: asyncio.Queue[int] = asyncio.Queue()
+        stop = await b.listen(heard.put_nowait)
+        try:
+            await a.add_source(BODY, SourceMeta("Zebras"))
+            assert await asyncio.wait_for(heard.get(), 5) == await b.data_version()
+        finally:
+            await stop()
+
+
+async def test_a_database_of_another_application_is_refused_untouched(pg_url: str) -> None:
+    conn = await asyncpg.connect(pg_url)
+    try:
+        await conn.execute("CREATE TABLE notes (x text)")
+        with pytest.raises(NotALibrary):
+            await Library.open(pg_url)
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        assert [t[0] for t in tables] == ["notes"]
+    finally:
+        await conn.close()
