@@ -4,6 +4,7 @@ greeting-only message is answered as the plain question would be (on a real libr
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from bot.answer.chat import GREETING_REPLY, clean
 from bot.answer.engine import NO_TERMS, Engine, Understanding
+from bot.answer.model import Answer
 from bot.answer.question import parse_question
 from storage.library import Library
 
@@ -116,13 +118,13 @@ def test_any_text_is_cleaned_without_error(typed: str, clutter: str) -> None:
 
 
 @pytest_asyncio.fixture
-async def engine(tmp_path: Path) -> Engine:
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     library = await Library.open(tmp_path / "library.db")
     yield Engine(library)
     await library.close()
 
 
-def quoted(answer) -> list[tuple[int, tuple[str, ...]]]:  # type: ignore[no-untyped-def]
+def quoted(answer: Answer) -> list[tuple[int, tuple[str, ...]]]:
     return [(s.source.id, tuple(q.text for q in s.quotes)) for s in answer.sources]
 
 

@@ -8,6 +8,7 @@ not know are corrected; short words and numbers never; and only when one reading
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ SERVER, OTHER = 111, 222
 
 
 @pytest_asyncio.fixture
-async def library(tmp_path: Path) -> Library:
+async def library(tmp_path: Path) -> AsyncIterator[Library]:
     lib = await Library.open(tmp_path / "library.db")
     yield lib
     await lib.close()
