@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import unicodedata
 import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -123,13 +124,33 @@ def bm25_order(
     return [sid for _, sid in ranks]
 
 
+def fts_tokens(text: str) -> list[str]:
+    """The tokens FTS5's unicode61 tokenizer (tokenchars '.') makes of a sentence's index text:
+    runs of letters, numbers, private-use characters and '.'. Almost always the terms themselves,
+    but a term may hold a separator: "½" folds to "1⁄2" (a fraction slash), which FTS5 indexes as
+    "1" and "2"; the postings must hold what FTS5 holds, for the same counts and candidates."""
+    if text.isascii():
+        return text.split()
+    tokens: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if ch == "." or unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Co":
+            current.append(ch)
+        elif current:
+            tokens.append("".join(current))
+            current = []
+    if current:
+        tokens.append("".join(current))
+    return tokens
+
+
 def _postings(first_id: int, terms: list[str]) -> tuple[list[tuple[str, int, int, int]], Counter[str], int]:
-    """(term, sentence id, tf, dl) for each sentence's terms, the sentences per term, all terms."""
+    """(term, sentence id, tf, dl) for each sentence's tokens, the sentences per term, all tokens."""
     rows: list[tuple[str, int, int, int]] = []
     docs: Counter[str] = Counter()
     tokens = 0
     for i, line in enumerate(terms):
-        words = line.split()
+        words = fts_tokens(line)
         tokens += len(words)
         for term, tf in Counter(words).items():
             rows.append((term, first_id + i, tf, len(words)))
@@ -266,7 +287,7 @@ class PostgresLibrary(Library):
                     await self._index(conn, scope, spans[0][0] if spans else 0, terms, +1)
                     await conn.executemany(
                         "UPDATE sentences SET tokens = $2 WHERE id = $1",
-                        [(sid, len(t.split())) for (sid, _, _), t in zip(spans, terms, strict=True)],
+                        [(sid, len(fts_tokens(t))) for (sid, _, _), t in zip(spans, terms, strict=True)],
                     )
             if rows.get("vocabulary_version") != str(VOCABULARY_VERSION):
                 await conn.execute("TRUNCATE vocabulary")
@@ -392,7 +413,15 @@ class PostgresLibrary(Library):
             for s_number, span in enumerate(paragraph.sentences, 1):
                 n = len(sentences)
                 sentences.append(
-                    (first_id + n, source_id, p_number, s_number, span.start, span.end, len(prepared.terms[n].split()))
+                    (
+                        first_id + n,
+                        source_id,
+                        p_number,
+                        s_number,
+                        span.start,
+                        span.end,
+                        len(fts_tokens(prepared.terms[n])),
+                    )
                 )
                 chars += span.end - span.start
         await conn.copy_records_to_table(

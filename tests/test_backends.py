@@ -14,7 +14,7 @@ from storage.models import GLOBAL_SCOPE, SourceMeta
 
 GUILD = 4242
 # Every SQUAD_STEP-th SQuAD question (of about 5,400): a slice across all the articles.
-SQUAD_STEP = 60
+SQUAD_STEP = 150
 
 
 def questions() -> list[str]:
@@ -74,7 +74,7 @@ async def test_sqlite_and_postgresql_give_identical_answers(tmp_path: Path, pg_u
             results.append((await figures(library), await answers(library)))
     (sqlite_figures, sqlite_answers), (pg_figures, pg_answers) = results
     assert sqlite_figures == pg_figures
-    assert len(sqlite_answers) == len(questions()) > 100
-    assert sum(1 for a in sqlite_answers if a["answered"]) > 40  # answers, not only refusals
+    assert len(sqlite_answers) == len(questions()) > 50
+    assert sum(1 for a in sqlite_answers if a["answered"]) > 20  # answers, not only refusals
     for mine, theirs in zip(sqlite_answers, pg_answers, strict=True):
         assert mine == theirs
