@@ -40,6 +40,10 @@ class UnknownSource(FactbotError):
 class ProtectedSource(FactbotError):
     """A global (seed) source cannot be removed from a Discord server."""
 
+    def __init__(self, source_id: object) -> None:
+        super().__init__(f"Source {source_id} belongs to the global library; only the operator can remove it.")
+        self.source_id = source_id
+
 
 class StoreError(FactbotError):
     """The library file cannot be used as asked: its folder is missing or not a folder, it is

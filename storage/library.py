@@ -17,14 +17,14 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Protocol, Self
 
 from storage import text as textmod
-from storage.errors import DuplicateSource, IngestError, UnknownSource
+from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
 from storage.schema import BODY_CHUNK
 from storage.segment import Paragraph, segment
@@ -81,6 +81,50 @@ def content_hash(body: str) -> str:
 
 def is_postgres_target(target: str | Path) -> bool:
     return isinstance(target, str) and target.lower().startswith(POSTGRES_SCHEMES)
+
+
+class NamedRow(Protocol):
+    """A row whose columns are read by name (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+_SOURCE_FIELDS = tuple(f.name for f in fields(SourceInfo))
+_LOG_FIELDS = tuple(f.name for f in fields(LogEntry))
+
+
+def source_from_row(row: NamedRow) -> SourceInfo:
+    """A source from a row whose columns are named as SourceInfo's fields (either backend)."""
+    return SourceInfo(**{name: row[name] for name in _SOURCE_FIELDS})
+
+
+def sentence_from_row(row: NamedRow) -> Sentence:
+    """A sentence from a row of its columns and `pieces`, the body chunks it lies in (cut_sentence)."""
+    start, end = row["start"], row["end"]
+    return Sentence(
+        row["id"],
+        row["source_id"],
+        row["paragraph"],
+        row["number"],
+        start,
+        end,
+        cut_sentence(start, end, row["pieces"]),
+    )
+
+
+def log_entry_from_row(row: NamedRow) -> LogEntry:
+    return LogEntry(**{name: row[name] for name in _LOG_FIELDS})
+
+
+def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) -> SourceInfo:
+    """The source `scope` asks to remove, if it may: the operator (scope None) may remove any
+    source, a server only its own. UnknownSource for one `scope` cannot see; ProtectedSource for a
+    global source a server asks to remove."""
+    if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+        raise UnknownSource(source_id)
+    if scope is not None and info.scope != scope:
+        raise ProtectedSource(source_id)
+    return info
 
 
 @dataclass(frozen=True, slots=True)

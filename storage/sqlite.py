@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -27,7 +27,6 @@ from storage.errors import (
     DuplicateSource,
     LibraryBusy,
     NotALibrary,
-    ProtectedSource,
     ReadOnlyLibrary,
     StoreError,
     UnknownSource,
@@ -39,10 +38,13 @@ from storage.library import (
     Prepared,
     StoredSource,
     after,
+    check_removal,
     chunks,
-    cut_sentence,
+    log_entry_from_row,
     now,
     prepare_text,
+    sentence_from_row,
+    source_from_row,
     vocabulary_words,
 )
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
@@ -58,33 +60,26 @@ WRITE_WAIT_SECONDS = 60.0
 # transaction on open: a process killed during the first open leaves the mark, not a seedless library).
 SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
 
+# Rows are read by column name (source_from_row, sentence_from_row): each column is named as the field it fills.
 _SOURCE_COLUMNS = """
-    src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
-    src.added_by, src.added_at, src.sha256,
-    (SELECT count(*) FROM paragraphs p WHERE p.source_id = src.id),
-    (SELECT count(*) FROM sentences s WHERE s.source_id = src.id),
-    length(src.body)
+    src.id AS id, src.scope AS scope, src.title AS title, src.author AS author, src.publisher AS publisher,
+    src.url AS url, src.published AS published, src.origin AS origin, src.added_by AS added_by,
+    src.added_at AS added_at, src.sha256 AS sha256,
+    (SELECT count(*) FROM paragraphs p WHERE p.source_id = src.id) AS paragraphs,
+    (SELECT count(*) FROM sentences s WHERE s.source_id = src.id) AS sentences,
+    length(src.body) AS chars
 """
 
 # A sentence's text comes from the body chunks it lies in (its start's chunk onwards), never
 # from the whole body: _sentence cuts it out.
 _SENTENCE_COLUMNS = f"""
-    s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
+    s.id AS id, s.source_id AS source_id, s.paragraph AS paragraph, s.number AS number, s.start AS start,
+    s."end" AS "end",
     (SELECT group_concat(piece, '') FROM (
         SELECT c.text AS piece FROM body_chunks c
         WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK}
-        ORDER BY c.n))
+        ORDER BY c.n)) AS pieces
 """
-
-
-def _source(row: Sequence[object]) -> SourceInfo:
-    return SourceInfo(*row)  # type: ignore[arg-type]
-
-
-def _sentence(row: Sequence[object]) -> Sentence:
-    sid, source_id, paragraph, number, start, end, pieces = row
-    assert isinstance(start, int) and isinstance(end, int) and isinstance(pieces, str)
-    return Sentence(sid, source_id, paragraph, number, start, end, cut_sentence(start, end, pieces))  # type: ignore[arg-type]
 
 
 def _store_error(err: BaseException, path: Path) -> StoreError:
@@ -411,13 +406,7 @@ class SqliteLibrary(Library):
             raise UnknownSource(source_id)
         # Read inside the transaction: another process may remove it first.
         async with self._transaction() as writer:
-            info = await self._get(source_id, writer)
-            if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
-                raise UnknownSource(source_id)
-            if scope is not None and info.scope != scope:
-                raise ProtectedSource(
-                    f"Source {source_id} belongs to the global library; only the operator can remove it."
-                )
+            info = check_removal(await self._get(source_id, writer), source_id, scope)
             body = (await self._fetchone(writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
             await self._index_sentences(source_id, body, "delete")
             await self._uncount_words(info.scope, vocabulary_words(body))
@@ -532,19 +521,27 @@ class SqliteLibrary(Library):
             self._pool.put_nowait(reader)
 
     async def _fetchone(
-        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]
+        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> sqlite3.Row | None:
+        """The first row (a tuple; with `named`, an sqlite3.Row that is read by column name too)."""
         try:
             async with self._using(conn) as c, c.execute(sql, params) as cursor:
+                if named:
+                    cursor.row_factory = sqlite3.Row
                 return await cursor.fetchone()
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
             if isinstance(err, sqlite3.IntegrityError):
                 raise
             raise _store_error(err, self.path) from None
 
-    async def _fetchall(self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object]) -> list:
+    async def _fetchall(
+        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
+    ) -> list[Any]:
+        """Every row (tuples; with `named`, sqlite3.Rows that are read by column name too)."""
         try:
             async with self._using(conn) as c, c.execute(sql, params) as cursor:
+                if named:
+                    cursor.row_factory = sqlite3.Row
                 return list(await cursor.fetchall())
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
             if isinstance(err, sqlite3.IntegrityError):
@@ -552,8 +549,10 @@ class SqliteLibrary(Library):
             raise _store_error(err, self.path) from None
 
     async def _get(self, source_id: int, conn: aiosqlite.Connection | _Pooled = _POOLED) -> SourceInfo | None:
-        row = await self._fetchone(conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,))
-        return _source(row) if row else None
+        row = await self._fetchone(
+            conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,), named=True
+        )
+        return source_from_row(row) if row else None
 
     async def get_body(self, source_id: int) -> str:
         row = await self._fetchone(self._reader, "SELECT body FROM sources WHERE id = ?", (source_id,))
@@ -582,8 +581,9 @@ class SqliteLibrary(Library):
             self._reader,
             f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE {where} ORDER BY src.scope != 0, src.id LIMIT ? OFFSET ?",
             [*params, limit, offset],
+            named=True,
         )
-        return [_source(r) for r in rows]
+        return [source_from_row(r) for r in rows]
 
     async def _read_source_count(self, scope: int | None) -> int:
         where, params = self._visible(scope)
@@ -598,8 +598,9 @@ class SqliteLibrary(Library):
             self._reader,
             f"SELECT {_SOURCE_COLUMNS}, src.body FROM sources src WHERE src.id > ? ORDER BY src.id LIMIT ?",
             (after_id, limit),
+            named=True,
         )
-        return [StoredSource(_source(r[:-1]), r[-1]) for r in rows]
+        return [StoredSource(source_from_row(r), r["body"]) for r in rows]
 
     async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
         """The latest additions and removals, newest first."""
@@ -608,8 +609,9 @@ class SqliteLibrary(Library):
             self._reader,
             f"SELECT at, scope, actor, action, source_id, title FROM events WHERE {where} ORDER BY id DESC LIMIT ?",
             [*params, limit],
+            named=True,
         )
-        return [LogEntry(*r) for r in rows]
+        return [log_entry_from_row(r) for r in rows]
 
     @staticmethod
     def _visible(scope: int | None) -> tuple[str, list[object]]:
@@ -701,8 +703,9 @@ class SqliteLibrary(Library):
                 WHERE sentence_index MATCH ? AND src.scope IN (?, ?)
                 ORDER BY sentence_index.rank, s.id LIMIT ?""",
             (expression, GLOBAL_SCOPE, scope, limit),
+            named=True,
         )
-        return [_sentence(r) for r in rows]
+        return [sentence_from_row(r) for r in rows]
 
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
         """The sentences just before and after each given one (same source), by id."""
@@ -715,8 +718,9 @@ class SqliteLibrary(Library):
             f"SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id "
             f"WHERE s.id IN ({marks})",
             wanted,
+            named=True,
         )
-        return {r[0]: _sentence(r) for r in rows}
+        return {r["id"]: sentence_from_row(r) for r in rows}
 
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]:
         wanted = sorted(set(ids))
@@ -724,9 +728,9 @@ class SqliteLibrary(Library):
             return {}
         marks = ",".join("?" * len(wanted))
         rows = await self._fetchall(
-            self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted
+            self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted, named=True
         )
-        return {r[0]: _source(r) for r in rows}
+        return {r["id"]: source_from_row(r) for r in rows}
 
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
         """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.

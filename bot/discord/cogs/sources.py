@@ -21,8 +21,9 @@ from bot.discord.forms import ConfirmView, PasteSourceModal
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.sourceview import LOG_LIMIT, LibraryPages, log_pages, source_card, source_choices
 from bot.discord.sourcing import actor, find_sources, read_upload, resolve_source
-from storage.errors import FactbotError, ProtectedSource
+from storage.errors import FactbotError
 from storage.ingest import MAX_FIELD_CHARS, MetaOverrides, add_document, add_text, add_url
+from storage.library import check_removal
 from storage.models import SourceInfo
 
 if TYPE_CHECKING:
@@ -151,9 +152,9 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
     @app_commands.describe(source="The source's number or title")
     async def remove(self, interaction: discord.Interaction[FactBot], source: app_commands.Range[str, 1, 300]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        info = await resolve_source(self.bot.library, source, scope_of(interaction.guild_id))
-        if info.is_global:
-            raise ProtectedSource(f"Source {info.id} belongs to the global library; only the operator can remove it.")
+        scope = scope_of(interaction.guild_id)
+        info = await resolve_source(self.bot.library, source, scope)
+        check_removal(info, info.id, scope)  # before asking to confirm: a global source is refused now
         view = ConfirmView(interaction.user.id, partial(self._remove, info))
         view.message = await interaction.followup.send(
             f"Remove source {info.id} from this server's library? Answers here will stop quoting it.",
