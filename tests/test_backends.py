@@ -33,8 +33,8 @@ async def fill(library: Library) -> None:
         article = json.loads(line)
         body = (root / article["file"]).read_text(encoding="utf-8")
         await library.add_source(body, SourceMeta(article["title"]), added_at="2026-01-01T00:00:00+00:00")
-    first = await library.list_sources(limit=3)
-    await library.remove_source(first[2].id)  # a gap in the ids, and a removal's statistics
+    listed = await library.list_sources(limit=6)
+    await library.remove_source(listed[5].id)  # a gap in the ids, and a removal's statistics
     await library.add_source(
         "The Denver Broncos mascot is a horse called Thunder. Thunder runs after every touchdown.",
         SourceMeta("Mascots"),
@@ -53,7 +53,7 @@ async def answers(library: Library) -> list[dict[str, object]]:
 
 
 async def figures(library: Library) -> dict[str, object]:
-    terms = ["csto", "broncos", "thunder", "denver", "norman", "the", "1066", "absent"]
+    terms = ["csto", "broncos", "thunder", "denver", "norman", "the", "1066", "2", "sack", "absent"]
     return {
         "stats": await library.sentence_stats(),
         "counts": await library.term_frequencies(terms),
