@@ -4,6 +4,7 @@ process), idempotent, checked, and resumed after being killed half-way."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import subprocess
@@ -12,7 +13,9 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
+from bot import cli
 from storage.copy import copy_library
 from storage.errors import StoreError
 from storage.library import Library, content_hash
@@ -128,3 +131,25 @@ def test_bad_copy_arguments_are_one_line_each(tmp_path: Path) -> None:
     asyncio.run(make_library(tmp_path / "a.db", 0))
     unreachable = factbot("library", "copy", str(tmp_path / "a.db"), "postgresql://nobody@/x?host=/nonexistent")
     assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_bar_on_a_terminal_and_quiet_when_piped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "src.db"
+    asyncio.run(make_library(src, 3))
+    assert cli.main(["library", "copy", str(src), str(tmp_path / "piped.db")]) == 0
+    piped = capsys.readouterr()
+    assert piped.err == "" and "Copied 5 sources" in piped.out
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert cli.main(["library", "copy", str(src), str(tmp_path / "shown.db")]) == 0
+    assert "0/5" in terminal.getvalue(), "a bar over the five sources"
+    assert "Copied 5 sources" in capsys.readouterr().out
