@@ -19,6 +19,7 @@ from typing import Any
 
 from storage.dates import parse_date
 from storage.errors import IngestError
+from storage.limits import MAX_DOCUMENT_BYTES, size_text
 
 
 @dataclass(frozen=True)
@@ -194,11 +195,11 @@ def extract(
     filename: str | None = None,
     content_type: str | None = None,
     charset: str | None = None,
-    max_bytes: int = 5_000_000,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Extracted:
     """The text to store and the metadata a document states, for txt, Markdown or HTML bytes."""
     if len(data) > max_bytes:
-        raise IngestError(f"The document is too large ({_size(len(data))}; the limit is {_size(max_bytes)}).")
+        raise IngestError(f"The document is too large ({size_text(len(data))}; the limit is {size_text(max_bytes)}).")
     kind = _declared_kind(filename, content_type)
     if kind is None:
         kind = "html" if _looks_like_html(data) else "text"
@@ -210,14 +211,6 @@ def extract(
     if kind == "html":
         return _html(text)
     return Extracted(text=text, title=_title_from_text(text))
-
-
-def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}".removesuffix(".0") + " MB"
-    if n >= 1_000:
-        return f"{n / 1_000:.1f}".removesuffix(".0") + " KB"
-    return f"{n} bytes"
 
 
 # --- Markdown ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from storage.errors import FetchError
+from storage.limits import MAX_DOCUMENT_BYTES, size_text
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -60,7 +61,7 @@ class FetchPolicy:
     """Limits for one fetch. `allowed_networks` lets an operator open specific ranges (tests, an
     intranet wiki); everything else non-public stays refused."""
 
-    max_bytes: int = 5_000_000
+    max_bytes: int = MAX_DOCUMENT_BYTES
     timeout: float = 15.0  # total seconds, all redirects included
     max_redirects: int = 5
     allowed_networks: tuple[IPNetwork, ...] = ()
@@ -247,18 +248,9 @@ def check_url(url: str | URL, policy: FetchPolicy) -> URL:
     return parsed
 
 
-def _size(n: int) -> str:
-    """Human-readable byte count for messages."""
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:g} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:g} kB"
-    return f"{n} bytes"
-
-
 async def _read_limited(response: aiohttp.ClientResponse, policy: FetchPolicy) -> bytes:
     """Read the body in chunks, stopping as soon as it passes max_bytes (never buffer a huge body)."""
-    too_large = FetchError(f"Refused: the page is larger than {_size(policy.max_bytes)}.")
+    too_large = FetchError(f"Refused: the page is larger than {size_text(policy.max_bytes)}.")
     declared = response.headers.get(aiohttp.hdrs.CONTENT_LENGTH)
     if declared is not None and declared.strip().isdigit() and int(declared) > policy.max_bytes:
         raise too_large

@@ -13,9 +13,9 @@ from storage.errors import IngestError
 from storage.extract import Extracted, extract
 from storage.fetch import FetchPolicy, fetch_url
 from storage.library import Library
+from storage.limits import MAX_DOCUMENT_BYTES, too_large
 from storage.models import GLOBAL_SCOPE, SourceInfo, SourceMeta
 
-MAX_DOCUMENT_BYTES = 5_000_000
 MAX_FIELD_CHARS = 300
 
 
@@ -113,7 +113,7 @@ def _read_file(path: Path) -> bytes:
             raise IngestError(f"{path} is not a regular file.")
         size = info.st_size
         if size > MAX_DOCUMENT_BYTES:
-            raise IngestError(f"{path.name} is too large ({size:,} bytes; at most {MAX_DOCUMENT_BYTES:,}).")
+            raise IngestError(too_large(path.name, size))
         return path.read_bytes()
     except FileNotFoundError:
         raise IngestError(f"No such file: {path}") from None

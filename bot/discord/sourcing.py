@@ -9,8 +9,8 @@ import discord
 
 from storage.errors import FactbotError, IngestError, UnknownSource
 from storage.extract import KINDS
-from storage.ingest import MAX_DOCUMENT_BYTES
 from storage.library import Library
+from storage.limits import MAX_DOCUMENT_BYTES, too_large
 from storage.models import SourceInfo
 
 UPLOAD_TYPES = frozenset(f".{ext}" for ext in KINDS)
@@ -28,9 +28,7 @@ async def read_upload(attachment: discord.Attachment) -> bytes:
     if suffix not in UPLOAD_TYPES:
         raise IngestError(f"{attachment.filename} is not a file I can read; upload a .txt, .md or .html file.")
     if attachment.size > MAX_DOCUMENT_BYTES:
-        raise IngestError(
-            f"{attachment.filename} is too large ({attachment.size:,} bytes; at most {MAX_DOCUMENT_BYTES:,})."
-        )
+        raise IngestError(too_large(attachment.filename, attachment.size))
     try:
         return await attachment.read()
     except discord.HTTPException as err:

@@ -1,0 +1,20 @@
+"""Limits on what may become a source, and how a size is written in a message (one home each)."""
+
+from __future__ import annotations
+
+# The most bytes a document may have: a file, an upload, a pasted text or a fetched page.
+MAX_DOCUMENT_BYTES = 5_000_000
+
+
+def size_text(n: int) -> str:
+    """A byte count for a message: "6.2 MB", "10 kB", "512 bytes"."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}".removesuffix(".0") + " MB"
+    if n >= 1_000:
+        return f"{n / 1_000:.1f}".removesuffix(".0") + " kB"
+    return f"{n} bytes"
+
+
+def too_large(name: str, size: int) -> str:
+    """What is said of a named file over MAX_DOCUMENT_BYTES (before it is read)."""
+    return f"{name} is too large ({size:,} bytes; at most {MAX_DOCUMENT_BYTES:,})."
