@@ -15,6 +15,8 @@ import snowballstemmer
 
 # Bump when tokenisation or stemming changes: the store rebuilds its index on open.
 TERMS_VERSION = 1
+# Words whose index term is kept (a library's vocabulary, many times over).
+TERM_CACHE = 200_000
 
 # A word: a number with its separators ("17,000", "3.5") or letters with inner apostrophes
 # ("don't"). Hyphens and full stops split words: "Brotherhood-2017" and "Feb.8" are two each.
@@ -185,7 +187,7 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=TERM_CACHE)
 def term(word: str) -> str:
     """The index term for one word as written: folded, digit groups joined, stemmed."""
     folded = fold(word)

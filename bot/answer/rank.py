@@ -37,6 +37,8 @@ ANSWER_KIND_BONUS = 0.25
 VARIANT_WEIGHT = 0.7
 VARIANT_MIN_STEM = 5
 VARIANT_SUFFIX = 3
+# Sentences whose index terms are kept (the same sentences come back question after question).
+SENTENCE_TERMS_CACHE = 100_000
 
 # Words that make a sentence lean on the one before it (generic English anaphora).
 _LEANING_STARTS = frozenset(
@@ -72,7 +74,7 @@ def idf(df: int, total: int) -> float:
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=SENTENCE_TERMS_CACHE)
 def sentence_terms(text: str) -> tuple[str, ...]:
     """A sentence's index terms (cached: the same sentences come back question after question)."""
     return tuple(textmod.terms(text))

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer.question import MAX_QUESTION_CHARS
 from bot.discord import errors
 from bot.discord.asking import MENTION_HINT, question_in, scope_of
 from bot.discord.cooldown import ask_cooldown, ask_cooldown_check
@@ -26,7 +27,6 @@ from storage.errors import FactbotError
 if TYPE_CHECKING:
     from bot.discord.client import FactBot
 
-QUESTION_MAX = 1000
 ANSWERS_KEPT = 256  # recent answers' pages, so turning a page doesn't ask again
 PAGE_KIND = "ask"
 EMBEDS, TEXT = "e", "t"  # how an answer's pages are rendered, the first letter of its page key
@@ -101,7 +101,7 @@ class AskCog(commands.Cog):
     async def ask(
         self,
         interaction: discord.Interaction[FactBot],
-        question: app_commands.Range[str, 1, QUESTION_MAX],
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
         private: bool = False,
     ) -> None:
         await interaction.response.defer(ephemeral=private, thinking=True)

@@ -12,8 +12,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answer.events import Timeline, answer_timeline, library_timeline
+from bot.answer.question import MAX_QUESTION_CHARS
 from bot.discord.asking import scope_of
-from bot.discord.cogs.ask import QUESTION_MAX
 from bot.discord.cooldown import ask_cooldown
 from bot.discord.timelineview import timeline_pages
 from bot.timeline import FILENAME, draw_png
@@ -43,7 +43,7 @@ class TimelineCog(commands.Cog):
     async def timeline(
         self,
         interaction: discord.Interaction[FactBot],
-        topic: app_commands.Range[str, 1, QUESTION_MAX] | None = None,
+        topic: app_commands.Range[str, 1, MAX_QUESTION_CHARS] | None = None,
         private: bool = False,
     ) -> None:
         await interaction.response.defer(ephemeral=private, thinking=True)  # drawing takes a moment
