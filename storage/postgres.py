@@ -211,7 +211,8 @@ class PostgresLibrary(Library):
 
     async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
         async with self._reading() as conn:
-            return await conn.fetch(sql, *args)
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            return rows
 
     async def _fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
         async with self._reading() as conn:
@@ -407,7 +408,7 @@ class PostgresLibrary(Library):
             records=[(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
             columns=["source_id", "number", "start", "end"],
         )
-        sentences = []
+        sentences: list[tuple[int, int, int, int, int, int, int]] = []
         chars = 0
         for p_number, paragraph in enumerate(prepared.paragraphs, 1):
             for s_number, span in enumerate(paragraph.sentences, 1):
@@ -557,7 +558,7 @@ class PostgresLibrary(Library):
         row = await self._fetchrow("SELECT body FROM sources WHERE id = $1", source_id)
         if row is None:
             raise UnknownSource(source_id)
-        return row[0]
+        return str(row[0])
 
     async def list_sources(
         self,
@@ -568,7 +569,8 @@ class PostgresLibrary(Library):
         title_contains: str = "",
         own_only: bool = False,
     ) -> list[SourceInfo]:
-        where, params = ("true", []) if scope is None else ("src.scope = ANY($1::bigint[])", [_scopes(scope)])
+        params: list[object] = [] if scope is None else [_scopes(scope)]
+        where = "true" if scope is None else "src.scope = ANY($1::bigint[])"
         if own_only and scope is not None:
             params = [[scope]]
         if title_contains:
@@ -584,8 +586,8 @@ class PostgresLibrary(Library):
 
     async def _read_source_count(self, scope: int | None) -> int:
         if scope is None:
-            return await self._fetchval("SELECT count(*) FROM sources")
-        return await self._fetchval("SELECT count(*) FROM sources WHERE scope = ANY($1::bigint[])", _scopes(scope))
+            return int(await self._fetchval("SELECT count(*) FROM sources"))
+        return int(await self._fetchval("SELECT count(*) FROM sources WHERE scope = ANY($1::bigint[])", _scopes(scope)))
 
     async def _fetchval(self, sql: str, *args: object) -> Any:
         async with self._reading() as conn:
@@ -616,7 +618,7 @@ class PostgresLibrary(Library):
 
     async def data_version(self) -> int:
         """The library's version: moved by every committed change, in any process."""
-        return await self._fetchval("SELECT version FROM library_state")
+        return int(await self._fetchval("SELECT version FROM library_state"))
 
     async def listen(self, callback: Callable[[int], object]) -> Callable[[], Awaitable[None]]:
         """Call `callback(version)` whenever any process commits a change (LISTEN on
@@ -643,8 +645,10 @@ class PostgresLibrary(Library):
         return {r[0]: r[1] for r in rows}
 
     async def _read_scoped_count(self, term: str, scope: int) -> int:
-        return await self._fetchval(
-            "SELECT count(*) FROM postings WHERE term = $1 AND scope = ANY($2::bigint[])", term, _scopes(scope)
+        return int(
+            await self._fetchval(
+                "SELECT count(*) FROM postings WHERE term = $1 AND scope = ANY($2::bigint[])", term, _scopes(scope)
+            )
         )
 
     async def vocabulary(self, *, scope: int) -> dict[str, int]:

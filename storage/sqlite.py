@@ -372,7 +372,7 @@ class SqliteLibrary(Library):
             'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
             [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
         )
-        rows = []
+        rows: list[tuple[int, int, int, int, int, int]] = []
         for p_number, paragraph in enumerate(prepared.paragraphs, 1):
             for s_number, span in enumerate(paragraph.sentences, 1):
                 rows.append((first_id + len(rows), source_id, p_number, s_number, span.start, span.end))
@@ -407,7 +407,9 @@ class SqliteLibrary(Library):
         # Read inside the transaction: another process may remove it first.
         async with self._transaction() as writer:
             info = check_removal(await self._get(source_id, writer), source_id, scope)
-            body = (await self._fetchone(writer, "SELECT body FROM sources WHERE id = ?", (source_id,)))[0]
+            found = await self._fetchone(writer, "SELECT body FROM sources WHERE id = ?", (source_id,))
+            assert found is not None  # read in this transaction, just after the source itself
+            body: str = found[0]
             await self._index_sentences(source_id, body, "delete")
             await self._uncount_words(info.scope, vocabulary_words(body))
             await writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
@@ -558,7 +560,7 @@ class SqliteLibrary(Library):
         row = await self._fetchone(self._reader, "SELECT body FROM sources WHERE id = ?", (source_id,))
         if row is None:
             raise UnknownSource(source_id)
-        return row[0]
+        return str(row[0])
 
     async def list_sources(
         self,
@@ -623,7 +625,8 @@ class SqliteLibrary(Library):
 
     async def data_version(self) -> int:
         # PRAGMA data_version is per connection: the figures' own connection sees every write.
-        return (await self._fetchone(self._stats_reader, "PRAGMA data_version", ()))[0]
+        row = await self._fetchone(self._stats_reader, "PRAGMA data_version", ())
+        return int(row[0]) if row else 0
 
     async def _read_sentence_stats(self) -> tuple[int, float]:
         row = await self._fetchone(self._stats_reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())

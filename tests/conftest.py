@@ -36,4 +36,5 @@ def library_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str
     """Where a test's library lives, once per backend: a new SQLite file, or a new PostgreSQL database."""
     if request.param == "sqlite":
         return tmp_path / "library.db"
-    return request.getfixturevalue("pg_url")
+    url: str = request.getfixturevalue("pg_url")
+    return url

@@ -47,7 +47,7 @@ async def make_library(path: Path, sources: int) -> None:
 
 async def contents(target: Path | str) -> list[tuple[object, ...]]:
     async with await Library.open(target, seed=False) as lib:
-        found = []
+        found: list[tuple[object, ...]] = []
         for s in await lib.list_sources():
             body = await lib.get_body(s.id)
             assert content_hash(body) == s.sha256

@@ -284,7 +284,7 @@ async def test_two_removals_of_one_source_one_wins_one_is_told(tmp_path: Path) -
 
 
 async def test_interrupted_while_committing_the_source_is_saved_and_said_to_be(tmp_path: Path) -> None:
-    async with await Library.open(tmp_path / "commit.db", seed=False) as lib:
+    async with await library_module.SqliteLibrary.open(tmp_path / "commit.db", seed=False) as lib:
         writer = lib._writer
         real = writer.execute
         committing = asyncio.Event()

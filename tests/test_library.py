@@ -7,6 +7,7 @@ import asyncio
 import os
 import sqlite3
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -25,6 +26,7 @@ from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 from storage.postgres import PostgresLibrary
 from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
+from storage.sqlite import SqliteLibrary
 from tests.stores import index_count, sql_execute, sql_value
 
 GUILD_A = 111
@@ -33,14 +35,14 @@ BODY = "The first paragraph says one thing. It says it twice.\n\nThe second para
 
 
 @pytest.fixture
-async def library(library_target: Path | str):
+async def library(library_target: Path | str) -> AsyncIterator[Library]:
     async with await Library.open(library_target, seed=False) as lib:
         yield lib
 
 
 @pytest.fixture
-async def sqlite_library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+async def sqlite_library(tmp_path: Path) -> AsyncIterator[SqliteLibrary]:
+    async with await SqliteLibrary.open(tmp_path / "library.db", seed=False) as lib:
         yield lib
 
 
@@ -287,9 +289,11 @@ async def test_a_file_that_is_not_a_library_is_refused_untouched(tmp_path: Path,
     assert not (tmp_path / "other.db-wal").exists()
 
 
-async def test_a_full_disk_is_one_clear_error_and_changes_nothing(sqlite_library: Library) -> None:
+async def test_a_full_disk_is_one_clear_error_and_changes_nothing(sqlite_library: SqliteLibrary) -> None:
     library = sqlite_library
-    pages = (await library._fetchone(library._writer, "PRAGMA page_count", ()))[0]
+    row = await library._fetchone(library._writer, "PRAGMA page_count", ())
+    assert row is not None
+    pages = row[0]
     await library._writer.execute(f"PRAGMA max_page_count = {pages + 2}")
     big = "\n\n".join(f"Sentence number {n} about zebras and item{n}." for n in range(5000))
     with pytest.raises(StoreError, match="full"):
