@@ -12,6 +12,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -19,6 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 UNPRIVILEGED = "nobody"
+
+# Stops the server and removes its folder once the test process is gone, however it ended (killed
+# by a timeout, Ctrl-C twice): a server must not outlive its test run.
+WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run(stop, capture_output=True)
+shutil.rmtree(folder, ignore_errors=True)
+"""
 
 
 class NoServer(Exception):
@@ -45,6 +61,7 @@ class Server:
     folder: Path
     bin: Path
     as_user: list[str]
+    watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def socket_dir(self) -> Path:
@@ -82,11 +99,15 @@ class Server:
         self.psql(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    @property
+    def stop_command(self) -> list[str]:
+        return [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop"]
+
     def stop(self) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
+        if self.watchdog is not None:
+            self.watchdog.kill()
+            self.watchdog.wait()
+        subprocess.run(self.stop_command, capture_output=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -130,6 +151,13 @@ def start() -> Server:
         server.stop()
         last = detail.strip().splitlines()[-1] if detail.strip() else str(err)
         raise NoServer(f"PostgreSQL did not start: {last}") from None
+    server.watchdog = subprocess.Popen(
+        [sys.executable, "-c", WATCHDOG, str(os.getpid()), str(folder), *server.stop_command],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while True:
         try:
