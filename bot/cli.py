@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot import __version__
-from bot.answer import Engine
+from bot.answer import Answer, Engine
 from bot.progress import echo, progress
 from bot.settings import Settings, db_target
 from bot.textview import render_answer, render_source, render_source_list, terminal_safe
+from bot.wording import reason_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
@@ -178,13 +179,14 @@ async def _ask(args: argparse.Namespace, engine: Engine) -> int:
             raise FactbotError("Give either a question or --batch (questions on stdin), not both.")
         for line in sys.stdin:
             answer = await engine.ask(line.rstrip("\n"))
-            print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_answer(answer), flush=True)
+            out = json.dumps(_answer_json(answer), ensure_ascii=False) if args.json else render_answer(answer)
+            print(out, flush=True)
         return 0
     if args.question is None:
         raise FactbotError('Ask a question: factbot ask "Who are the members of the CSTO?"')
     answer = await engine.ask(args.question)
     print(
-        json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.json else 2)
+        json.dumps(_answer_json(answer), ensure_ascii=False, indent=None if args.json else 2)
         if args.json
         else render_answer(answer),
         end="\n" if args.json else "",
@@ -258,6 +260,11 @@ async def _sources(args: argparse.Namespace, library: Library, settings: Setting
             print(f"factbot: interrupted; source {info.id} was saved, nothing after it.", file=sys.stderr)
             return EXIT_INTERRUPTED
     return 0 if failures == 0 else EXIT_PARTIAL
+
+
+def _answer_json(answer: Answer) -> dict[str, object]:
+    """The answer as `ask --json` prints it: the engine's JSON, and its reason in words (`note`)."""
+    return {**answer.to_json(), "note": None if answer.reason is None else reason_text(answer.reason)}
 
 
 def _source_json(source: SourceInfo) -> dict[str, object]:

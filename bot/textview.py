@@ -11,6 +11,7 @@ import textwrap
 
 from bot.answer.compare import compare
 from bot.answer.model import Answer, SourceAnswer
+from bot.wording import reason_text, unanswered_text
 from storage.dates import format_date
 from storage.models import SourceInfo
 
@@ -39,7 +40,7 @@ def citation(source: SourceInfo, paragraph: int | None = None) -> str:
 def render_answer(answer: Answer, width: int = 100) -> str:
     lines = [f"Q: {answer.question}", ""]
     if not answer.answered:
-        lines.append(answer.note or "Nothing in the sources answers this.")
+        lines.append(unanswered_text(answer.reason))
     lines.extend(comparison_block(answer, width))
     for n, part in enumerate(answer.sources, 1):
         lines.extend(_source_block(n, part, width))
@@ -49,8 +50,8 @@ def render_answer(answer: Answer, width: int = 100) -> str:
         suffix = f" and {more} more" if more > 0 else ""
         label = "Not addressed by" if answer.answered else "Sources searched"
         lines += ["", textwrap.fill(f"{label}: {names}{suffix}.", width)]
-    if answer.answered and answer.note:
-        lines += ["", answer.note]
+    if answer.answered and answer.reason:
+        lines += ["", reason_text(answer.reason)]
     return terminal_safe("\n".join(lines).rstrip() + "\n")
 
 

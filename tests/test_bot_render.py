@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answer.model import Answer, Fact, Quote, SourceAnswer, Uncovered
+from bot.answer.model import Answer, Fact, Quote, Reason, SourceAnswer, Uncovered
 from bot.discord.fit import fit, squash
 from bot.discord.pages import Page
 from bot.discord.plaintext import answer_text_pages
@@ -130,7 +130,7 @@ def test_a_huge_quote_is_split_at_word_boundaries_across_embeds_and_pages() -> N
 
 def test_nothing_answers_is_said_and_long_lists_are_counted_not_cut() -> None:
     uncovered = tuple(Uncovered(i, f"A rather long source title number {i} " + "x" * 200) for i in range(25))
-    pages = answer_pages(Answer("Anything?", (), uncovered, 1000, note="Nothing in the sources answers this."))
+    pages = answer_pages(Answer("Anything?", (), uncovered, 1000, reason=Reason.NOTHING))
     (page,) = pages
     assert page.content is not None and len(page.content) <= 2000
     assert page.content.splitlines()[:2] == ["**Q:** Anything?", "Nothing in the sources answers this."]

@@ -12,9 +12,9 @@ import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answer.chat import GREETING_REPLY, clean
-from bot.answer.engine import NO_TERMS, Engine, Understanding
-from bot.answer.model import Answer
+from bot.answer.chat import clean
+from bot.answer.engine import Engine, Understanding
+from bot.answer.model import Answer, Reason
 from bot.answer.question import parse_question
 from storage.library import Library
 
@@ -154,14 +154,14 @@ async def test_a_question_naming_what_no_source_mentions_is_refused_in_any_case(
 
 async def test_a_greeting_gets_a_hello_not_a_search(engine: Engine) -> None:
     answer = await engine.ask("hi!")
-    assert (answer.answered, answer.note, answer.uncovered_count) == (False, GREETING_REPLY, 0)
+    assert (answer.answered, answer.reason, answer.uncovered_count) == (False, Reason.GREETING, 0)
     nothing = await engine.ask("<@123> 🎉")
-    assert (nothing.note, nothing.question) == (NO_TERMS, "<@123> 🎉"), "what was sent is echoed, not a blank"
+    assert (nothing.reason, nothing.question) == (Reason.NO_WORDS, "<@123> 🎉"), "what was sent is echoed, not a blank"
 
 
 async def test_with_the_normaliser_off_the_question_is_read_as_typed(engine: Engine) -> None:
     raw = Engine(engine.library, understanding=Understanding(chat=False))
-    assert (await raw.ask("hi!")).note != GREETING_REPLY
+    assert (await raw.ask("hi!")).reason is not Reason.GREETING
     typed = "hey <@123456789012345678>, who are the members of the CSTO?"
     assert (await raw.ask(typed)).question == typed
 

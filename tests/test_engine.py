@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.answer import Answer, Engine
 from bot.answer.engine import FEATURES, LEAD_CLIP, Understanding
+from bot.answer.model import Reason
 from bot.answer.question import parse_question
 from storage.library import Library
 from storage.models import SourceMeta
@@ -74,7 +75,7 @@ async def test_a_source_that_does_not_address_the_question_is_named_not_quoted(e
 async def test_questions_the_library_cannot_answer_are_refused(engine: Engine, question: str) -> None:
     answer = await engine.ask(question)
     assert not answer.answered and answer.sources == ()
-    assert answer.note == "Nothing in the sources answers this."
+    assert answer.reason is Reason.NOTHING
     assert answer.to_json()["answered"] is False
     assert {u.title for u in answer.uncovered} == {CSTO, MOSCOW}
 
@@ -116,7 +117,7 @@ async def test_any_text_gets_a_clear_answer(engine: Engine, library: Library, qu
     answer = await engine.ask(question)
     assert isinstance(answer.to_json(), dict)
     if not answer.answered:
-        assert answer.note
+        assert answer.reason is not None
     await assert_verbatim(library, answer)
     assert await library.count_sources() == 2
 

@@ -15,9 +15,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# A whole message that is only a greeting or thanks gets this line instead of a search.
-GREETING_REPLY = "Hello! Ask me a question, and I will answer in the sources' own words."
-
 # -- things that are never part of a question ------------------------------------------------------
 
 _DISCORD_TOKEN = re.compile(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.answer import chat, semantic, spelling
 from bot.answer.facts import find_facts
-from bot.answer.model import Answer, Quote, SourceAnswer, Uncovered
+from bot.answer.model import Answer, Quote, Reason, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf, sentence_terms
@@ -82,9 +82,6 @@ FEATURES = (
 # `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
 LEAD_CLIP = 3.0
 
-NO_TERMS = "The question has no words to look for."
-NOTHING = "Nothing in the sources answers this."
-
 
 @dataclass(frozen=True, slots=True)
 class Understanding:
@@ -124,11 +121,11 @@ class Engine:
         typed = chat.clean(question) if self.understanding.chat else None
         if typed is not None and not typed.has_words:
             # Only chat ("hi!", a mention, an emoji): a hello for a greeting, else nothing to look up.
-            note = chat.GREETING_REPLY if typed.social else NO_TERMS
-            return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], note=note)
+            reason = Reason.GREETING if typed.social else Reason.NO_WORDS
+            return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], reason=reason)
         parsed = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
-            return await self._refuse(parsed, scope, NO_TERMS)
+            return await self._refuse(parsed, scope, Reason.NO_WORDS)
         total, avg_chars = await self.library.sentence_stats()
         freqs = await self.library.term_frequencies(parsed.terms, scope=scope)
         # A word the library never uses may be a paraphrase of one it does ("troops" for "force"):
@@ -143,7 +140,7 @@ class Engine:
             # Nothing visible here mentions what the question names: no source can address it
             # (SQuAD, seed 7: refused 0.837 -> 0.870 for source@1 0.919 -> 0.911; a higher
             # threshold buys that many refusals for three times the loss).
-            return await self._refuse(parsed, scope, NOTHING)
+            return await self._refuse(parsed, scope, Reason.NOTHING)
         candidates = await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
         scored, reached = await self._score(parsed, weights, avg_chars, candidates, aliases)
         assessed = self.assess(parsed, weights, freqs, scored, reached, {q for q, _f, _n in aliases.values()})
@@ -151,7 +148,7 @@ class Engine:
             trace.extend(assessed)
         chosen = self._choose(assessed)
         if not chosen:
-            return await self._refuse(parsed, scope, NOTHING, near={s.sentence.source_id for s in scored})
+            return await self._refuse(parsed, scope, Reason.NOTHING, near={s.sentence.source_id for s in scored})
         answers = await self._quotes(chosen)
         answered_ids = {a.source.id for a in answers}
         uncovered, count = await self._uncovered(scope, answered_ids, {s.sentence.source_id for s in scored})
@@ -160,7 +157,7 @@ class Engine:
             tuple(answers),
             uncovered,
             count,
-            note="The question was cut to its first 1,000 characters." if parsed.truncated else None,
+            reason=Reason.CUT if parsed.truncated else None,
             timings={"total_ms": 1000 * (time.perf_counter() - started)},
             expects=parsed.expects.value,
         )
@@ -365,9 +362,9 @@ class Engine:
             listed = list(infos.values())
         return tuple(Uncovered(s.id, s.title) for s in listed), total - len(answered)
 
-    async def _refuse(self, question: Question, scope: int, note: str, near: set[int] | None = None) -> Answer:
+    async def _refuse(self, question: Question, scope: int, reason: Reason, near: set[int] | None = None) -> Answer:
         uncovered, count = await self._uncovered(scope, set(), near or set())
-        return Answer(question.text, (), uncovered, count, note=note, expects=question.expects.value)
+        return Answer(question.text, (), uncovered, count, reason=reason, expects=question.expects.value)
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Fact
+from bot.wording import unanswered_text
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceInfo
 from storage.segment import segment
@@ -420,7 +421,7 @@ def build_timeline(topic: str, found: list[_Found], *, empty_note: str = NO_DATE
 def answer_timeline(answer: Answer) -> Timeline:
     """The dated statements of an answer's quotes (the engine's answer to a topic)."""
     if not answer.answered:
-        return Timeline(answer.question, (), (), note=answer.note or "Nothing in the sources answers this.")
+        return Timeline(answer.question, (), (), note=unanswered_text(answer.reason))
     found: list[_Found] = []
     for part in answer.sources:
         for quote in part.quotes:

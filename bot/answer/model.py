@@ -6,6 +6,7 @@ Rendering never changes which words are quoted: a Quote's text is a slice of its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from storage.models import SourceInfo
@@ -49,7 +50,9 @@ class SourceAnswer:
     source: SourceInfo
     quotes: tuple[Quote, ...]
     score: float
-    confidence: float = 0.0  # the share of the question's weight its best quote covers (0 to 1)
+    # The no-answer model's probability (0 to 1) that this source addresses the question: the larger
+    # of the question model's and the source model's (Engine._choose).
+    confidence: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         s = self.source
@@ -77,13 +80,23 @@ class Uncovered:
 COMPARED_FACT = {"date": "date", "quantity": "quantity", "name": "name", "place": "name"}
 
 
+class Reason(Enum):
+    """Why an answer quotes nothing, or what it says beside its quotes. The engine gives the reason;
+    each front end words it (bot.wording)."""
+
+    GREETING = "greeting"  # the message was only a greeting or thanks: no search
+    NO_WORDS = "no_words"  # the message has no words to look for
+    NOTHING = "nothing"  # no source answers the question
+    CUT = "cut"  # the question was cut to MAX_QUESTION_CHARS (the answer may still quote)
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
     sources: tuple[SourceAnswer, ...] = ()
     uncovered: tuple[Uncovered, ...] = ()
     uncovered_count: int = 0
-    note: str | None = None
+    reason: Reason | None = None
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     # The kind of answer the question's wording asks for ("date", "quantity", "name", "place" or
     # "any"), so front ends line up only the facts that answer it (see `compared_fact`).
@@ -106,5 +119,5 @@ class Answer:
             "sources": [s.to_json() for s in self.sources],
             "uncovered": [{"id": u.id, "title": u.title} for u in self.uncovered],
             "uncovered_count": self.uncovered_count,
-            "note": self.note,
+            "reason": None if self.reason is None else self.reason.value,
         }

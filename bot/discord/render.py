@@ -21,10 +21,10 @@ from bot.answer.model import Answer, Fact, Quote, SourceAnswer
 from bot.discord import fit as limits
 from bot.discord.fit import escape, fit, squash, unescape, word_cut
 from bot.discord.pages import Page
+from bot.wording import reason_text, unanswered_text
 from storage.dates import format_date
 from storage.models import SourceInfo
 
-NOTHING = "Nothing in the sources answers this."
 QUESTION_LABEL = "**Q:** "
 QUESTION_CHARS = 300
 NOTE_CHARS = 200
@@ -79,7 +79,7 @@ def byline(source: SourceInfo) -> str:
 def _summary_lines(answer: Answer) -> list[str]:
     lines = []
     if not answer.answered:
-        lines.append(fit(answer.note or NOTHING, NOTE_CHARS))
+        lines.append(fit(unanswered_text(answer.reason), NOTE_CHARS))
     else:
         lines.extend(_comparisons(answer))
     if answer.uncovered_count:
@@ -87,8 +87,8 @@ def _summary_lines(answer: Answer) -> list[str]:
         titles = [escape(squash(u.title)) for u in answer.uncovered]
         hidden = answer.uncovered_count - len(answer.uncovered)
         lines.append(f"*{label}:* " + join_within(titles, "; ", UNCOVERED_CHARS, hidden=hidden) + ".")
-    if answer.answered and answer.note:
-        lines.append(fit(answer.note, NOTE_CHARS))
+    if answer.answered and answer.reason:
+        lines.append(fit(reason_text(answer.reason), NOTE_CHARS))
     return lines
 
 

@@ -1,0 +1,23 @@
+"""What the front ends (terminal, JSON, Discord) say for each reason the engine gives
+(bot.answer.model.Reason): one home for each message; the engine itself words nothing."""
+
+from __future__ import annotations
+
+from bot.answer.model import Reason
+from bot.answer.question import MAX_QUESTION_CHARS
+
+REASONS: dict[Reason, str] = {
+    Reason.GREETING: "Hello! Ask me a question, and I will answer in the sources' own words.",
+    Reason.NO_WORDS: "The question has no words to look for.",
+    Reason.NOTHING: "Nothing in the sources answers this.",
+    Reason.CUT: f"The question was cut to its first {MAX_QUESTION_CHARS:,} characters.",
+}
+
+
+def reason_text(reason: Reason) -> str:
+    return REASONS[reason]
+
+
+def unanswered_text(reason: Reason | None) -> str:
+    """What an answer without quotes says: its reason, else that nothing answers."""
+    return REASONS[reason or Reason.NOTHING]
