@@ -101,7 +101,7 @@ async def run(target: str | Path, rate: float, duration: float, folder: Path) ->
         discord.http.Route.BASE = fake.api_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
         settings = Settings(db_path=folder / "unused.db", discord_token=fake.token)
-        settings = dataclasses.replace(settings, db_path=target)  # type: ignore[arg-type]
+        settings = dataclasses.replace(settings, db_path=target)
         if await sync(settings) != 0:  # the operator pushes the commands once
             raise SystemExit("sync failed")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}

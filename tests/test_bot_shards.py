@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import signal
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,7 +26,7 @@ import yarl
 
 from bot.discord.client import FactBot, ShardedFactBot, make_bot
 from bot.discord.runner import sync
-from bot.discord.sharding import Sharding
+from bot.discord.sharding import Sharding, parse_sharding
 from bot.settings import Settings
 from storage.library import Library
 from storage.models import SourceMeta
@@ -284,3 +285,49 @@ async def test_two_run_processes_share_one_library(discord_is_fake: FakeDiscord,
         assert b"Traceback" not in stderr
     assert len(fake.sync_calls) == synced, "`run` with shards pushes no commands"
     fake.assert_no_errors()
+
+
+# -- the flags ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        (None, None, None),
+        ("4", "0,1", Sharding(4, (0, 1))),
+        ("4", " 3 , 2 ", Sharding(4, (2, 3))),
+        ("2", None, Sharding(2, (0, 1))),
+        ("1", "0", Sharding(1, (0,))),
+    ],
+)
+def test_shard_flags(count: str | None, ids: str | None, expected: Sharding | None) -> None:
+    assert parse_sharding(count, ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--shards", "0"], "--shards needs --shard-count"),
+        (["--shard-count", "0"], "--shard-count must be between 1 and 4096, not 0."),
+        (["--shard-count", "99999"], "--shard-count must be between 1 and 4096"),
+        (["--shard-count", "two"], "--shard-count takes whole numbers"),
+        (["--shard-count", "-1"], "--shard-count takes whole numbers"),
+        (["--shard-count", "2", "--shards", "2"], "shard 2 does not exist; with --shard-count 2 they are 0 to 1."),
+        (["--shard-count", "2", "--shards", "1,1"], "--shards names shard 1 twice."),
+        (
+            ["--shard-count", "2", "--shards", "0,"],
+            "--shards takes whole numbers (like --shard-count 4 --shards 0,1), not nothing.",
+        ),
+        (["--shard-count", "2", "--shards", "\x1b[2J"], "--shards takes whole numbers"),
+    ],
+)
+def test_a_bad_shard_flag_is_one_line_and_nothing_starts(args: list[str], says: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
+    env.update(FACTBOT_DB=str(tmp_path / "library.db"), DISCORD_TOKEN="fake-bot-token")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr and "\x1b" not in done.stderr
+    assert done.stderr.startswith("factbot: ") and says in done.stderr, done.stderr
+    assert not (tmp_path / "library.db").exists()

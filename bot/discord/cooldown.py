@@ -42,8 +42,8 @@ class AskCooldown:
         if not self.enabled:
             return None
         if self.shared is not None:
-            retry_after = await self.shared.spend(user_id, self.rate, self.per)
-            return (app_commands.Cooldown(self.rate, self.per), retry_after) if retry_after else None
+            wait = await self.shared.spend(user_id, self.rate, self.per)
+            return (app_commands.Cooldown(self.rate, self.per), wait) if wait else None
         now = now or time.time()
         if len(self._buckets) >= _PRUNE_AT:
             self._prune(now)

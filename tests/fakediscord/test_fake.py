@@ -9,6 +9,7 @@ import asyncio
 import io
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import discord
@@ -698,14 +699,8 @@ class ShardedDemo(commands.AutoShardedBot):
     def __init__(self, shard_ids: list[int] | None = None, shard_count: int | None = None) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(
-            command_prefix="!",
-            intents=intents,
-            guild_ready_timeout=0.05,
-            help_command=None,
-            shard_ids=shard_ids,
-            shard_count=shard_count,
-        )
+        sharding: dict[str, Any] = {} if shard_ids is None else {"shard_ids": shard_ids, "shard_count": shard_count}
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05, help_command=None, **sharding)
         self.heard: list[int | None] = []  # the guild (None: a DM) of each message and command
 
     async def setup_hook(self) -> None:

@@ -268,7 +268,7 @@ def _extra_guild(k: int) -> Guild:
 def build_world(extra_guilds: int = 0) -> World:
     """The default world every fake starts with; ``extra_guilds`` more guilds of the same shape
     (ids from :func:`extra_guild_id`, the same members)."""
-    guilds = (
+    guilds: tuple[Guild, ...] = (
         _guild(
             GUILD_ID,
             "Fact Checkers",
