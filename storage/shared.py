@@ -184,8 +184,13 @@ class PostgresCooldowns(SharedCooldowns):
         return float(row[0]), int(row[1]), float(row[2])
 
     async def _prune(self, per: float) -> None:
-        async with self._pool.acquire() as conn:
-            await conn.execute(_PG_PRUNE, per)
+        import asyncpg
+
+        try:
+            async with self._pool.acquire() as conn:
+                await conn.execute(_PG_PRUNE, per)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            raise StoreError(f"The shared cooldowns in {self.where} failed: {err}.") from None
 
     async def close(self) -> None:
         await asyncio.wait_for(self._pool.close(), 10)

@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from bot.discord.client import FactBot, ShardedFactBot, make_bot
 from bot.discord.runner import sync
 from bot.discord.sharding import Sharding, parse_sharding
 from bot.settings import Settings
+from storage import shared as shared_module
 from storage.library import Library
 from storage.models import SourceMeta
 from storage.shared import SharedCooldowns, open_shared_cooldowns, shared_path
@@ -150,6 +152,19 @@ async def test_sqlite_keeps_it_beside_the_library_not_in_it(tmp_path: Path) -> N
             assert await a.spend(w.MEMBER_ID, 3, 60) == 0.0
         assert await library.data_version() == before
     assert shared_path(db).is_file()
+
+
+async def test_windows_long_over_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared_module, "PRUNE_EVERY", 3)
+    db = tmp_path / "library.db"
+    async with two_stores(db) as (a, _):
+        assert await a.spend(w.MEMBER_ID, 1, 0.2) == 0.0
+        await asyncio.sleep(0.25)
+        assert await a.spend(w.OTHER_USER_ID, 1, 0.2) == 0.0
+        assert await a.spend(w.OWNER_ID, 1, 0.2) == 0.0  # the third: prunes first
+        with sqlite3.connect(shared_path(db)) as conn:
+            users = {row[0] for row in conn.execute("SELECT user_id FROM ask_cooldown")}
+        assert users == {w.OTHER_USER_ID, w.OWNER_ID}
 
 
 # -- two processes on the fake ----------------------------------------------------------------------
