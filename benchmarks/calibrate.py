@@ -41,7 +41,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -142,6 +144,11 @@ async def collect(
         return rows
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _of_style(style: str) -> Callable[[dict[str, Any]], bool]:
+    """Whether a row is a question of that style (and of no named set)."""
+    return lambda r: r["style"] == style and "set" not in r
 
 
 def folds(rows: list[dict]) -> dict[str, int]:
@@ -271,7 +278,7 @@ def held_out_articles(rows: list[dict], names: tuple[str, ...], l2: float, thres
 
     fold_of = folds(rows)
     per: dict[float, dict[str, list[dict]]] = {t: {} for t in thresholds}
-    groups = {s: (lambda r, s=s: r["style"] == s and "set" not in r) for s in sorted({r["style"] for r in rows})}
+    groups: dict[str, Callable[[dict[str, Any]], bool]] = {s: _of_style(s) for s in sorted({r["style"] for r in rows})}
     groups["trimmed"] = lambda r: r.get("set") == "trimmed"
     for k in (0, 1):
         model = Fitted([r for r in rows if fold_of[r["title"]] != k], names, l2)

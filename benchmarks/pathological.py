@@ -29,11 +29,15 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from storage.errors import FactbotError
 from storage.extract import extract
 from storage.segment import segment
+
+T = TypeVar("T")
 
 DEFAULT_SIZES = (64_000, 128_000, 256_000, 512_000)
 QUICK_SIZES = (16_000, 32_000, 64_000)
@@ -112,11 +116,12 @@ class Row:
     note: str = ""
 
 
-def _timed(function: Callable[[], object]) -> tuple[float, object]:
+def _timed(function: Callable[[], T]) -> tuple[float, T | FactbotError]:
     gc.collect()
     start = time.process_time()
+    result: T | FactbotError
     try:
-        result: object = function()
+        result = function()
     except FactbotError as err:
         result = err
     return time.process_time() - start, result
@@ -149,10 +154,10 @@ def run_case(case: Case, sizes: Sequence[int]) -> tuple[list[Row], list[float]]:
     peaks = []
     for size in sizes:
         data = case.make(size).encode("utf-8")
-        took, found = _timed(lambda data=data: extract(data, filename=case.filename))
+        took, found = _timed(partial(extract, data, filename=case.filename))
         rows["extract"].seconds.append(took)
         text = found.text if not isinstance(found, FactbotError) else data.decode("utf-8")
-        took, result = _timed(lambda text=text: segment(text))
+        took, result = _timed(partial(segment, text))
         rows["segment"].seconds.append(took)
         if isinstance(result, FactbotError):
             rows["segment"].note = f"refused at {size:,}: {result}"

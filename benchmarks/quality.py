@@ -64,13 +64,6 @@ def norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _factbot_env() -> dict[str, str]:
-    env = dict(os.environ)
-    bindir = str(Path(sys.executable).parent)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    return env
-
-
 # -- the table --------------------------------------------------------------------------------------
 
 
@@ -474,7 +467,7 @@ async def inproc(
 
 SAMPLE = (1000, 300)  # squad_score.py's defaults
 ABLATION_SAMPLE = (500, 200)
-ABLATION = (
+ABLATION: tuple[tuple[str, dict[str, bool]], ...] = (
     ("everything", {}),
     ("no chat normaliser", {"chat": False}),
     ("no spelling", {"spelling": False}),

@@ -375,9 +375,8 @@ def _as_dict(document: Any) -> dict[str, Any]:
     """trafilatura 2 returns a Document, 1.x a dict (or None when it finds nothing)."""
     if document is None:
         return {}
-    if hasattr(document, "as_dict"):
-        return document.as_dict()
-    return dict(document)
+    found: dict[str, Any] = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    return found
 
 
 def _field(fields: dict[str, Any], name: str) -> str | None:

@@ -122,8 +122,8 @@ class NewerSchema(FactbotError):
 def check_file(conn: sqlite3.Connection) -> int:
     """The schema version of a factbot library; raises NotALibrary for another application's
     database and NewerSchema for a file from a newer factbot. Reads only."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    app: int = conn.execute("PRAGMA application_id").fetchone()[0]
     if app != APPLICATION_ID:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         # Unmarked: a new empty file, or a library from before the mark (it has our tables).

@@ -195,7 +195,7 @@ def term(word: str) -> str:
         return folded.replace(",", "")
     word = _POSSESSIVE.sub("", folded).replace("’", "").replace("'", "")
     with _stemmer_lock:
-        return _stemmer.stemWord(word)
+        return str(_stemmer.stemWord(word))
 
 
 def words(text: str) -> list[re.Match[str]]:

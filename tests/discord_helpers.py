@@ -56,9 +56,10 @@ async def turn_page(fake: FakeDiscord, on: Reply | Message, action: str, *, user
 async def submit(fake: FakeDiscord, bot: FactBot, opened: InteractionLog, values: dict[str, str]) -> InteractionLog:
     """Submit the modal the bot answered ``opened`` with, once the bot listens for it (see click)."""
     reply = await fake.reply(opened)
-    assert reply.modal is not None, "the bot answered with a modal"
+    modal = reply.modal
+    assert modal is not None, "the bot answered with a modal"
     store = bot._connection._view_store
-    await fake.wait_until(lambda: reply.modal["custom_id"] in store._modals, what="the modal to be registered")
+    await fake.wait_until(lambda: modal["custom_id"] in store._modals, what="the modal to be registered")
     return await fake.submit_modal(opened, values)
 
 

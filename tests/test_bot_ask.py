@@ -111,7 +111,9 @@ async def test_a_long_answer_pages_and_only_the_asker_can_turn_pages(
     other = await turn_page(fake_discord, first, NEXT, user_id=w.OTHER_USER_ID)
     refusal = await fake_discord.reply(other)
     assert refusal.ephemeral and "Only the person who asked" in refusal.content
-    assert fake_discord.message(first.message.id).embeds == first.embeds, "someone else's click changed nothing"
+    assert first.message is not None
+    unchanged = fake_discord.message(first.message.id)
+    assert unchanged is not None and unchanged.embeds == first.embeds, "someone else's click changed nothing"
 
     for number in range(2, pages + 1):
         turned = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))

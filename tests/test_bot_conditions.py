@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import discord
 import pytest
 
 from bot.discord.client import FactBot
@@ -115,7 +117,7 @@ async def test_a_page_button_turns_the_page_after_the_bot_restarts(
 async def bot_cannot_embed(fake: FakeDiscord, bot: FactBot, channel_id: int) -> None:
     await fake.deny_bot(channel_id, w.EMBED_LINKS)
     channel = bot.get_channel(channel_id)
-    assert channel is not None and hasattr(channel, "guild")
+    assert isinstance(channel, discord.abc.GuildChannel)
     await fake.wait_until(lambda: not channel.permissions_for(channel.guild.me).embed_links, what="the overwrite")
 
 
@@ -180,7 +182,7 @@ async def test_no_answer_is_lost_under_rate_limiting(fake_discord: FakeDiscord, 
         return next((m for m in fake_discord.bot_messages() if m.reference_id == message.id), None)
 
     for message, question in zip(asked, questions, strict=True):
-        answer = await fake_discord.wait_until(lambda message=message: answer_to(message), what="an answer")
+        answer = await fake_discord.wait_until(partial(answer_to, message), what="an answer")
         assert answer.content.startswith(f"**Q:** {question}")
     for ix, question in zip(slashed, questions, strict=True):
         reply = await fake_discord.reply(ix)
@@ -218,7 +220,8 @@ async def test_page_buttons_from_before_persistence_are_taken_off_with_a_word(
     )
     ix = await fake_discord.click(old, "factbot:page:next", user_id=w.MEMBER_ID)
     told = await fake_discord.reply(ix, count=2)
-    assert fake_discord.message(old.id).components == [] and fake_discord.message(old.id).content == old.content
+    now = fake_discord.message(old.id)
+    assert now is not None and now.components == [] and now.content == old.content
     assert told.followups[0].ephemeral and "Ask again" in told.followups[0].content
 
 
@@ -233,4 +236,6 @@ async def test_a_question_too_long_to_read_back_says_ask_again_after_a_restart(
     async with start_bot():
         told = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))
     assert told.followups and told.followups[0].ephemeral and "Ask again" in told.followups[0].content
-    assert fake_discord.message(first.message.id).embeds == first.embeds, "the page stays as it was"
+    assert first.message is not None
+    shown = fake_discord.message(first.message.id)
+    assert shown is not None and shown.embeds == first.embeds, "the page stays as it was"

@@ -57,7 +57,9 @@ def quoted_texts(pages: list[Page]) -> dict[int, list[str]]:
     shown: dict[int, list[str]] = {}
     for page in pages:
         for embed in page.embeds:
-            n = int(re.match(r"\[(\d+)\]", embed.title or "").group(1))
+            number = re.match(r"\[(\d+)\]", embed.title or "")
+            assert number is not None, embed.title
+            n = int(number.group(1))
             for block in (embed.description or "").split("\n\n"):
                 continued = block.startswith("> … ")
                 body = block.removeprefix("> “").removeprefix("> … ")

@@ -44,7 +44,7 @@ def test_no_token_is_one_line_and_nothing_is_opened(
     settings = Settings(db_path=tmp_path / "library.db")
     assert entry(settings) == 1  # type: ignore[operator]
     assert one_line(capsys.readouterr().err).startswith("factbot: DISCORD_TOKEN is not set")
-    assert not settings.db_path.exists()
+    assert not Path(settings.db_path).exists()
 
 
 @pytest.mark.parametrize("command", ["run", "sync"])
@@ -89,7 +89,8 @@ async def test_a_signal_closes_the_bot_then_the_library(
     os.kill(os.getpid(), sig)
     assert await asyncio.wait_for(running, 10) == 0
     assert not discord_is_fake.gateway.identified
-    wal = bot_settings.db_path.with_name(bot_settings.db_path.name + "-wal")
+    db = Path(bot_settings.db_path)
+    wal = db.with_name(db.name + "-wal")
     assert not wal.exists(), "the last connection closed cleanly (SQLite removes the WAL then)"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     discord_is_fake.assert_no_errors()

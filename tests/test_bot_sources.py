@@ -353,7 +353,9 @@ async def test_an_unanswered_confirmation_expires_and_removes_nothing(
     asked = await fake_discord.reply(
         await fake_discord.slash("sources remove", {"source": str(source_id)}, user_id=MOD)
     )
+    assert asked.message is not None
     message = fake_discord.message(asked.message.id)
+    assert message is not None
     await fake_discord.wait_until(lambda: message.components == [], what="the confirmation to expire")
     assert message.content == "No answer in time; nothing was removed."
     assert await own_sources(library, w.GUILD_ID) == ["Ruritania notes"]

@@ -300,11 +300,12 @@ def test_an_answer_threshold_outside_0_to_1_is_refused(factbot: Factbot, value: 
     assert "FACTBOT_ANSWER_THRESHOLD" in line
 
 
-def other_sqlite(path: Path) -> None:
+def other_sqlite(path: Path) -> Path:
     with sqlite3.connect(path) as conn:
         conn.executescript(
             "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine'); PRAGMA user_version = 4;"
         )
+    return path
 
 
 BAD_LIBRARIES = {
@@ -318,7 +319,7 @@ BAD_LIBRARIES = {
         "not a factbot library",
     ),
     "another application's SQLite file": (
-        lambda d: other_sqlite(d / "app.db") or d / "app.db",
+        lambda d: other_sqlite(d / "app.db"),
         "not a factbot library",
     ),
 }

@@ -361,7 +361,7 @@ class FakeResolver(AbstractResolver):
 
 @pytest.fixture
 def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[list[str]]]:
-    answers: ClassVar[dict[str, list[list[str]]]] = {}
+    answers: dict[str, list[list[str]]] = {}
     monkeypatch.setattr(FakeResolver, "answers", answers)
     monkeypatch.setattr(fetch_module, "DefaultResolver", FakeResolver)
     return answers

@@ -139,7 +139,7 @@ def main() -> None:
     arrays = build(args.words, args.dims, args.cache)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub reads the arrays as allow_pickle
     print(f"{args.out}: {len(arrays['weights'])} terms x {args.dims} dims", file=sys.stderr)
 
 

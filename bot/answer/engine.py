@@ -333,7 +333,7 @@ class Engine:
         for sid, (probability, items) in chosen.items():
             if sid not in infos:
                 continue  # removed (by another process) while this question was answered: not quoted
-            quotes = []
+            quotes: list[Quote] = []
             for s in items:
                 sentence = s.sentence
                 start, end = (s.lead or sentence).start, (s.tail or sentence).end

@@ -167,9 +167,9 @@ def place(text: str) -> tuple[When | None, str]:
         first = int(match.group(1))
         return When(float(first), float(first + 10), "decade"), ""
     if match := _ISO_DAY.match(value):
-        year, month, day = (int(g) for g in match.groups())
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return _day_span(year, month, day), ""
+        year, numbered_month, day = (int(g) for g in match.groups())
+        if 1 <= numbered_month <= 12 and 1 <= day <= 31:
+            return _day_span(year, numbered_month, day), ""
         return None, NO_YEAR
     years = _YEAR.findall(value)
     month = _month_of(value)

@@ -66,7 +66,7 @@ class NoAnswerModel:
 def _logistic(path: Path, raw: object, where: str, known: frozenset[str]) -> Logistic:
     if not isinstance(raw, dict) or not isinstance(raw.get("weights"), dict):
         raise ModelFileError(path, f"has no {where} model (a bias and a mapping of feature names to weights)")
-    bias, weights = raw.get("bias"), raw["weights"]
+    bias, weights = raw.get("bias", math.nan), raw["weights"]  # no bias: not a finite number
     numbers = [bias, *weights.values()]
     if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
         raise ModelFileError(path, f"has a {where} weight that is not a finite number")
@@ -92,7 +92,7 @@ def load_model(path: Path, features: Iterable[str]) -> NoAnswerModel:
     return NoAnswerModel(
         _logistic(path, raw.get("question_model"), "question", known),
         _logistic(path, raw.get("source_model"), "source", known),
-        raw.get("provenance") if isinstance(raw.get("provenance"), dict) else {},
+        provenance if isinstance(provenance := raw.get("provenance"), dict) else {},
     )
 
 

@@ -153,10 +153,10 @@ class Ranker:
                 positions.setdefault(q, []).append(i)
                 derived[q] = max(derived.get(q, 0.0), factor)
             elif t[:VARIANT_MIN_STEM] in self._prefixes and len(t) >= VARIANT_MIN_STEM:
-                q = self._variant(t)
-                if q is not None:
-                    positions.setdefault(q, []).append(i)
-                    derived[q] = max(derived.get(q, 0.0), VARIANT_WEIGHT)
+                variant = self._variant(t)
+                if variant is not None:
+                    positions.setdefault(variant, []).append(i)
+                    derived[variant] = max(derived.get(variant, 0.0), VARIANT_WEIGHT)
         for t in exact:
             derived.pop(t, None)
         norm = 1 - B + B * len(sentence.text) / self.avg_chars

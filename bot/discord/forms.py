@@ -19,7 +19,7 @@ PASTE_MAX = 4000  # Discord's limit for one text input
 CONFIRM_TIMEOUT = 120.0
 CONFIRM, CANCEL = "factbot:confirm:yes", "factbot:confirm:no"
 
-PastedCallback = Callable[[discord.Interaction, str, MetaOverrides], Awaitable[None]]
+PastedCallback = Callable[[discord.Interaction[Any], str, MetaOverrides], Awaitable[None]]
 Callback = Callable[[discord.Interaction], Awaitable[None]]
 
 
@@ -65,7 +65,7 @@ class PasteSourceModal(discord.ui.Modal, title="Add a source from pasted text"):
         )
         await self._on_submit(interaction, self.text.value, given)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await errors.on_interaction_error(interaction, error)
 
 

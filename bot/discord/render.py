@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import discord
 
@@ -148,7 +149,7 @@ def quote_blocks(quote: Quote, bold: Callable[[Fact], bool], budget: int = BLOCK
         # Formatting never shortens text, so a piece is cut from at most room + 1 characters.
         window = text[start : start + room + 1]
         local = [(a - start, b - start) for a, b in marks if b > start and a < start + len(window)]
-        end = word_cut(window, room, lambda s, local=local: len(_format(s, local)), forbidden=local)
+        end = word_cut(window, room, partial(_formatted_length, marks=local), forbidden=local)
         pieces.append(_format(window[:end], local))
         start += end
         while start < len(text) and text[start] == " ":
@@ -186,6 +187,10 @@ def _disjoint(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         if not kept or start >= kept[-1][1]:
             kept.append((start, end))
     return kept
+
+
+def _formatted_length(text: str, marks: list[tuple[int, int]]) -> int:
+    return len(_format(text, marks))
 
 
 def _format(text: str, marks: list[tuple[int, int]]) -> str:

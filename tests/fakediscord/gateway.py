@@ -158,7 +158,7 @@ class Gateway:
     async def _members_chunk(self, session: Session, d: dict[str, Any]) -> None:
         guild_ids = d.get("guild_id")
         for gid in guild_ids if isinstance(guild_ids, list) else [guild_ids]:
-            guild = self.fake.world.guild(int(gid))
+            guild = None if gid is None else self.fake.world.guild(int(gid))
             if guild is None:
                 continue
             members = [w.member_payload(guild, m) for m in guild.members]

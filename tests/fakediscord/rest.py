@@ -480,7 +480,7 @@ class RestApi:
         self, msg: rec.Message, payload: dict[str, Any], uploads: list[Upload], prefix: tuple[str, ...] = ()
     ) -> None:
         """Validate the message as it would be after the edit, then apply it (filling a loading message)."""
-        merged = {
+        merged: dict[str, Any] = {
             "content": (payload["content"] or "") if "content" in payload else msg.content,
             "embeds": (payload["embeds"] or []) if "embeds" in payload else msg.embeds,
             "components": (payload["components"] or []) if "components" in payload else msg.components,

@@ -431,9 +431,9 @@ class FakeDiscord(Drives):
             # A bug in the fake: answer 400 (a 5xx would make discord.py retry with sleeps) and keep it.
             log.exception("fake Discord failed on %s %s", request.method, request.path)
             self.server_exceptions.append(exc)
-            err = lim.DiscordError(400, -1, f"fake Discord crashed: {exc!r}")
-            self.errors.append(rec.ErrorRecord.of(request.method, path, err, request.get(PAYLOAD), None))
-            return json_response(err.body(), err.status)
+            crash = lim.DiscordError(400, -1, f"fake Discord crashed: {exc!r}")
+            self.errors.append(rec.ErrorRecord.of(request.method, path, crash, request.get(PAYLOAD), None))
+            return json_response(crash.body(), crash.status)
         finally:
             self.notify()
 

@@ -99,18 +99,26 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
             await interaction.response.send_modal(PasteSourceModal(given, self._add_pasted))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        place = {"scope": scope_of(interaction.guild_id), "added_by": actor(interaction.user), "given": given}
+        scope, added_by = scope_of(interaction.guild_id), actor(interaction.user)
         if file is not None:
             data = await read_upload(file)
             info = await add_document(
-                self.bot.library, data, filename=file.filename, content_type=file.content_type, **place
+                self.bot.library,
+                data,
+                filename=file.filename,
+                content_type=file.content_type,
+                scope=scope,
+                added_by=added_by,
+                given=given,
             )
         else:
             assert url is not None
             shown = FETCHING.format(url=escape(fit(url, FETCHING_URL_CHARS)))
             await interaction.edit_original_response(content=shown)
             try:
-                info = await add_url(self.bot.library, url, self.bot.fetch_policy, **place)
+                info = await add_url(
+                    self.bot.library, url, self.bot.fetch_policy, scope=scope, added_by=added_by, given=given
+                )
             except Exception as err:  # said in place of "Fetching", in the one handler's words
                 await interaction.edit_original_response(content=describe(err, "/sources add"))
                 return

@@ -56,11 +56,12 @@ class TimelineCog(commands.Cog):
             await interaction.followup.send(timeline.note or "Nothing to draw.", ephemeral=private)
             return
         for n, embeds in enumerate(pages):
-            extra = {"file": discord.File(io.BytesIO(png), filename=FILENAME)} if n == 0 and png is not None else {}
+            note = timeline.note if n == 0 and not timeline.drawable else None
+            picture = discord.File(io.BytesIO(png), filename=FILENAME) if n == 0 and png is not None else None
             await interaction.followup.send(
-                content=timeline.note if n == 0 and not timeline.drawable else discord.utils.MISSING,
+                content=note or discord.utils.MISSING,
                 embeds=embeds,
                 ephemeral=private,
                 allowed_mentions=discord.AllowedMentions.none(),
-                **extra,
+                file=picture or discord.utils.MISSING,
             )
