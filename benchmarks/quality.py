@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,15 +52,9 @@ HERE = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import datasets  # noqa: E402
+from benchmarks.seed_score import norm  # noqa: E402
 
 THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
-
-
-def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    for a, b in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
-        text = text.replace(a, b)
-    return " ".join(text.lower().split())
 
 
 # -- the table --------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from benchmarks import datasets  # noqa: E402
 
 
 def norm(text: str) -> str:
+    """Text as quotes and gold phrases are compared (squad_score.py and quality.py too)."""
     text = unicodedata.normalize("NFKC", text)
     for a, b in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
         text = text.replace(a, b)

@@ -36,20 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import datasets  # noqa: E402
-
-
-def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    for a, b in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
-        text = text.replace(a, b)
-    return " ".join(text.lower().split())
+from benchmarks.seed_score import norm  # noqa: E402
 
 
 def main() -> int:
