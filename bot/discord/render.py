@@ -227,6 +227,18 @@ def _embed_maker(n: int, source: SourceInfo) -> Callable[[bool], discord.Embed]:
     return make
 
 
+def joins(embed: discord.Embed, block: str, page_chars: int) -> bool:
+    """Whether `block` fits at the end of `embed` (a blank line apart) on a page that holds
+    `page_chars` characters so far."""
+    grows = 2 + len(block)
+    return len(embed.description or "") + grows <= limits.EMBED_DESCRIPTION and page_chars + grows <= PAGE_CHARS
+
+
+def page_full(page: list[discord.Embed], page_chars: int, adding: int) -> bool:
+    """Whether a page (of `page_chars` characters) cannot take one more embed of `adding` characters."""
+    return bool(page) and (len(page) >= limits.EMBEDS_PER_MESSAGE or page_chars + adding > PAGE_CHARS)
+
+
 def _pack(parts: list[tuple[Callable[[bool], discord.Embed], list[str]]]) -> list[list[discord.Embed]]:
     """Fill pages in order: a source's quotes share its embed while they fit, then continue in a
     new embed for it, on a new page when this one is full (10 embeds or PAGE_CHARS characters)."""
@@ -236,15 +248,11 @@ def _pack(parts: list[tuple[Callable[[bool], discord.Embed], list[str]]]) -> lis
         for block in blocks:
             page = pages[-1]
             size = sum(len(e) for e in page)
-            if (
-                current is not None
-                and len(current.description or "") + 2 + len(block) <= limits.EMBED_DESCRIPTION
-                and size + 2 + len(block) <= PAGE_CHARS
-            ):
+            if current is not None and joins(current, block, size):
                 current.description = f"{current.description}\n\n{block}"
                 continue
             embed = make(current is not None)
-            if page and (len(page) >= limits.EMBEDS_PER_MESSAGE or size + len(embed) + len(block) > PAGE_CHARS):
+            if page_full(page, size, len(embed) + len(block)):
                 page = []
                 pages.append(page)
             embed.description = block

@@ -10,7 +10,7 @@ from bot.answer.events import Event, Timeline
 from bot.answer.model import Fact, Quote
 from bot.discord import fit as limits
 from bot.discord.fit import escape, fit, squash
-from bot.discord.render import PAGE_CHARS, byline, quote_blocks
+from bot.discord.render import byline, joins, page_full, quote_blocks
 from bot.timeline import FILENAME, PALETTE, date_label, heading, square
 
 LEGEND_CHARS = 300  # one source's line in the legend
@@ -61,14 +61,10 @@ def timeline_pages(timeline: Timeline, *, with_picture: bool) -> list[list[disco
         page = pages[-1]
         current = page[-1] if page else None
         size = sum(len(e) for e in page)
-        if (
-            current is not None
-            and len(current.description or "") + 2 + len(block) <= limits.EMBED_DESCRIPTION
-            and size + 2 + len(block) <= PAGE_CHARS
-        ):
+        if current is not None and joins(current, block, size):
             current.description = f"{current.description}\n\n{block}"
             continue
-        if page and (len(page) >= limits.EMBEDS_PER_MESSAGE or size + len(block) > PAGE_CHARS):
+        if page_full(page, size, len(block)):
             page = []
             pages.append(page)
         embed = discord.Embed(description=block, colour=colour)
