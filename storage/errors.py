@@ -45,6 +45,14 @@ class ProtectedSource(FactbotError):
         self.source_id = source_id
 
 
+class DataFileError(FactbotError):
+    """A data file factbot ships (a model, word vectors) is missing, unreadable or does not fit."""
+
+    def __init__(self, what: str, path: object, why: str, rebuild: str) -> None:
+        super().__init__(f"The {what} file {path} {why}. Reinstall factbot, or rebuild the file with `{rebuild}`.")
+        self.path = path
+
+
 class StoreError(FactbotError):
     """The library file cannot be used as asked: its folder is missing or not a folder, it is
     read-only, the disk is full, it is damaged, or another process held it too long."""

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from storage.errors import FactbotError
+from storage.errors import DataFileError
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "noanswer.json"
 FORMAT = 1
@@ -25,15 +25,11 @@ FORMAT = 1
 Z_CLIP = 30.0
 
 
-class ModelFileError(FactbotError):
+class ModelFileError(DataFileError):
     """The no-answer model's data file is missing, unreadable or does not fit this engine."""
 
     def __init__(self, path: Path, why: str) -> None:
-        super().__init__(
-            f"The no-answer model file {path} {why}. Reinstall factbot, or rebuild the file with "
-            "`python benchmarks/calibrate.py --write`."
-        )
-        self.path = path
+        super().__init__("no-answer model", path, why, "python benchmarks/calibrate.py --write")
 
 
 @dataclass(frozen=True, slots=True)

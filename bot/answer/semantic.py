@@ -19,21 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.errors import FactbotError
+from storage.errors import DataFileError
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "embeddings.npz"
 FORMAT_VERSION = 1
 
 
-class EmbeddingsFileError(FactbotError):
+class EmbeddingsFileError(DataFileError):
     """The word vectors' data file is missing, unreadable or not in the expected format."""
 
     def __init__(self, path: Path, why: str) -> None:
-        super().__init__(
-            f"The word vectors file {path} {why}. Reinstall factbot, or rebuild the file with "
-            "`python tools/build_embeddings.py`."
-        )
-        self.path = path
+        super().__init__("word vectors", path, why, "python tools/build_embeddings.py")
 
 
 class Embeddings:

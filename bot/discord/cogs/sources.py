@@ -6,6 +6,7 @@ the commands in the client. Work that touches the library is deferred first, ans
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -143,10 +144,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @app_commands.command(name="list", description="List the sources this server's answers can quote.")
     async def list_sources(self, interaction: discord.Interaction[FactBot]) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        pages = await self._list_pages(interaction)
-        send = partial(interaction.followup.send, ephemeral=True, wait=True)
-        await send_pages(send, pages, PageKey(LIST_PAGES, interaction.user.id))
+        await self._send_private_pages(interaction, LIST_PAGES, self._list_pages)
 
     @app_commands.command(name="show", description="Show one source: its citation details and how it begins.")
     @app_commands.describe(source="The source's number or title")
@@ -185,10 +183,19 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @app_commands.command(name="log", description="Who added and removed which sources in this server, and when.")
     async def log(self, interaction: discord.Interaction[FactBot]) -> None:
+        await self._send_private_pages(interaction, LOG_PAGES, self._log_pages)
+
+    @staticmethod
+    async def _send_private_pages(
+        interaction: discord.Interaction[FactBot],
+        kind: str,
+        build: Callable[[discord.Interaction[FactBot]], Awaitable[Pages]],
+    ) -> None:
+        """Pages only the person who asked sees, with buttons to turn them (`kind`: how they are rebuilt)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        pages = await self._log_pages(interaction)
+        pages = await build(interaction)
         send = partial(interaction.followup.send, ephemeral=True, wait=True)
-        await send_pages(send, pages, PageKey(LOG_PAGES, interaction.user.id))
+        await send_pages(send, pages, PageKey(kind, interaction.user.id))
 
     @show.autocomplete("source")
     async def _any_source(
