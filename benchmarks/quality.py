@@ -334,6 +334,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
             )
         )
         bodies = seed_bodies()
+        every = SeedFigures()
         for style, items in variant_sets(seed_rows()).items():
             if style == "all":
                 continue
@@ -349,6 +350,10 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
             fig = score_seed_questions(items, answers, bodies)
             fig.seconds = time.perf_counter() - started
             rows.append(fig.row(f"variants: {style}"))
+            for name in ("questions", "need", "hit1", "hitany", "quotes", "false_quotes", "refuse_need", "refused"):
+                setattr(every, name, getattr(every, name) + getattr(fig, name))
+            every.seconds += fig.seconds
+        rows.append(every.row("variants: all"))
         cmd = [
             sys.executable,
             str(HERE / "squad_score.py"),
