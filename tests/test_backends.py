@@ -15,6 +15,9 @@ from storage.models import GLOBAL_SCOPE, SourceMeta
 GUILD = 4242
 # Every SQUAD_STEP-th SQuAD question (of about 5,400): a slice across all the articles.
 SQUAD_STEP = 150
+# The first ARTICLES SQuAD articles go in (Super Bowl 50 first: its "2½ sacks" index "½" as "1⁄2",
+# which FTS5 reads as two tokens); questions about the others are asked too, as questions outside.
+ARTICLES = 12
 
 
 def questions() -> list[str]:
@@ -27,9 +30,9 @@ def questions() -> list[str]:
 
 
 async def fill(library: Library) -> None:
-    """The seeds (already there), the SQuAD articles, and one server's own source."""
+    """The seeds (already there), SQuAD articles, and one server's own source."""
     root = squad_dir()
-    for line in (root / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (root / "articles.jsonl").read_text(encoding="utf-8").splitlines()[:ARTICLES]:
         article = json.loads(line)
         body = (root / article["file"]).read_text(encoding="utf-8")
         await library.add_source(body, SourceMeta(article["title"]), added_at="2026-01-01T00:00:00+00:00")
