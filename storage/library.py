@@ -21,13 +21,16 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from storage import text as textmod
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
 from storage.schema import BODY_CHUNK
 from storage.segment import Paragraph, segment
+
+if TYPE_CHECKING:
+    from seeds import Seed
 
 # Sentences a search may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
@@ -137,6 +140,35 @@ class Prepared:
     words: Counter[str]
 
 
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    """A checked source, ready to store: its text prepared, its metadata cleaned. `source_id`:
+    kept when given (a copied library keeps its ids), else the backend's next."""
+
+    body: str
+    prepared: Prepared
+    meta: SourceMeta
+    scope: int
+    origin: str | None
+    added_by: str | None
+    added_at: str
+    source_id: int | None = None
+
+    def info(self, source_id: int) -> SourceInfo:
+        """The source as stored under `source_id`."""
+        m, p = self.meta, self.prepared
+        return SourceInfo(
+            source_id, self.scope, m.title, m.author, m.publisher, m.url, m.published, self.origin, self.added_by,
+            self.added_at, p.sha256, len(p.paragraphs), len(p.terms), len(self.body),
+        )  # fmt: skip
+
+
+def seed_source(seed: Seed, prepared: Prepared) -> NewSource:
+    """A shipped seed article as a global source (added on a new library's first open)."""
+    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
+    return NewSource(seed.body, prepared, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", now())
+
+
 def prepare_text(body: str) -> Prepared:
     paragraphs = segment(body)
     terms = [textmod.index_text(body[s.start : s.end]) for p in paragraphs for s in p.sentences]
@@ -240,37 +272,11 @@ class Library(ABC):
         prepared = await asyncio.to_thread(prepare_text, body)
         if not prepared.paragraphs or not any(prepared.terms):
             raise IngestError("There is no text to quote in this source (no words in it).")
-        added_at = added_at or now()
-        source_id = await self._store_source(body, prepared, meta, scope, origin, added_by, added_at, source_id)
-        return SourceInfo(
-            source_id,
-            scope,
-            meta.title,
-            meta.author,
-            meta.publisher,
-            meta.url,
-            meta.published,
-            origin,
-            added_by,
-            added_at,
-            prepared.sha256,
-            len(prepared.paragraphs),
-            len(prepared.terms),
-            len(body),
-        )
+        new = NewSource(body, prepared, meta, scope, origin, added_by, added_at or now(), source_id)
+        return new.info(await self._store_source(new))
 
     @abstractmethod
-    async def _store_source(
-        self,
-        body: str,
-        prepared: Prepared,
-        meta: SourceMeta,
-        scope: int,
-        origin: str | None,
-        added_by: str | None,
-        added_at: str,
-        source_id: int | None = None,
-    ) -> int:
+    async def _store_source(self, new: NewSource) -> int:
         """Store one checked source in one transaction (with its audit entry); its id. Raises
         DuplicateSource when its content is already in `scope`."""
 

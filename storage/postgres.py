@@ -37,7 +37,7 @@ from storage.library import (
     MAX_ID,
     VOCABULARY_VERSION,
     Library,
-    Prepared,
+    NewSource,
     StoredSource,
     after,
     check_removal,
@@ -45,11 +45,12 @@ from storage.library import (
     log_entry_from_row,
     now,
     prepare_text,
+    seed_source,
     sentence_from_row,
     source_from_row,
     vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.pg_schema import CHANGES_CHANNEL, MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.schema import BODY_CHUNK
 
@@ -331,50 +332,29 @@ class PostgresLibrary(Library):
                 return await task
             raise
 
-    async def _store_source(
-        self,
-        body: str,
-        prepared: Prepared,
-        meta: SourceMeta,
-        scope: int,
-        origin: str | None,
-        added_by: str | None,
-        added_at: str,
-        source_id: int | None = None,
-    ) -> int:
-        if "\x00" in body:
+    async def _store_source(self, new: NewSource) -> int:
+        if "\x00" in new.body:
             raise IngestError("The text holds NUL characters, which a library cannot store.")
 
         async def add() -> int:
             async with self._transaction() as conn:
-                return await self._insert_source(
-                    conn, body, prepared, meta, scope, origin, added_by, added_at, source_id
-                )
+                return await self._insert_source(conn, new)
 
         try:
             return await self._committed(add)
         except asyncpg.UniqueViolationError as err:
             row = await self._fetchrow(
-                "SELECT id, title FROM sources WHERE scope = $1 AND sha256 = $2", scope, prepared.sha256
+                "SELECT id, title FROM sources WHERE scope = $1 AND sha256 = $2", new.scope, new.prepared.sha256
             )
             if row:
                 raise DuplicateSource(row[0], row[1]) from err
             raise self._error(err) from err
 
-    async def _insert_source(
-        self,
-        conn: asyncpg.Connection,
-        body: str,
-        prepared: Prepared,
-        meta: SourceMeta,
-        scope: int,
-        origin: str | None,
-        added_by: str | None,
-        added_at: str,
-        source_id: int | None = None,
-    ) -> int:
+    async def _insert_source(self, conn: asyncpg.Connection, new: NewSource) -> int:
         """Everything of one source, inside the caller's write transaction; returns its id:
         `source_id` when given, else the next after the highest, as SQLite assigns them."""
+        body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
+        origin, added_by, added_at, source_id = new.origin, new.added_by, new.added_at, new.source_id
         if source_id is None:
             source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
         first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sentences")
@@ -540,10 +520,7 @@ class PostgresLibrary(Library):
                     "SELECT 1 FROM sources WHERE scope = $1 AND sha256 = $2", GLOBAL_SCOPE, ready.sha256
                 )
                 if not there:
-                    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
-                    await self._insert_source(
-                        conn, seed.body, ready, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", now()
-                    )
+                    await self._insert_source(conn, seed_source(seed, ready))
             await conn.execute("DELETE FROM meta WHERE key = 'seeds'")
 
     # -- reading -----------------------------------------------------------------------------

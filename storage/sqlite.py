@@ -35,6 +35,7 @@ from storage.library import (
     MAX_ID,
     VOCABULARY_VERSION,
     Library,
+    NewSource,
     Prepared,
     StoredSource,
     after,
@@ -43,11 +44,12 @@ from storage.library import (
     log_entry_from_row,
     now,
     prepare_text,
+    seed_source,
     sentence_from_row,
     source_from_row,
     vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
 
 # Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
@@ -252,42 +254,26 @@ class SqliteLibrary(Library):
 
     # -- writing -----------------------------------------------------------------------------
 
-    async def _store_source(
-        self,
-        body: str,
-        prepared: Prepared,
-        meta: SourceMeta,
-        scope: int,
-        origin: str | None,
-        added_by: str | None,
-        added_at: str,
-        source_id: int | None = None,
-    ) -> int:
+    async def _store_source(self, new: NewSource) -> int:
         try:
             async with self._transaction():
-                return await self._insert_source(body, prepared, meta, scope, origin, added_by, added_at, source_id)
+                return await self._insert_source(new)
         except sqlite3.IntegrityError as err:
             # UNIQUE (scope, sha256): the same content is already here.
             row = await self._fetchone(
-                self._reader, "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?", (scope, prepared.sha256)
+                self._reader,
+                "SELECT id, title FROM sources WHERE scope = ? AND sha256 = ?",
+                (new.scope, new.prepared.sha256),
             )
             if row:
                 raise DuplicateSource(row[0], row[1]) from err
             raise _store_error(err, self.path) from err
 
-    async def _insert_source(
-        self,
-        body: str,
-        prepared: Prepared,
-        meta: SourceMeta,
-        scope: int,
-        origin: str | None,
-        added_by: str | None,
-        added_at: str,
-        source_id: int | None = None,
-    ) -> int:
+    async def _insert_source(self, new: NewSource) -> int:
         """Everything of one source, inside the caller's transaction; returns its id (`source_id`
         when given, else SQLite's next)."""
+        body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
+        origin, added_by, added_at, source_id = new.origin, new.added_by, new.added_at, new.source_id
         cursor = await self._writer.execute(
             """INSERT INTO sources (id, scope, title, author, publisher, url, published, origin, body,
                                     sha256, added_by, added_at)
@@ -433,10 +419,7 @@ class SqliteLibrary(Library):
                     writer, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
                 )
                 if not there:
-                    meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
-                    await self._insert_source(
-                        seed.body, ready, meta, GLOBAL_SCOPE, f"seed:{seed.key}", "factbot", now()
-                    )
+                    await self._insert_source(seed_source(seed, ready))
             await writer.execute("DELETE FROM meta WHERE key = 'seeds'")
 
     async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
