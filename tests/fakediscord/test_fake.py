@@ -44,7 +44,9 @@ class VoteView(discord.ui.View):
 
 
 class FeedbackModal(discord.ui.Modal, title="Feedback"):
-    text = discord.ui.TextInput(label="Your feedback", custom_id="feedback:text", max_length=200)
+    text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
+        label="Your feedback", custom_id="feedback:text", max_length=200
+    )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(f"Thanks for: {self.text.value}", ephemeral=True)
@@ -300,7 +302,7 @@ async def test_deferred_then_followups(fake_discord: FakeDiscord, bot: DemoBot) 
     reply = await fake_discord.reply(ix, count=2)
     assert reply.deferred
     assert [m.content for m in reply.messages] == ["Done thinking", "And one more thing"]
-    assert reply.content == "Done thinking" and reply.original is not None
+    assert reply.content == "Done thinking" and reply.original is not None and reply.message is not None
     assert reply.original.id == reply.message.id  # the first followup filled in the thinking message
 
 
@@ -584,7 +586,7 @@ async def test_command_over_8000_characters_is_refused(fake_discord: FakeDiscord
 
 
 async def test_raw_bulk_upsert_with_bad_names_is_refused(fake_discord: FakeDiscord, bot: DemoBot) -> None:
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"name": "Upper", "description": "x", "type": 1},
         {"name": "ok", "description": "", "type": 1},
         {
@@ -669,7 +671,7 @@ async def test_rate_limits_answer_429_and_the_client_retries(fake_discord: FakeD
 
 
 def test_embed_size_counts_the_documented_fields() -> None:
-    embed = {"title": "ab", "description": "cde", "footer": {"text": "f"}, "author": {"name": "g"}}
+    embed: dict[str, Any] = {"title": "ab", "description": "cde", "footer": {"text": "f"}, "author": {"name": "g"}}
     embed["fields"] = [{"name": "h", "value": "ij"}]
     assert lim.embed_size(embed) == 10
 
