@@ -154,6 +154,17 @@ class NewSource:
     added_at: str
     source_id: int | None = None
 
+    # The columns of the sources table that `row` fills, in its order (both backends insert by them).
+    COLUMNS = "id, scope, title, author, publisher, url, published, origin, body, sha256, added_by, added_at"
+
+    def row(self, source_id: int | None) -> tuple[object, ...]:
+        """The values of COLUMNS for this source, stored under `source_id`."""
+        m = self.meta
+        return (
+            source_id, self.scope, m.title, m.author, m.publisher, m.url, m.published, self.origin, self.body,
+            self.prepared.sha256, self.added_by, self.added_at,
+        )  # fmt: skip
+
     def info(self, source_id: int) -> SourceInfo:
         """The source as stored under `source_id`."""
         m, p = self.meta, self.prepared
@@ -315,7 +326,6 @@ class Library(ABC):
     @abstractmethod
     async def get_body(self, source_id: int) -> str: ...
 
-    @abstractmethod
     async def list_sources(
         self,
         *,
@@ -325,8 +335,16 @@ class Library(ABC):
         title_contains: str = "",
         own_only: bool = False,
     ) -> list[SourceInfo]:
-        """Sources visible from `scope`, global library first, oldest first; `own_only` leaves
-        the global library out (what a server may remove)."""
+        """Sources visible from `scope`, global library first, oldest first (`limit` -1: all);
+        `title_contains` keeps those whose title holds it (any case); `own_only` leaves the global
+        library out (what a server may remove)."""
+        return await self._list_sources(scope, limit, offset, title_contains, own_only)
+
+    @abstractmethod
+    async def _list_sources(
+        self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
+    ) -> list[SourceInfo]:
+        """list_sources, in the backend's SQL."""
 
     async def count_sources(self, *, scope: int | None = None) -> int:
         """Sources visible from `scope`, cached until the next write (every answer asks)."""

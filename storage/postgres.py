@@ -354,26 +354,14 @@ class PostgresLibrary(Library):
         """Everything of one source, inside the caller's write transaction; returns its id:
         `source_id` when given, else the next after the highest, as SQLite assigns them."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
-        origin, added_by, added_at, source_id = new.origin, new.added_by, new.added_at, new.source_id
+        added_by, source_id = new.added_by, new.source_id
         if source_id is None:
             source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
         first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sentences")
         await conn.execute(
-            """INSERT INTO sources (id, scope, title, author, publisher, url, published, origin, body, sha256,
-                                    added_by, added_at, paragraphs, sentences, chars)
+            f"""INSERT INTO sources ({NewSource.COLUMNS}, paragraphs, sentences, chars)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
-            source_id,
-            scope,
-            meta.title,
-            meta.author,
-            meta.publisher,
-            meta.url,
-            meta.published,
-            origin,
-            body,
-            prepared.sha256,
-            added_by,
-            added_at,
+            *new.row(source_id),
             len(prepared.paragraphs),
             len(prepared.terms),
             len(body),
@@ -537,14 +525,8 @@ class PostgresLibrary(Library):
             raise UnknownSource(source_id)
         return str(row[0])
 
-    async def list_sources(
-        self,
-        *,
-        scope: int | None = None,
-        limit: int = -1,
-        offset: int = 0,
-        title_contains: str = "",
-        own_only: bool = False,
+    async def _list_sources(
+        self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
     ) -> list[SourceInfo]:
         params: list[object] = [] if scope is None else [_scopes(scope)]
         where = "true" if scope is None else "src.scope = ANY($1::bigint[])"

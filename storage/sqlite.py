@@ -273,25 +273,10 @@ class SqliteLibrary(Library):
         """Everything of one source, inside the caller's transaction; returns its id (`source_id`
         when given, else SQLite's next)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
-        origin, added_by, added_at, source_id = new.origin, new.added_by, new.added_at, new.source_id
+        added_by, source_id = new.added_by, new.source_id
         cursor = await self._writer.execute(
-            """INSERT INTO sources (id, scope, title, author, publisher, url, published, origin, body,
-                                    sha256, added_by, added_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                source_id,
-                scope,
-                meta.title,
-                meta.author,
-                meta.publisher,
-                meta.url,
-                meta.published,
-                origin,
-                body,
-                prepared.sha256,
-                added_by,
-                added_at,
-            ),
+            f"INSERT INTO sources ({NewSource.COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            new.row(new.source_id),
         )
         source_id = cursor.lastrowid
         assert source_id is not None
@@ -545,17 +530,9 @@ class SqliteLibrary(Library):
             raise UnknownSource(source_id)
         return str(row[0])
 
-    async def list_sources(
-        self,
-        *,
-        scope: int | None = None,
-        limit: int = -1,
-        offset: int = 0,
-        title_contains: str = "",
-        own_only: bool = False,
+    async def _list_sources(
+        self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
     ) -> list[SourceInfo]:
-        """Sources visible from `scope`, global library first, oldest first; `own_only` leaves
-        the global library out (what a server may remove)."""
         where, params = self._visible(scope)
         if own_only and scope is not None:
             where, params = "src.scope = ?", [scope]
