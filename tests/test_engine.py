@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +15,7 @@ from bot.answer import Answer, Engine
 from bot.answer.engine import FEATURES, LEAD_CLIP, Understanding
 from bot.answer.model import Reason
 from bot.answer.question import parse_question
+from bot.answer.rank import Ranker
 from storage.library import Library
 from storage.models import SourceMeta
 
@@ -159,3 +162,20 @@ async def test_without_the_no_answer_model_the_best_source_is_always_quoted(libr
     blunt = await Engine(library, understanding=Understanding(refusal=False)).ask(question)
     assert len(blunt.sources) == 1 and blunt.sources[0].quotes
     await assert_verbatim(library, blunt)
+
+
+async def test_scoring_runs_off_the_event_loop(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot must keep acknowledging interactions while it answers: the CPU-bound scoring of
+    candidates runs in a worker thread, never on the thread that runs the event loop."""
+    loop_thread = threading.get_ident()
+    scored_on: set[int] = set()
+    original = Ranker.score
+
+    def spy(self: Ranker, *args: Any, **kwargs: Any) -> Any:
+        scored_on.add(threading.get_ident())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ranker, "score", spy)
+    answer = await engine.ask("Who are the members of the CSTO?")
+    assert answer.answered
+    assert scored_on and loop_thread not in scored_on

@@ -3,6 +3,7 @@ the question, and cut their best quotes (verbatim slices of the stored text)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import time
@@ -212,7 +213,13 @@ class Engine:
         any of its candidates states (a topic signal: does this source talk about these things?)."""
         ranker = Ranker(question, weights, avg_chars, {t: (q, f) for t, (q, f, _n) in (aliases or {}).items()})
         around = await self.library.neighbours(s.id for s in candidates)
+        # Scoring is pure CPU (tens of ms on a large match set): off the event loop, so a bot keeps
+        # acknowledging interactions within Discord's 3 seconds while it answers other questions.
+        return await asyncio.to_thread(self._rank, ranker, question, candidates, around)
 
+    def _rank(
+        self, ranker: Ranker, question: Question, candidates: list[Sentence], around: dict[int, Sentence]
+    ) -> tuple[list[Scored], dict[int, set[str]]]:
         def beside(sentence: Sentence, step: int) -> Sentence | None:
             other = around.get(sentence.id + step)
             if other and (other.source_id, other.paragraph) == (sentence.source_id, sentence.paragraph):
