@@ -122,10 +122,14 @@ class NewerSchema(FactbotError):
 def check_file(conn: sqlite3.Connection) -> int:
     """The schema version of a factbot library; raises NotALibrary for another application's
     database and NewerSchema for a file from a newer factbot. Reads only."""
-    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
-    app: int = conn.execute("PRAGMA application_id").fetchone()[0]
+    # One statement, so one snapshot: read in three, another process creating the library between
+    # them looks like a foreign file (its tables, no version yet).
+    version, app, names = conn.execute(
+        "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id),"
+        " (SELECT group_concat(name, char(31)) FROM sqlite_master WHERE type = 'table')"
+    ).fetchone()
     if app != APPLICATION_ID:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = set(names.split("\x1f")) if names else set()
         # Unmarked: a new empty file, or a library from before the mark (it has our tables).
         if app != 0 or (version == 0 and tables) or (version > 0 and not tables >= _OWN_TABLES):
             raise NotALibrary(
@@ -136,7 +140,7 @@ def check_file(conn: sqlite3.Connection) -> int:
             f"This library file has schema version {version}, newer than this factbot knows "
             f"({SCHEMA_VERSION}). Upgrade factbot to open it."
         )
-    return version
+    return int(version)
 
 
 def is_current(conn: sqlite3.Connection) -> bool:
