@@ -44,38 +44,48 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--batch", action="store_true", help="read one question a line from stdin, answer each")
+    ask.set_defaults(handler=_on_library(_ask))
 
-    commands.add_parser("chat", help="ask questions again and again at a prompt")
+    chat = commands.add_parser("chat", help="ask questions again and again at a prompt")
+    chat.set_defaults(handler=_on_library(_chat))
 
     timeline = commands.add_parser("timeline", help="the dates the sources state, numbered, and as a picture")
     timeline.add_argument("topic", nargs="?", help="what to draw the dates of (default: every source)")
     timeline.add_argument("--out", type=Path, metavar="FILE.png", help="write the timeline picture here")
+    timeline.set_defaults(handler=_on_library(_timeline))
 
     sources = commands.add_parser("sources", help="list, show, add and remove sources")
     actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="list every source")
     listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_on_library(_sources_list))
     show = actions.add_parser("show", help="show one source's metadata (and text with --text)")
     show.add_argument("id", type=int)
     show.add_argument("--text", action="store_true", help="print the stored text too")
     show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_on_library(_sources_show))
     add = actions.add_parser("add", help="add files (.txt, .md, .html) or http(s) URLs, each on its own")
     add.add_argument("files", nargs="+", metavar="FILE_OR_URL")
     for flag in ("title", "author", "publisher", "url", "published"):
         add.add_argument(f"--{flag}", help=f"the source's {flag} (one file only)")
+    add.set_defaults(handler=_on_library(_sources_add))
     remove = actions.add_parser("remove", help="remove a source and everything of it")
     remove.add_argument("id", type=int)
+    remove.set_defaults(handler=_on_library(_sources_remove))
 
     run = commands.add_parser("run", help="run the Discord bot (DISCORD_TOKEN from the environment or .env)")
     run.add_argument("--shard-count", metavar="N", help="the number of shards of the whole bot (README, at scale)")
     run.add_argument("--shards", metavar="0,1", help="the shards this process runs (default: all N)")
-    commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
+    run.set_defaults(handler=_run)
+    sync = commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
+    sync.set_defaults(handler=_sync)
 
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
     copy = library_actions.add_parser("copy", help="copy every source of SRC into DST (again: copies nothing twice)")
     copy.add_argument("src", type=db_target, metavar="SRC", help="a library file or postgresql:// URL")
     copy.add_argument("dst", type=db_target, metavar="DST", help="a library file or postgresql:// URL")
+    copy.set_defaults(handler=_library_copy)
     return parser
 
 
@@ -90,25 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load()
         if args.db:
             settings = dataclasses.replace(settings, db_path=args.db)
-        logging.basicConfig(
-            level=settings.log_level if args.command in {"run", "sync"} else "WARNING",
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        if args.command in {"run", "sync"}:
-            from bot.discord.runner import run_bot, sync_commands
-
-            if args.command == "sync":
-                return sync_commands(settings)
-            from bot.discord.sharding import parse_sharding
-
-            return run_bot(settings, parse_sharding(args.shard_count, args.shards))
-        if args.command == "library":
-            if str(args.src) == str(args.dst):
-                raise FactbotError("SRC and DST are the same library.")
-            if isinstance(args.src, Path) and not args.src.is_file():
-                raise FactbotError(f"There is no library file {args.src} to copy.")
-            return asyncio.run(_library_copy(args.src, args.dst))
-        return asyncio.run(_with_library(settings, lambda lib: _dispatch(args, lib, settings)))
+        logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler: Handler = args.handler
+        return handler(args, settings)
     except FactbotError as err:
         print(terminal_safe(f"factbot: {err.message}"), file=sys.stderr)
         return EXIT_ERROR
@@ -140,13 +134,51 @@ def _interrupted() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-async def _with_library(settings: Settings, job: Callable[[Library], Awaitable[int]]) -> int:
-    async with await Library.open(settings.db_path) as library:
-        return await job(library)
+# What a command does, set on its parser (set_defaults(handler=...)): one function per command.
+Handler = Callable[[argparse.Namespace, Settings], int]
+LibraryJob = Callable[[argparse.Namespace, Library, Settings], Awaitable[int]]
 
 
-async def _library_copy(src: Path | str, dst: Path | str) -> int:
+def _on_library(job: LibraryJob) -> Handler:
+    """The handler of a command that works on the settings' library: opened, `job`, closed."""
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        async def run() -> int:
+            async with await Library.open(settings.db_path) as library:
+                return await job(args, library, settings)
+
+        return asyncio.run(run())
+
+    return handler
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """`factbot run`: the Discord bot (all shards, or those of --shard-count/--shards)."""
+    from bot.discord.runner import run_bot
+    from bot.discord.sharding import parse_sharding
+
+    logging.getLogger().setLevel(settings.log_level)
+    return run_bot(settings, parse_sharding(args.shard_count, args.shards))
+
+
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    """`factbot sync`: push the slash commands, then exit."""
+    from bot.discord.runner import sync_commands
+
+    logging.getLogger().setLevel(settings.log_level)
+    return sync_commands(settings)
+
+
+def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
     """`factbot library copy SRC DST`: each source in one transaction, then all checked in DST."""
+    if str(args.src) == str(args.dst):
+        raise FactbotError("SRC and DST are the same library.")
+    if isinstance(args.src, Path) and not args.src.is_file():
+        raise FactbotError(f"There is no library file {args.src} to copy.")
+    return asyncio.run(_copy(args.src, args.dst))
+
+
+async def _copy(src: Path | str, dst: Path | str) -> int:
     from storage.copy import copy_library
 
     async with await Library.open(src, seed=False) as source, await Library.open(dst, seed=False) as target:
@@ -160,20 +192,8 @@ async def _library_copy(src: Path | str, dst: Path | str) -> int:
     return 0
 
 
-async def _dispatch(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+async def _ask(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     engine = Engine(library, threshold=settings.answer_threshold)
-    if args.command == "ask":
-        return await _ask(args, engine)
-    if args.command == "chat":
-        return await _chat(engine)
-    if args.command == "timeline":
-        from bot.timeline import timeline_command
-
-        return await timeline_command(engine, library, args.topic, args.out)
-    return await _sources(args, library, settings)
-
-
-async def _ask(args: argparse.Namespace, engine: Engine) -> int:
     if args.batch:
         if args.question:
             raise FactbotError("Give either a question or --batch (questions on stdin), not both.")
@@ -185,16 +205,15 @@ async def _ask(args: argparse.Namespace, engine: Engine) -> int:
     if args.question is None:
         raise FactbotError('Ask a question: factbot ask "Who are the members of the CSTO?"')
     answer = await engine.ask(args.question)
-    print(
-        json.dumps(_answer_json(answer), ensure_ascii=False, indent=None if args.json else 2)
-        if args.json
-        else render_answer(answer),
-        end="\n" if args.json else "",
-    )
+    if args.json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False))
+    else:
+        print(render_answer(answer), end="")
     return 0
 
 
-async def _chat(engine: Engine) -> int:
+async def _chat(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    engine = Engine(library, threshold=settings.answer_threshold)
     print("Ask a question about the library (an empty line or Ctrl-D quits).")
     while True:
         try:
@@ -207,30 +226,42 @@ async def _chat(engine: Engine) -> int:
         print(render_answer(await engine.ask(line)))
 
 
-async def _sources(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+async def _timeline(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    from bot.timeline import timeline_command
+
+    engine = Engine(library, threshold=settings.answer_threshold)
+    return await timeline_command(engine, library, args.topic, args.out)
+
+
+async def _sources_list(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    found = await library.list_sources()
+    if args.json:
+        print(json.dumps([_source_json(s) for s in found], ensure_ascii=False))
+    else:
+        print(render_source_list(found), end="")
+    return 0
+
+
+async def _sources_show(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    info = await library.get_source(args.id)
+    if args.json:
+        print(json.dumps(_source_json(info), ensure_ascii=False))
+    else:
+        print(render_source(info), end="")
+        if args.text:
+            print("\n" + terminal_safe(await library.get_body(args.id)))
+    return 0
+
+
+async def _sources_remove(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    info = await library.remove_source(args.id, actor="operator (command line)")
+    print(terminal_safe(f"Removed source {info.id}: {info.title}"))
+    return EXIT_INTERRUPTED if _interrupted() else 0
+
+
+async def _sources_add(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     from storage.fetch import FetchPolicy
     from storage.ingest import MetaOverrides, add_file, add_url
-
-    if args.action == "list":
-        found = await library.list_sources()
-        if args.json:
-            print(json.dumps([_source_json(s) for s in found], ensure_ascii=False))
-        else:
-            print(render_source_list(found), end="")
-        return 0
-    if args.action == "show":
-        info = await library.get_source(args.id)
-        if args.json:
-            print(json.dumps(_source_json(info), ensure_ascii=False))
-        else:
-            print(render_source(info), end="")
-            if args.text:
-                print("\n" + terminal_safe(await library.get_body(args.id)))
-        return 0
-    if args.action == "remove":
-        info = await library.remove_source(args.id, actor="operator (command line)")
-        print(terminal_safe(f"Removed source {info.id}: {info.title}"))
-        return EXIT_INTERRUPTED if _interrupted() else 0
 
     given = MetaOverrides(args.title, args.author, args.publisher, args.url, args.published)
     if len(args.files) > 1 and any((args.title, args.author, args.publisher, args.url, args.published)):
