@@ -657,14 +657,20 @@ class SqliteLibrary(Library):
     async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
         """Sentences matching an FTS5 expression of quoted index terms, best bm25 first, visible
         from `scope`. The expression is built by the engine from index terms only."""
+        # The best `limit` ids first, then their text: SQLite evaluates a result column for every
+        # row it sorts, and the text (read from the body's chunks) is wanted only for the few kept.
         rows = await self._fetchall(
             self._reader,
             f"""SELECT {_SENTENCE_COLUMNS}
-                FROM sentence_index
-                JOIN sentences s ON s.id = sentence_index.rowid
+                FROM (SELECT s.id AS sid, sentence_index.rank AS score
+                      FROM sentence_index
+                      JOIN sentences s ON s.id = sentence_index.rowid
+                      JOIN sources src ON src.id = s.source_id
+                      WHERE sentence_index MATCH ? AND src.scope IN (?, ?)
+                      ORDER BY sentence_index.rank, s.id LIMIT ?) AS best
+                JOIN sentences s ON s.id = best.sid
                 JOIN sources src ON src.id = s.source_id
-                WHERE sentence_index MATCH ? AND src.scope IN (?, ?)
-                ORDER BY sentence_index.rank, s.id LIMIT ?""",
+                ORDER BY best.score, s.id""",
             (expression, GLOBAL_SCOPE, scope, limit),
             named=True,
         )
