@@ -124,11 +124,14 @@ class Engine:
             # Only chat ("hi!", a mention, an emoji): a hello for a greeting, else nothing to look up.
             reason = Reason.GREETING if typed.social else Reason.NO_WORDS
             return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], reason=reason)
-        parsed = await self._understand(question if typed is None else typed.text, scope)
+        parsed, counted = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
             return await self._refuse(parsed, scope, Reason.NO_WORDS)
         total, avg_chars = await self.library.sentence_stats()
-        freqs = await self.library.term_frequencies(parsed.terms, scope=scope)
+        # Only the words spelling put in are still to be counted (scoped counts are a query each).
+        unseen = [t for t in parsed.terms if t not in counted]
+        freqs = {**counted, **(await self.library.term_frequencies(unseen, scope=scope) if unseen else {})}
+        freqs = {t: freqs[t] for t in parsed.terms}
         # A word the library never uses may be a paraphrase of one it does ("troops" for "force"):
         # it counts against coverage, but less than a known word that a sentence fails to match.
         weights = {t: idf(freqs[t], total) * (1.0 if freqs[t] else UNKNOWN_WORD_WEIGHT) for t in parsed.terms}
@@ -163,20 +166,21 @@ class Engine:
             expects=parsed.expects.value,
         )
 
-    async def _understand(self, text: str, scope: int) -> Question:
+    async def _understand(self, text: str, scope: int) -> tuple[Question, dict[str, int]]:
         """The question as the engine reads it: with `spelling`, a word the library visible from
         `scope` does not know is read as the vocabulary word it plainly misspells ("mmebers" as
-        "members"). The text (what the answer echoes) stays as typed."""
+        "members"). The text (what the answer echoes) stays as typed. Also the term frequencies
+        read on the way (none without `spelling`), so they are not read twice."""
         parsed = parse_question(text)
         if not self.understanding.spelling or parsed.empty:
-            return parsed
+            return parsed, {}
         freqs = await self.library.term_frequencies(parsed.terms, scope=scope)
         unknown = {t for t in parsed.terms if freqs[t] == 0}
         found = await spelling.corrections(self.library, parsed.text, unknown, scope=scope) if unknown else []
         if not found:
-            return parsed
+            return parsed, freqs
         mended = parse_question(spelling.apply(parsed.text, found))
-        return dataclasses.replace(mended, text=parsed.text, truncated=parsed.truncated)
+        return dataclasses.replace(mended, text=parsed.text, truncated=parsed.truncated), freqs
 
     async def _paraphrases(
         self, question: Question, freqs: dict[str, int], scope: int
