@@ -50,6 +50,8 @@ async def test_a_members_question_quotes_both_articles(engine: Engine, library: 
     assert {p.source.title for p in answer.sources} == {CSTO, MOSCOW}
     assert answer.sources[0].source.title == CSTO
     assert "members" in answer.sources[0].quotes[0].text
+    # "As a UN Security Council member Russia ..." matches "members" but not the CSTO: not a quote.
+    assert not any("Security Council member" in q.text for q in answer.sources[0].quotes)
     assert answer.uncovered == ()
     await assert_verbatim(library, answer)
 

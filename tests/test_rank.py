@@ -8,7 +8,7 @@ import pytest
 
 from bot.answer import Engine
 from bot.answer.question import Expects, parse_question
-from bot.answer.rank import Ranker, idf
+from bot.answer.rank import Ranker, idf, join_stated, worth_adding
 from storage.library import Library
 from storage.models import Sentence, SourceMeta
 
@@ -54,6 +54,33 @@ def test_the_kind_of_answer_asked_for_raises_a_sentence() -> None:
     undated = ranker.finish(ranker.score(_sentence("The herd migrated at dawn again."), None))
     assert dated.score > undated.score
     assert any(f.kind == "date" for f in dated.facts)
+
+
+def test_a_further_quote_must_state_on_its_own_most_of_what_the_best_states() -> None:
+    question = parse_question("when did the zebra herd cross the river?")  # lower case: it names nothing
+    ranker = Ranker(question, {t: 1.0 for t in question.terms}, 50.0)
+    best = ranker.score(_sentence("The zebra herd crossed the river in 1998."), None)
+    most = ranker.score(_sentence("A zebra herd drank at the river.", 2), None)
+    # One word of four, the rest only in a neighbour: the context credit does not make it a quote.
+    leaning = ranker.score(_sentence("The river rose again.", 3), _sentence("The zebra herd crossed it.", 2))
+    assert leaning.coverage > 0.25 and worth_adding(most, best) and not worth_adding(leaning, best)
+
+
+@pytest.mark.parametrize("typed", ["Who are the members of the CSTO?", "who are the members of the csto"])
+def test_a_further_quote_that_leaves_out_the_questions_subject_must_cover_as_much(typed: str) -> None:
+    question = parse_question(typed)
+    # "members" is the rarer word: alone it scores within the quote ratio of the best sentence.
+    ranker = Ranker(question, {"member": 3.0, "csto": 1.0}, 60.0)
+    best = ranker.score(_sentence("Russia and Armenia are members of the CSTO."), None)
+    elsewhere = ranker.score(_sentence("As a UN Security Council member Russia will scrutinize mandates.", 2), None)
+    named = ranker.score(_sentence("All the members of the CSTO took part.", 3), None)
+    # The subject is what the best quote writes as a name, however the question is typed.
+    assert sum(elsewhere.stated.values()) >= 0.6 and not worth_adding(elsewhere, best)
+    assert worth_adding(named, best)
+    # A sentence quoted with its continuation states what the two state together.
+    continued = ranker.score(_sentence("It names its members.", 4), None)
+    join_stated(continued, ranker.score(_sentence("They founded the CSTO.", 5), None))
+    assert worth_adding(continued, best)
 
 
 async def test_adjacent_sentences_that_both_answer_are_quoted_together(library: Library) -> None:

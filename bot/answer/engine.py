@@ -16,7 +16,7 @@ from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Quote, Reason, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
-from bot.answer.rank import Ranker, Scored, idf, sentence_terms
+from bot.answer.rank import Ranker, Scored, idf, join_stated, sentence_terms, worth_adding
 from storage.errors import UnknownSource
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
@@ -335,6 +335,7 @@ class Engine:
             b = a.items[0]
             keep = [s for s in a.items if s.score >= QUOTE_RATIO * b.score]
             keep = _join_continuations(keep)
+            keep = keep[:1] + [s for s in keep[1:] if worth_adding(s, keep[0])]
             chosen[a.source_id] = (max(a.probability, a.alone), _without_overlaps(keep)[:MAX_QUOTES])
         return chosen
 
@@ -420,6 +421,7 @@ def _join_continuations(items: list[Scored]) -> list[Scored]:
         if min(nxt.score, s.score) < JOIN_RATIO * max(nxt.score, s.score):
             continue
         s.tail = nxt.sentence
+        join_stated(s, nxt)
         s.score = max(s.score, nxt.score)  # the joined quote ranks where the better of the two did
         joined.add(nxt.sentence.id)
     kept = [s for s in items if s.sentence.id not in joined]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
@@ -37,6 +37,10 @@ ANSWER_KIND_BONUS = 0.25
 VARIANT_WEIGHT = 0.7
 VARIANT_MIN_STEM = 5
 VARIANT_SUFFIX = 3
+# A further quote of a source (not its best) must state on its own, in the words quoted, at least
+# FURTHER_COVERAGE of the question's weight that the best quote states: the score ratio alone lets a
+# sentence through on one heavy word repeated, or on context and answer-kind credit.
+FURTHER_COVERAGE = 0.6
 # Sentences whose index terms are kept (the same sentences come back question after question).
 SENTENCE_TERMS_CACHE = 100_000
 
@@ -92,6 +96,9 @@ class Scored:
     hits: frozenset[str] = frozenset()  # question terms the sentence itself states
     kind_found: bool = False  # it states a fact of the kind the question asks for
     semantic: float = 0.0  # cosine of the question's and the sentence's meaning vectors (semantic stage)
+    # The question terms the quoted words (the sentence and its lead) state, each with its share of
+    # the question's weight (a derived match at its discount).
+    stated: dict[str, float] = field(default_factory=dict)
 
 
 class Ranker:
@@ -122,17 +129,7 @@ class Ranker:
             return self._variants[t]
         except KeyError:
             pass
-        found = None
-        if len(t) >= VARIANT_MIN_STEM:
-            for q in self.weights:
-                short, long_ = (q, t) if len(q) <= len(t) else (t, q)
-                if (
-                    len(short) >= VARIANT_MIN_STEM
-                    and len(long_) - len(short) <= VARIANT_SUFFIX
-                    and long_.startswith(short)
-                ):
-                    found = q
-                    break
+        found = next((q for q in self.weights if is_variant(t, q)), None) if len(t) >= VARIANT_MIN_STEM else None
         self._variants[t] = found
         return found
 
@@ -188,7 +185,10 @@ class Ranker:
         found = sum(self.weights[t] for t in quoted)
         score = bm25 + proximity + found + CONTEXT_WEIGHT * context
         coverage = (matched + found + CONTEXT_WEIGHT * context) / self.total_weight
-        return Scored(sentence, score, coverage, lead, hits=frozenset(positions))
+        total = self.total_weight
+        stated = {t: weights[t] * derived.get(t, 1.0) / total for t in positions}
+        stated.update((t, weights[t] / total) for t in quoted)
+        return Scored(sentence, score, coverage, lead, hits=frozenset(positions), stated=stated)
 
     def finish(self, scored: Scored) -> Scored:
         """Stage two: the facts the sentence states, and the answer kind the question wants."""
@@ -200,6 +200,49 @@ class Ranker:
             scored.kind_found = True
         scored.finished = True
         return scored
+
+
+def is_variant(a: str, b: str) -> bool:
+    """Whether terms `a` and `b` are one word and its derivation ("russia", "russian")."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= VARIANT_MIN_STEM and len(long_) - len(short) <= VARIANT_SUFFIX and long_.startswith(short)
+
+
+def own_coverage(scored: Scored) -> float:
+    """The share of the question's weight the quoted words state themselves (no context credit)."""
+    return sum(scored.stated.values())
+
+
+def worth_adding(scored: Scored, best: Scored) -> bool:
+    """Whether `scored` is worth quoting after `best`, its source's best quote. It must state on
+    its own at least FURTHER_COVERAGE of what the best quote states; and when it leaves out a
+    question term that the best quote writes as a name (the question's subject: "the CSTO"), it
+    must cover the question at least as fully as the best quote: otherwise it matches the question's
+    other words about something else ("a UN Security Council member" for "members of the CSTO")."""
+    own, best_own = own_coverage(scored), own_coverage(best)
+    if own < FURTHER_COVERAGE * best_own:
+        return False
+    subject = best.stated.keys() & named_terms(best)
+    return subject <= scored.stated.keys() or own >= best_own - 1e-9
+
+
+def named_terms(scored: Scored) -> set[str]:
+    """The terms of the words its quoted sentences write with a capital, each sentence's first word
+    aside unless it is an acronym (a sentence starts with a capital anyway): what it names. Read
+    from the sources' text, so a question typed in lower case finds the same subject."""
+    found = set()
+    for part in (scored.lead, scored.sentence, scored.tail):
+        for i, match in enumerate(textmod.words(part.text) if part is not None else ()):
+            word = match.group()
+            if word[0].isupper() and (i > 0 or (len(word) > 1 and word.isupper())):
+                found.add(textmod.term(word))
+    return found
+
+
+def join_stated(scored: Scored, following: Scored) -> None:
+    """`scored` quoted together with `following`: what the two state, together."""
+    for t, share in following.stated.items():
+        scored.stated[t] = max(share, scored.stated.get(t, 0.0))
 
 
 _FACT_KIND = {
