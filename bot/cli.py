@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.answer import Answer, Engine
+from bot.answer.compare import compare
 from bot.progress import echo, progress
 from bot.settings import Settings, db_target
 from bot.textview import render_answer, render_source, render_source_list, terminal_safe
@@ -294,8 +295,14 @@ async def _sources_add(args: argparse.Namespace, library: Library, settings: Set
 
 
 def _answer_json(answer: Answer) -> dict[str, object]:
-    """The answer as `ask --json` prints it: the engine's JSON, and its reason in words (`note`)."""
-    return {**answer.to_json(), "note": None if answer.reason is None else reason_text(answer.reason)}
+    """The answer as `ask --json` prints it: the engine's JSON, its reason in words (`note`), and
+    the comparison the terminal and Discord show (bot.answer.compare), or null."""
+    found = compare(answer)
+    return {
+        **answer.to_json(),
+        "note": None if answer.reason is None else reason_text(answer.reason),
+        "comparison": None if found is None else found.to_json(),
+    }
 
 
 def _source_json(source: SourceInfo) -> dict[str, object]:

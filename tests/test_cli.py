@@ -67,6 +67,18 @@ def test_ask_json_follows_the_contract(factbot: Factbot) -> None:
     )
     assert {"text", "paragraph", "sentence"} <= set(first["quotes"][0])
     assert isinstance(out["uncovered"], list)
+    assert out["comparison"] is None  # the second article names no member: nothing to line up
+
+
+def test_ask_json_carries_the_comparison_the_terminal_shows(factbot: Factbot) -> None:
+    question = "How many troops does the CSTO peacekeeping force have?"
+    out = json.loads(factbot("ask", "--json", question).stdout)
+    printed = factbot("ask", question).stdout
+    found = out["comparison"]
+    assert found["kind"] == "quantity" and found["label"] == "Numbers"
+    assert "Numbers, side by side:" in printed
+    for row in found["sources"]:
+        assert f"[{row['source']}] {', '.join(row['facts'])}" in printed
 
 
 def test_ask_for_a_person_prints_quotes_under_citations(factbot: Factbot) -> None:

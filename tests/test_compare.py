@@ -62,3 +62,29 @@ def test_discord_shows_the_same_comparison() -> None:
     (page, *_) = answer_pages(asked)
     assert "*Numbers:* [1] **17,000** · [2] **3,600** · [3] **3,600**" in (page.content or "")
     assert [n for n, _ in compare(asked).stated] == [1, 2, 3]  # type: ignore[union-attr]
+
+
+MEMBERS = "Who are the members of the CSTO?"
+
+
+def test_names_compared_are_the_ones_that_could_answer() -> None:
+    asked = answer(
+        MEMBERS,
+        "name",
+        "Last October, Russia, Kazakhstan and Belarus, members of both the CSTO and the SCO, met.",
+        "On Monday, Russia and Armenia held CSTO-led drills.",
+    )
+    found = compare(asked)
+    # Not the CSTO the question names nor the CSTO-led drills built on it, not the SCO that stands
+    # beside the CSTO as its peer, not the month or the weekday.
+    assert found is not None and found.stated == ((1, ("Russia", "Kazakhstan", "Belarus")), (2, ("Russia", "Armenia")))
+    assert comparison_block(asked, width=80)[1].startswith("  [1] Russia, Kazakhstan, Belarus  ")
+
+
+def test_no_names_block_when_the_sources_share_no_name() -> None:
+    members = "Russia and Belarus are members of the CSTO."
+    mentions = "The CSTO trained in the Central Asian region under a UN Security Council Resolution."
+    assert compare(answer(MEMBERS, "name", members, mentions)) is None
+    assert comparison_block(answer(MEMBERS, "name", members, mentions)) == []
+    # Numbers and dates need no shared value: two figures for one quantity are the disagreement.
+    assert compare(answer("How large?", "quantity", FORCE, KEEPERS)) is not None

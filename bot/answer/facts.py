@@ -24,6 +24,8 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"^\d{4}s?$")
+# A capitalised word that names a time, not a person, place or thing ("Last October", "on Monday").
+_DATE_WORD = re.compile(rf"(?:{_MONTH}|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)\.?", re.IGNORECASE)
 _QUANTITY = re.compile(
     r"(?<![\w.])(?:[$€£¥]\s?)?\d+(?:[,.]\d+)*(?:\s?(?:%|percent|per cent))?"
     r"(?:\s(?:thousand|million|billion|trillion|hundred|dozen))?",
@@ -100,6 +102,11 @@ def find_facts(sentence: str) -> tuple[Fact, ...]:
             take(start, end)
     facts.sort(key=lambda f: f.start)
     return tuple(facts)
+
+
+def is_date_word(name: str) -> bool:
+    """Whether every word of a name fact is a month or a weekday: a date word, not a name."""
+    return all(_DATE_WORD.fullmatch(word) for word in name.split())
 
 
 def has_kind(facts: tuple[Fact, ...], kind: str, question_text: str) -> bool:
