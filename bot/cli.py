@@ -18,6 +18,7 @@ from pathlib import Path
 from bot import __version__
 from bot.answer import Answer, Engine
 from bot.answer.compare import compare
+from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import echo, progress
 from bot.settings import Settings, db_target
 from bot.textview import render_answer, render_source, render_source_list, terminal_safe
@@ -28,7 +29,6 @@ from storage.models import SourceInfo
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
-EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print(terminal_safe(f"factbot: {err.message}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("factbot: interrupted.", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`factbot sources list | head`): not an error worth a traceback.
