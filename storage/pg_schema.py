@@ -18,6 +18,9 @@ from storage.schema import BODY_CHUNK
 # pg_advisory_xact_lock keys ("FACT", "FACU"): schema changes, and every write to the library.
 MIGRATION_LOCK = 0x46414354
 WRITE_LOCK = 0x46414355
+# pg_advisory_xact_lock key ("FACV") under which factbot before migration 2 created the cooldown
+# table on first use (storage.shared); migration 2 takes it too.
+COOLDOWN_LOCK = 0x46414356
 # NOTIFY channel on which each committed change announces the library's new version.
 CHANGES_CHANNEL = "factbot_library"
 
@@ -111,6 +114,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX vocabulary_by_ending ON vocabulary (reversed);
     CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+    """,
+    # 2: the per-user ask budget the bot's processes share (storage.shared; it holds no library
+    # content). Factbot before this migration made the table on first use, outside the migrations:
+    # IF NOT EXISTS adopts such a table with its rows, and the lock it was made under keeps one such
+    # factbot, starting while this runs, from making it at the same moment.
+    f"""
+    SELECT pg_advisory_xact_lock({COOLDOWN_LOCK});
+    CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (
+        user_id bigint PRIMARY KEY,
+        window_start double precision NOT NULL,
+        used integer NOT NULL
+    );
     """,
 ]
 

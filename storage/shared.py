@@ -9,11 +9,15 @@ The budget works as discord.py's own cooldown: `rate` questions in a window of `
 starts at the first question after the last window ended.
 
 Where it lives:
-- PostgreSQL: the table `factbot_ask_cooldown` in the library's database (made on first use; it
-  holds no library content), timed by the server's clock, so processes on several machines agree.
+- PostgreSQL: the table `factbot_ask_cooldown` in the library's database (made by the library's
+  migration 2, storage.pg_schema), timed by the server's clock, so processes on several machines
+  agree.
 - SQLite: a small file beside the library, `<library>-shared`, timed by this machine's clock. Not
   the library file itself: a write there moves the library's `PRAGMA data_version`, which would
-  empty every process's cached figures at every question.
+  empty every process's cached figures at every question. Its one table is made when the file is
+  opened (IF NOT EXISTS, which SQLite's file lock makes safe for processes starting together). It
+  has no schema version: what it holds is lost at no cost (a budget refills within `per` seconds),
+  so a change of layout can take a new table, or a new file name, rather than a migration.
 """
 
 from __future__ import annotations
@@ -37,8 +41,6 @@ SHARED_SUFFIX = "-shared"
 # Every this many questions, windows long over are deleted.
 PRUNE_EVERY = 1_000
 BUSY_TIMEOUT_MS = 5_000
-# pg_advisory_xact_lock key ("FACV"): creating the table once when processes start together.
-CREATE_LOCK = 0x46414356
 
 _SQLITE_TABLE = """
 CREATE TABLE IF NOT EXISTS ask_cooldown (
@@ -57,13 +59,6 @@ RETURNING window_start, used
 """
 _SQLITE_PRUNE = "DELETE FROM ask_cooldown WHERE window_start < ?"
 
-_PG_TABLE = """
-CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (
-    user_id bigint PRIMARY KEY,
-    window_start double precision NOT NULL,
-    used integer NOT NULL
-)
-"""
 # $1 user, $2 per; now is the server's clock, read once.
 _PG_SPEND = """
 WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::double precision AS now)
@@ -164,13 +159,7 @@ class PostgresCooldowns(SharedCooldowns):
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as err:
             raise StoreError(f"Cannot reach the library {where} for the shared cooldowns: {err}.") from None
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", CREATE_LOCK)
-                await conn.execute(_PG_TABLE)
-        except BaseException:
-            await pool.close()
-            raise
+        # The table is there: opening the library applied its migrations (storage.pg_schema).
         return cls(where, pool)
 
     async def _upsert(self, user_id: int, per: float) -> tuple[float, int, float]:

@@ -20,6 +20,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import discord
 import pytest
 import pytest_asyncio
@@ -32,6 +33,7 @@ from bot.settings import Settings
 from storage import shared as shared_module
 from storage.library import Library
 from storage.models import SourceMeta
+from storage.pg_schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
 from storage.shared import SharedCooldowns, open_shared_cooldowns, shared_path
 from tests.fakediscord import FakeDiscord, Reply, run_client
 from tests.fakediscord import world as w
@@ -165,6 +167,39 @@ async def test_windows_long_over_are_pruned(tmp_path: Path, monkeypatch: pytest.
         with sqlite3.connect(shared_path(db)) as conn:
             users = {row[0] for row in conn.execute("SELECT user_id FROM ask_cooldown")}
         assert users == {w.OTHER_USER_ID, w.OWNER_ID}
+
+
+# The statement factbot ran on first use before the cooldown table became migration 2.
+OLD_COOLDOWN_TABLE = """
+CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (
+    user_id bigint PRIMARY KEY,
+    window_start double precision NOT NULL,
+    used integer NOT NULL
+)
+"""
+
+
+@pytest.mark.parametrize("had_table", [True, False], ids=["table-made-on-first-use", "never-used"])
+async def test_a_postgresql_library_of_schema_1_upgrades_keeping_the_budgets(pg_url: str, had_table: bool) -> None:
+    async with await Library.open(pg_url, seed=False):
+        pass
+    conn = await asyncpg.connect(pg_url)
+    try:  # back to the layout of schema 1, with or without the table its bots made on first use
+        await conn.execute("DROP TABLE factbot_ask_cooldown; UPDATE factbot_schema SET version = 1")
+        if had_table:
+            await conn.execute(OLD_COOLDOWN_TABLE)
+            await conn.execute(
+                "INSERT INTO factbot_ask_cooldown VALUES ($1, extract(epoch FROM now()), 2)", w.MEMBER_ID
+            )
+        async with two_stores(pg_url) as (a, b):  # the first to open it upgrades it
+            assert await conn.fetchval("SELECT version FROM factbot_schema") == PG_SCHEMA_VERSION == 2
+            first = await a.spend(w.MEMBER_ID, 2, 60)
+            assert (first > 55) if had_table else (first == 0.0), "the budget spent before the upgrade is kept"
+            assert await b.spend(w.OTHER_USER_ID, 2, 60) == 0.0
+        used = dict(await conn.fetch("SELECT user_id, used FROM factbot_ask_cooldown"))
+        assert used == {w.MEMBER_ID: 3 if had_table else 1, w.OTHER_USER_ID: 1}
+    finally:
+        await conn.close()
 
 
 # -- two processes on the fake ----------------------------------------------------------------------
