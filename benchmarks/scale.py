@@ -92,13 +92,14 @@ def read_sentences(db: Path) -> tuple[list[int], list[str]]:
     """Every sentence the store holds, as it holds it (ids and verbatim text), for the peers."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = conn.execute(
-            'SELECT s.id, substr(src.body, s.start + 1, s."end" - s.start) '
-            "FROM sentences s JOIN sources src ON src.id = s.source_id ORDER BY s.id"
-        ).fetchall()
+        bodies: dict[int, list[str]] = {}
+        for source_id, text in conn.execute("SELECT source_id, text FROM body_chunks ORDER BY source_id, n"):
+            bodies.setdefault(source_id, []).append(text)
+        body = {source_id: "".join(texts) for source_id, texts in bodies.items()}
+        rows = conn.execute('SELECT id, source_id, start, "end" FROM sentences ORDER BY id').fetchall()
     finally:
         conn.close()
-    return [r[0] for r in rows], [r[1] for r in rows]
+    return [r[0] for r in rows], [body[r[1]][r[2] : r[3]] for r in rows]
 
 
 def topic_key(title: str) -> str:
@@ -137,7 +138,8 @@ async def child_ingest(work: Path, size: int, seed: int) -> Figures:
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        sources, raw = conn.execute("SELECT count(*), sum(length(CAST(body AS BLOB))) FROM sources").fetchone()
+        sources = conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+        raw = conn.execute("SELECT sum(length(CAST(text AS BLOB))) FROM body_chunks").fetchone()[0]
         sentences = conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
     finally:
         conn.close()

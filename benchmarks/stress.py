@@ -103,16 +103,18 @@ def check_library(path: Path) -> list[str]:
             conn.execute("INSERT INTO sentence_index (sentence_index) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as err:
             problems.append(f"FTS integrity-check: {err}")
-        for source_id, body in conn.execute("SELECT id, body FROM sources").fetchall():
+        for source_id, chars in conn.execute("SELECT id, chars FROM sources").fetchall():
+            chunks = conn.execute("SELECT text FROM body_chunks WHERE source_id = ? ORDER BY n", (source_id,))
+            texts = [t for (t,) in chunks]
+            body = "".join(texts)  # the chunks are the body (schema 5)
+            if len(body) != chars or any(len(t) != BODY_CHUNK for t in texts[:-1]):
+                problems.append(f"source {source_id}: its chunks do not spell a body of {chars} characters")
+                continue
             expected = sum(len(p.sentences) for p in segment(body))
             stored = conn.execute("SELECT count(*) FROM sentences WHERE source_id = ?", (source_id,)).fetchone()[0]
             if stored != expected:
                 problems.append(f"source {source_id}: {stored} of {expected} sentences")
                 continue
-            chunks = conn.execute("SELECT text FROM body_chunks WHERE source_id = ? ORDER BY n", (source_id,))
-            texts = [t for (t,) in chunks]
-            if "".join(texts) != body or any(len(t) != BODY_CHUNK for t in texts[:-1]):
-                problems.append(f"source {source_id}: its chunks do not spell its body")
             last = conn.execute(
                 'SELECT id, start, "end" FROM sentences WHERE source_id = ? ORDER BY id DESC LIMIT 1', (source_id,)
             ).fetchone()

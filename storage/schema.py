@@ -110,6 +110,34 @@ MIGRATIONS: list[str] = [
         SELECT c.source_id, c.n, substr(s.body, c.n * {BODY_CHUNK} + 1, {BODY_CHUNK})
         FROM c JOIN sources s ON s.id = c.source_id;
     """,
+    # 5: the body only in body_chunks: sources.body was a second copy of every text (the file held
+    # 3.5x the raw text instead of 2.1x, and each add wrote the text twice). sources.chars keeps
+    # its length. The table is rebuilt (SQLite's documented way to drop a column on any version;
+    # migrations run with foreign keys off, so the rows that reference sources stay as they are).
+    """
+    CREATE TABLE sources_v5 (
+        id INTEGER PRIMARY KEY,
+        scope INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        author TEXT,
+        publisher TEXT,
+        url TEXT,
+        published TEXT,
+        origin TEXT,
+        chars INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        added_by TEXT,
+        added_at TEXT NOT NULL,
+        UNIQUE (scope, sha256)
+    );
+    INSERT INTO sources_v5 (
+        id, scope, title, author, publisher, url, published, origin, chars, sha256, added_by, added_at
+    )
+        SELECT id, scope, title, author, publisher, url, published, origin, length(body), sha256, added_by, added_at
+        FROM sources;
+    DROP TABLE sources;
+    ALTER TABLE sources_v5 RENAME TO sources;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -154,6 +182,9 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION, *, when_new:
     processes opening a new library at once create it once. `when_new`: statements run in the
     same transaction when the file was new. Returns the version it started from (0: new)."""
     check_file(conn)
+    # Off while the schema changes (it cannot change inside a transaction): a table rebuilt by a
+    # migration (5) is dropped and replaced, which must not cascade to the rows that reference it.
+    conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
         start = check_file(conn)

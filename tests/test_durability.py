@@ -57,7 +57,10 @@ def check_whole_or_absent(path: Path | str) -> int:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.execute("INSERT INTO sentence_index (sentence_index) VALUES ('integrity-check')")
-        sources = conn.execute("SELECT id, body FROM sources").fetchall()
+        sources = conn.execute(
+            "SELECT src.id, coalesce((SELECT group_concat(text, '') FROM "
+            "(SELECT text FROM body_chunks c WHERE c.source_id = src.id ORDER BY c.n)), '') FROM sources src"
+        ).fetchall()
         for source_id, body in sources:
             expected = sum(len(p.sentences) for p in segment(body))
             stored = conn.execute("SELECT count(*) FROM sentences WHERE source_id = ?", (source_id,)).fetchone()[0]

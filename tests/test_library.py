@@ -230,6 +230,22 @@ async def test_rare_words_are_counted_within_a_servers_view(library: Library) ->
     assert await library.match_terms(["okapi"], scope=GUILD_B, limit=5) == []
 
 
+async def test_other_servers_sentences_never_crowd_out_the_visible_ones(library: Library) -> None:
+    """The best matches are another server's: the sentences this server may see still come back,
+    best first, as many as asked for."""
+    crowd = " ".join(f"Okapi okapi okapi {n}." for n in range(12))
+    await library.add_source(crowd, SourceMeta("Theirs"), scope=GUILD_A)
+    mine = await library.add_source("An okapi and a giraffe met. Later, one okapi left.", SourceMeta("Mine"))
+    theirs = await library.match_terms(["okapi"], scope=GUILD_A, limit=3)
+    assert [s.source_id for s in theirs] != [mine.id] * 3  # the crowd does rank first
+    found = await library.match_terms(["okapi"], scope=GUILD_B, limit=3)
+    assert [(s.source_id, s.text) for s in found] == [
+        (mine.id, "Later, one okapi left."),  # shorter: bm25 ranks it first
+        (mine.id, "An okapi and a giraffe met."),
+    ]
+    assert len(await library.match_terms(["okapi"], scope=GUILD_B, limit=1)) == 1
+
+
 # -- issue 10: large sources, hostile metadata, files that are not libraries -------------------
 
 
@@ -238,8 +254,12 @@ async def test_sentence_text_comes_from_chunks_never_from_the_whole_body(library
     info = await library.add_source(body, SourceMeta("Long"))
     chunks = await sql_value(library, "SELECT count(*) FROM body_chunks WHERE source_id = ?", info.id)
     assert chunks == -(-len(body) // BODY_CHUNK) > 3
-    # Reads must not touch sources.body: blank it, and every text must still be right.
-    await sql_execute(library, "UPDATE sources SET body = '' WHERE id = ?", info.id)
+    assert await library.get_body(info.id) == body
+    assert (await library.sources_by_id([info.id]))[info.id].chars == len(body)
+    if isinstance(library, PostgresLibrary):
+        # Reads must not touch sources.body: blank it, and every text must still be right
+        # (SQLite keeps no such column since schema 5: the chunks are the body).
+        await sql_execute(library, "UPDATE sources SET body = '' WHERE id = ?", info.id)
     every = await library.neighbours(range(0, info.sentences + 2))
     assert len(every) == info.sentences
     assert all(s.text == body[s.start : s.end] and s.text for s in every.values())
@@ -262,6 +282,50 @@ async def test_an_old_library_gets_its_bodies_in_chunks_and_its_mark(tmp_path: P
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         assert conn.execute("SELECT group_concat(text, '') FROM body_chunks").fetchone()[0] == body
+
+
+async def test_schema_5_keeps_each_body_once_and_loses_nothing(tmp_path: Path) -> None:
+    """A library written before schema 5 (the body in sources and in chunks) upgrades in place:
+    the same bodies, lengths, sentences and answers, with the text stored once."""
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=3)
+    long_body = "\n\n".join(f"Paragraph {n}: the zèbra № {n} runs. Ещё {n}." for n in range(200))
+    bodies = {1: "Old text. Zebras run.", 2: long_body}
+    for source_id, body in bodies.items():
+        conn.execute(
+            "INSERT INTO sources (id, scope, title, body, sha256, added_at) VALUES (?, 0, ?, ?, ?, 'then')",
+            (source_id, f"Old {source_id}", body, f"h{source_id}"),
+        )
+    conn.execute('INSERT INTO paragraphs (source_id, number, start, "end") VALUES (1, 1, 0, 21)')
+    conn.executemany(
+        'INSERT INTO sentences (id, source_id, paragraph, number, start, "end") VALUES (?, 1, 1, ?, ?, ?)',
+        [(1, 1, 0, 9), (2, 2, 10, 21)],
+    )
+    conn.close()
+    migrate(sqlite3.connect(path, isolation_level=None), target=4)
+    async with await Library.open(path) as lib:  # 5, then the index and vocabulary rebuilt from the chunks
+        for source_id, body in bodies.items():
+            assert await lib.get_body(source_id) == body
+        assert [(s.id, s.chars, s.sentences) for s in await lib.list_sources()] == [
+            (1, len(bodies[1]), 2),
+            (2, len(long_body), 0),
+        ]
+        [found] = await lib.match_terms(["zebra"], scope=GLOBAL_SCOPE, limit=5)
+        assert (found.id, found.text) == (2, "Zebras run.")
+        assert (await lib.word_counts(["zebras"], scope=GLOBAL_SCOPE)) == {"zebras": 1}
+        stored = {s.info.id: s.body for s in await lib.stored_sources()}
+        assert stored == bodies
+        removed = await lib.remove_source(1)
+        assert removed.chars == len(bodies[1]) and await lib.word_counts(["zebras"], scope=GLOBAL_SCOPE) == {
+            "zebras": 0
+        }
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert "body" not in {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT count(*) FROM sentences").fetchone()[0] == 0  # went with source 1
+        assert conn.execute("SELECT group_concat(text, '') FROM body_chunks").fetchone()[0] == long_body
 
 
 @pytest.mark.parametrize(
