@@ -471,6 +471,7 @@ ABLATION: tuple[tuple[str, dict[str, bool]], ...] = (
     ("no spelling", {"spelling": False}),
     ("no semantic signal", {"semantic": False}),
     ("no no-answer model", {"refusal": False}),
+    ("no sentence encoder", {"encoder": False}),
 )
 
 

@@ -65,6 +65,13 @@ class Question:
     expects: Expects
     truncated: bool
     names: tuple[str, ...] = ()  # terms of the capitalised words past the first: what it is about
+    # The text as read, where it differs from what was typed (spelling mended): what a model reads.
+    read: str | None = None
+
+    @property
+    def meaning(self) -> str:
+        """The text a model of meaning reads: mended where spelling mended it."""
+        return self.read or self.text
 
     @property
     def empty(self) -> bool:

@@ -96,6 +96,7 @@ class Scored:
     hits: frozenset[str] = frozenset()  # question terms the sentence itself states
     kind_found: bool = False  # it states a fact of the kind the question asks for
     semantic: float = 0.0  # cosine of the question's and the sentence's meaning vectors (semantic stage)
+    similarity: float = 0.0  # cosine of the question and the sentence in the sentence encoder (0: not encoded)
     # The question terms the quoted words (the sentence and its lead) state, each with its share of
     # the question's weight (a derived match at its discount).
     stated: dict[str, float] = field(default_factory=dict)
