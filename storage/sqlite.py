@@ -70,7 +70,7 @@ CHUNK_KEYS_PER_READ = 2000
 # transaction on open: a process killed during the first open leaves the mark, not a seedless library).
 SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
 
-# Rows are read by column name (source_from_row, sentence_from_row): each column is named as the field it fills.
+# Rows are read by column name (source_from_row): each column is named as the field it fills.
 _SOURCE_COLUMNS = """
     src.id AS id, src.scope AS scope, src.title AS title, src.author AS author, src.publisher AS publisher,
     src.url AS url, src.published AS published, src.origin AS origin, src.added_by AS added_by,
@@ -515,6 +515,10 @@ class SqliteLibrary(Library):
         else:
             reader = await self._pool.get()
         try:
+            if reader.in_transaction:
+                # A snapshot cancelled between its BEGIN and its COMMIT left this reader in a read
+                # transaction: ended here, before any read sees stale rows (or holds back checkpoints).
+                await reader.execute("COMMIT")
             yield reader
         finally:
             self._pool.put_nowait(reader)
@@ -525,8 +529,6 @@ class SqliteLibrary(Library):
         of the library (a source removed between two of them cannot lose half its rows)."""
         try:
             async with self._using(self._reader) as conn:
-                if conn.in_transaction:  # left open by a read cancelled before its COMMIT ran
-                    await conn.execute("COMMIT")
                 await conn.execute("BEGIN")
                 try:
                     yield conn

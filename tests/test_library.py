@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from storage import sqlite as sqlite_backend
 from storage.errors import (
     DuplicateSource,
     IngestError,
@@ -488,3 +489,18 @@ async def test_a_database_of_another_application_is_refused_untouched(pg_url: st
         assert [t[0] for t in tables] == ["notes"]
     finally:
         await conn.close()
+
+
+async def test_a_reader_left_in_a_read_transaction_is_ended_before_its_next_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read cancelled between its BEGIN and its COMMIT returns its reader to the pool inside a
+    transaction; the next read through that reader must still see the library as it is now."""
+    monkeypatch.setattr(sqlite_backend, "READERS", 1)
+    async with await Library.open(tmp_path / "library.db", seed=False) as library:
+        assert await library.list_sources(scope=None) == []
+        async with library._using(library._reader) as reader:  # type: ignore[attr-defined]
+            await reader.execute("BEGIN")
+            await (await reader.execute("SELECT count(*) FROM sources")).fetchall()
+        await library.add_source("The bakery opened in 1921.", SourceMeta("Bakery"))
+        assert [s.title for s in await library.list_sources(scope=None)] == ["Bakery"]
