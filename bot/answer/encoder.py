@@ -32,6 +32,7 @@ MODEL_FILE = DATA_DIR / "encoder.onnx"
 TOKENIZER_FILE = DATA_DIR / "encoder-tokenizer.json"
 # Word pieces read of a sentence (the model was trained on up to 128; longer sentences are cut).
 MAX_TOKENS = 128
+DIMENSIONS = 384
 # Sentence vectors kept (float16, 384 dimensions: about 0.8 kB each, 16 MB in all).
 CACHED = 20_000
 
@@ -71,20 +72,29 @@ class Encoder:
             raise EncoderFileError(model, f"cannot be read ({err})") from None
         if {i.name for i in self._session.get_inputs()} != {"input_ids", "attention_mask"}:
             raise EncoderFileError(model, "is not the sentence encoder (its inputs differ)")
+        # One text through it now: a model that runs but does not give one unit vector (exported
+        # without its pooling, say) fails here, at start, not at the first question.
+        try:
+            probe = self._run("Is this the sentence encoder?")
+        except Exception as err:  # onnxruntime's errors share no documented base class
+            raise EncoderFileError(model, f"cannot run ({err})") from None
+        if probe.shape != (DIMENSIONS,) or not np.isclose(float(np.linalg.norm(probe)), 1.0, atol=0.01):
+            raise EncoderFileError(model, f"does not give one unit vector of {DIMENSIONS} numbers a text")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """One unit vector (float32) per text, a row each."""
-        # One call at a time: the cache stays consistent, and onnxruntime's per-call buffers are not
-        # small, so memory stays flat under a burst of questions.
+        # The lock guards the cache only: onnxruntime runs concurrent calls, each on one thread.
         with self._lock:
-            for text in dict.fromkeys(texts):
-                if text not in self._cache:
-                    self._cache[text] = self._run(text).astype(np.float16)
-            rows = [self._cache[t].astype(np.float32) for t in texts]
-            for t in texts:
-                self._cache.move_to_end(t)
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        made = {t: self._run(t).astype(np.float16) for t in dict.fromkeys(texts) if t not in known}
+        rows = [(known[t] if t in known else made[t]).astype(np.float32) for t in texts]
+        with self._lock:
+            self._cache.update(made)
+            for t in known:
+                if t in self._cache:
+                    self._cache.move_to_end(t)
             while len(self._cache) > CACHED:
                 self._cache.popitem(last=False)
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
@@ -95,7 +105,8 @@ class Encoder:
         is no slower on one thread)."""
         ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
         (result,) = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
-        return np.asarray(result, dtype=np.float32)[0]
+        vector: np.ndarray = np.asarray(result, dtype=np.float32).reshape(-1)
+        return vector
 
 
 @cache
