@@ -58,6 +58,8 @@ READERS = 4
 # all for other processes' changes before it gives up with LibraryBusy.
 BUSY_TIMEOUT_MS = 5_000
 WRITE_WAIT_SECONDS = 60.0
+# Between two attempts to prepare a file another opener holds (opening waits WRITE_WAIT_SECONDS too).
+OPEN_RETRY_PAUSE = 0.1
 # Bytes of the file each reader connection reads through a memory map instead of read() calls into its own
 # page cache: the reader pool's connections then share the OS's copy of the hot pages (the FTS5
 # index, the sentence rows) instead of each warming a 2 MB cache of its own. Address space only;
@@ -155,6 +157,21 @@ def _prepare_file(path: Path, *, seed: bool) -> int:
         conn.close()
 
 
+async def _prepare_waiting(path: Path, *, seed: bool) -> int:
+    """_prepare_file, tried again while another process holds the file: past the busy timeout (a
+    slow migration), or answered busy at once, which SQLite does without waiting when another
+    opener is switching the file to WAL or recovering its log. Several processes starting at once
+    (shards) all open; only after WRITE_WAIT_SECONDS does the error reach the caller."""
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    while True:
+        try:
+            return await asyncio.to_thread(_prepare_file, path, seed=seed)
+        except sqlite3.OperationalError as err:
+            if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(OPEN_RETRY_PAUSE)
+
+
 def _readonly_target(path: Path) -> str:
     """A read-only URI for a library that cannot be written (checked to be a current library).
     `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
@@ -237,7 +254,7 @@ class SqliteLibrary(Library):
                 raise StoreError(f"Cannot open the library {path}: it is not a file.")
             target: Path | str = path
             if _writable(path):
-                await asyncio.to_thread(_prepare_file, path, seed=seed)
+                await _prepare_waiting(path, seed=seed)
                 writer = await _connect(path, readonly=False)
             else:
                 target = await asyncio.to_thread(_readonly_target, path)

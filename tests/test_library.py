@@ -504,3 +504,21 @@ async def test_a_reader_left_in_a_read_transaction_is_ended_before_its_next_read
             await (await reader.execute("SELECT count(*) FROM sources")).fetchall()
         await library.add_source("The bakery opened in 1921.", SourceMeta("Bakery"))
         assert [s.title for s in await library.list_sources(scope=None)] == ["Bakery"]
+
+
+async def test_opening_waits_for_another_process_holding_the_file_past_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the new file longer than one busy timeout (here shortened to 0.1 s)
+    delays the open; it does not fail it."""
+    monkeypatch.setattr(sqlite_backend, "BUSY_TIMEOUT_MS", 100)
+    path = tmp_path / "library.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.6, other.execute, "COMMIT")
+    try:
+        async with await Library.open(path, seed=False) as library:
+            assert await library.count_sources() == 0
+    finally:
+        other.close()
