@@ -12,7 +12,8 @@ whether it is the article the question was written on. Half the in-library quest
 again (in one drawn style) in a second library of the same articles with every other paragraph
 left out: those whose answer was left out must be refused although their article is on topic.
 Two logistic models (L2-regularised, Newton's method, numpy) are fitted: the question model on all
-features, the source model without `lead`. No WikiQA question is ever used here: WikiQA is for evaluation only.
+features, the source model without those in SOURCE_MODEL_LEAVES_OUT (`lead`, `similarity`). No
+WikiQA question is ever used here: WikiQA is for evaluation only.
 
 Two held-out figures, so no test question's article or style helped fit the weights it is scored
 with:

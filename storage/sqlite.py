@@ -114,12 +114,18 @@ async def _bodies(conn: aiosqlite.Connection, where: str, params: Sequence[objec
     return {source_id: "".join(texts) for source_id, texts in bodies.items()}
 
 
+def _is_busy(err: BaseException) -> bool:
+    """Whether SQLite refused because another connection holds the file (worth waiting for)."""
+    text = str(err)
+    return "locked" in text or "busy" in text
+
+
 def _store_error(err: BaseException, path: Path) -> StoreError:
     """One line for what went wrong with the library file itself (never a traceback)."""
     if isinstance(err, OSError):
         return StoreError(f"Cannot open the library {path}: {err.strerror or err}.")
     text = str(err)
-    if "locked" in text or "busy" in text:
+    if _is_busy(err):
         return LibraryBusy(
             f"The library {path} is locked by another process that has been changing it for too long; "
             "nothing was changed. Try again."
@@ -167,7 +173,7 @@ async def _prepare_waiting(path: Path, *, seed: bool) -> int:
         try:
             return await asyncio.to_thread(_prepare_file, path, seed=seed)
         except sqlite3.OperationalError as err:
-            if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+            if not _is_busy(err) or time.monotonic() >= deadline:
                 raise
         await asyncio.sleep(OPEN_RETRY_PAUSE)
 
@@ -350,7 +356,7 @@ class SqliteLibrary(Library):
                     await writer.execute("BEGIN IMMEDIATE")
                     break
                 except sqlite3.OperationalError as err:
-                    if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+                    if not _is_busy(err) or time.monotonic() >= deadline:
                         raise _store_error(err, self.path) from None
             try:
                 yield writer

@@ -63,11 +63,12 @@ ENCODER_WEIGHT = 1.0
 # (bot/answer/noanswer.py). The question model gives the probability that a source is the one that
 # answers, knowing how it compares with the others (`lead`): the most probable source is quoted when
 # it reaches MIN_PROBABILITY (the `threshold` argument overrides it; the command line and the bot pass
-# the FACTBOT_ANSWER_THRESHOLD setting). The source model (the same features without `lead`) judges
-# every source on its own: it is quoted when it reaches SOURCE_PROBABILITY (scaled with the
-# threshold), so two articles on one topic are both quoted. The question is answered when any source
-# is. `python benchmarks/calibrate.py --write` fits both and writes the file with its provenance and
-# held-out figures (whole articles and whole question styles held out).
+# the FACTBOT_ANSWER_THRESHOLD setting). The source model (the same features without `lead` and the
+# encoder's `similarity`: calibrate.SOURCE_MODEL_LEAVES_OUT) judges every source on its own: it is
+# quoted when it reaches SOURCE_PROBABILITY (scaled with the threshold), so two articles on one topic
+# are both quoted. The question is answered when any source is. `python benchmarks/calibrate.py
+# --write` fits both and writes the file with its provenance and held-out figures (whole articles
+# and whole question styles held out).
 MIN_PROBABILITY = 0.6
 SOURCE_PROBABILITY = 0.25
 # The names of the features `assess` computes for every source (the model file's weights are keyed

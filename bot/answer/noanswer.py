@@ -52,7 +52,8 @@ class Logistic:
 class NoAnswerModel:
     """`question`: the probability that a source is the one that answers, knowing how it compares
     with the others (the `lead` feature). `source`: that a source addresses the question, judged on
-    its own (no `lead`). `provenance`: what the file says about the fit (shown, never used)."""
+    its own (no `lead`; the file gives it no weight for a feature it was fitted without).
+    `provenance`: what the file says about the fit (shown, never used)."""
 
     question: Logistic
     source: Logistic
