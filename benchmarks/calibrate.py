@@ -137,6 +137,7 @@ async def collect(
                     await add_file(library, tmp / Path(m["file"]).name, given=MetaOverrides(title=m["title"]))
             titles = {s.id: s.title for s in await library.list_sources(scope=None)}
             engine = Engine(library, threshold=2.0)
+            await engine.catch_up()
             for q in questions:
                 pick = random.Random(f"{VARIANT_SEED}:trimmed:{q['id']}")
                 if q["role"] != "library" or pick.random() >= trimmed_share:

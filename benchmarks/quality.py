@@ -209,6 +209,7 @@ def squad_sample(seed: int, n_in: int, n_out: int, squad: Path | None = None) ->
 
 
 async def build_squad_library(path: Path, manifest: list[dict], squad: Path | None = None):
+    from bot.answer import Engine
     from storage.ingest import MetaOverrides, add_file
     from storage.library import Library
 
@@ -217,6 +218,7 @@ async def build_squad_library(path: Path, manifest: list[dict], squad: Path | No
     for m in manifest:
         if m["role"] == "library":
             await add_file(library, squad / m["file"], given=MetaOverrides(title=m["title"]))
+    await Engine(library).catch_up()  # searchable by meaning too, as `factbot sources add` leaves it
     return library
 
 
@@ -398,9 +400,11 @@ class Sets:
         self.libraries: dict[str, object] = {}
 
     async def open(self, tmp: Path) -> None:
+        from bot.answer import Engine
         from storage.library import Library
 
-        self.libraries["seeds"] = await Library.open(tmp / "seeds.db")
+        self.libraries["seeds"] = seeds = await Library.open(tmp / "seeds.db")
+        await Engine(seeds).catch_up()
         self.libraries["squad"] = await build_squad_library(tmp / "squad.db", self.squad_manifest)
         if self.wikiqa_dir:
             self.libraries["wikiqa"] = await build_squad_library(

@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot import __version__
-from bot.answer import Answer, Engine
+from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
-from bot.progress import echo, progress
+from bot.progress import counting, echo, progress
 from bot.settings import Settings, db_target
-from bot.textview import render_answer, render_source, render_source_list, terminal_safe
+from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
 from bot.wording import reason_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
@@ -29,6 +29,9 @@ from storage.models import SourceInfo
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
+# Sentences `ask` and `chat` encode before answering when the library has that many or fewer without
+# a vector (about 4 ms each: some 20 s at most); more are left to `factbot library reindex`.
+ASK_CATCH_UP = 5_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("src", type=db_target, metavar="SRC", help="a library file or postgresql:// URL")
     copy.add_argument("dst", type=db_target, metavar="DST", help="a library file or postgresql:// URL")
     copy.set_defaults(handler=_library_copy)
+    reindex = library_actions.add_parser(
+        "reindex", help="give every sentence that lacks one its vector in meaning (resumes where it stopped)"
+    )
+    reindex.set_defaults(handler=_on_library(_library_reindex))
     return parser
 
 
@@ -193,8 +200,44 @@ async def _copy(src: Path | str, dst: Path | str) -> int:
     return 0
 
 
+async def _encode(engine: Engine, pending: int) -> int:
+    """Encode the library's sentences that lack a vector, with a bar on a terminal."""
+    with counting(pending, unit="sentence") as advance:
+        return await engine.catch_up(progress=advance)
+
+
+async def _meaning_ready(engine: Engine) -> None:
+    """Before answering: the few sentences not yet searchable by meaning (sources added by a
+    process that was stopped before it encoded them) are encoded now; many are left to
+    `factbot library reindex`, with a note, and the answers use their words meanwhile."""
+    if engine.encoder is None or engine.library.read_only:
+        return
+    pending = await vectorize.pending_count(engine.library)
+    if 0 < pending <= ASK_CATCH_UP:
+        await _encode(engine, pending)
+    elif pending:
+        echo(
+            f"factbot: {pending} sentences are not yet searchable by meaning (answers use their words); "
+            "`factbot library reindex` encodes them.",
+            file=sys.stderr,
+        )
+
+
+async def _library_reindex(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    """`factbot library reindex`: every sentence without a vector (all of them after a change of
+    model) encoded, a batch a transaction; stopped at any point, it resumes where it stopped."""
+    engine = Engine(library, threshold=settings.answer_threshold)
+    if engine.encoder is not None:
+        await library.use_vector_model(engine.encoder.identity)
+    done = await _encode(engine, await vectorize.pending_count(library))
+    encoded, total = await library.vector_progress()
+    print(f"Encoded {done} sentences; {encoded} of {total} are searchable by meaning.")
+    return 0
+
+
 async def _ask(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     engine = Engine(library, threshold=settings.answer_threshold)
+    await _meaning_ready(engine)
     if args.batch:
         if args.question:
             raise FactbotError("Give either a question or --batch (questions on stdin), not both.")
@@ -215,6 +258,7 @@ async def _ask(args: argparse.Namespace, library: Library, settings: Settings) -
 
 async def _chat(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     engine = Engine(library, threshold=settings.answer_threshold)
+    await _meaning_ready(engine)
     print("Ask a question about the library (an empty line or Ctrl-D quits).")
     while True:
         try:
@@ -231,6 +275,7 @@ async def _timeline(args: argparse.Namespace, library: Library, settings: Settin
     from bot.timeline import timeline_command
 
     engine = Engine(library, threshold=settings.answer_threshold)
+    await _meaning_ready(engine)
     return await timeline_command(engine, library, args.topic, args.out)
 
 
@@ -245,10 +290,13 @@ async def _sources_list(args: argparse.Namespace, library: Library, settings: Se
 
 async def _sources_show(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     info = await library.get_source(args.id)
+    encoded, total = await library.vector_progress(source_id=info.id)
     if args.json:
-        print(json.dumps(_source_json(info), ensure_ascii=False))
+        shown = {**_source_json(info), "meaning": {"encoded": encoded, "sentences": total}}
+        print(json.dumps(shown, ensure_ascii=False))
     else:
         print(render_source(info), end="")
+        print(meaning_status(encoded, total))
         if args.text:
             print("\n" + terminal_safe(await library.get_body(args.id)))
     return 0
@@ -291,6 +339,9 @@ async def _sources_add(args: argparse.Namespace, library: Library, settings: Set
         if _interrupted():
             print(f"factbot: interrupted; source {info.id} was saved, nothing after it.", file=sys.stderr)
             return EXIT_INTERRUPTED
+    # The sources answer by their words already; now by meaning too (a later run resumes this).
+    engine = Engine(library, threshold=settings.answer_threshold)
+    await _encode(engine, await vectorize.pending_count(library))
     return 0 if failures == 0 else EXIT_PARTIAL
 
 

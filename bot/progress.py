@@ -8,7 +8,8 @@ draws the bar again, so neither is torn. tqdm is imported only when a bar is sho
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +28,24 @@ def progress(items: Sequence[T], *, unit: str = "item", stream: TextIO | None = 
         _bars.append(bar)
         try:
             yield from bar
+        finally:
+            _bars.remove(bar)
+
+
+@contextmanager
+def counting(total: int, *, unit: str = "item", stream: TextIO | None = None) -> Iterator[Callable[[int], object]]:
+    """A function to call with each step's count, drawing a bar of `total` on `stream` (stderr)
+    when it is a terminal (and there is more than one item), doing nothing otherwise."""
+    out = sys.stderr if stream is None else stream
+    if total < 2 or not _is_terminal(out):
+        yield lambda _n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, file=out, unit=unit, leave=False, dynamic_ncols=True) as bar:
+        _bars.append(bar)
+        try:
+            yield bar.update
         finally:
             _bars.remove(bar)
 

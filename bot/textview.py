@@ -110,3 +110,10 @@ def render_source_list(sources: list[SourceInfo]) -> str:
             f"{s.id:>6}  {s.title}" + (f" — {byline}" if byline else "") + f"  [{where}, {s.sentences} sentences]"
         )
     return terminal_safe("\n".join(lines) + "\n")
+
+
+def meaning_status(encoded: int, total: int) -> str:
+    """Whether a source's sentences can be found by meaning yet, or only by their words."""
+    if encoded >= total:
+        return "Searchable by its words and by meaning."
+    return f"Searchable by its words; by meaning: {encoded} of {total} sentences so far (encoding in the background)."

@@ -23,11 +23,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+import numpy as np
+
 from storage import text as textmod
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
 from storage.schema import BODY_CHUNK
 from storage.segment import Paragraph, segment
+from storage.vectors import READ_BATCH, StoredVector, VectorIndex
 
 if TYPE_CHECKING:
     from seeds import Seed
@@ -224,6 +227,10 @@ class Library(ABC):
         self._source_counts: dict[int | None, int] = {}
         self._scoped_counts: dict[tuple[str, int], int] = {}
         self._similar: dict[tuple[str, int, int], dict[str, int]] = {}
+        # The stored sentence vectors in memory (storage.vectors), caught up when the library moves.
+        self._vectors = VectorIndex()
+        self._vectors_version: object = None
+        self._vectors_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, target: str | Path, *, seed: bool = True) -> Library:
@@ -517,3 +524,69 @@ class Library(ABC):
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
         """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
         Read from the chunks it lies in, not the whole body."""
+
+    async def visible_sentences(self, ids: Iterable[int], *, scope: int) -> list[Sentence]:
+        """The given sentences that `scope` can see, with their text, in id order."""
+        return await self._read_visible_sentences(sorted(set(ids)), scope)
+
+    @abstractmethod
+    async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]: ...
+
+    # -- sentence vectors (storage.vectors) ------------------------------------------------------
+
+    @abstractmethod
+    async def vector_model(self) -> str | None:
+        """The model that made the stored vectors (None: none stored yet)."""
+
+    @abstractmethod
+    async def use_vector_model(self, model: str) -> bool:
+        """Make `model` the library's vector model: vectors another model made are dropped, to be
+        made again. Whether any were dropped."""
+
+    @abstractmethod
+    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
+        """Sentences that have no vector yet, in id order (what encoding resumes from)."""
+
+    @abstractmethod
+    async def store_vectors(self, model: str, vectors: list[tuple[int, bytes]]) -> int:
+        """Store (sentence id, vector) pairs made by `model`, in one transaction; pairs whose
+        sentence is gone (removed meanwhile) or that another process stored first are skipped, and
+        nothing is stored when the library's model is no longer `model`. How many were stored."""
+
+    @abstractmethod
+    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
+        """(sentences with a vector, sentences) of one source, or of the whole library."""
+
+    @abstractmethod
+    async def _read_vector_ids(self) -> list[int]:
+        """The ids of every sentence that has a vector."""
+
+    @abstractmethod
+    async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:
+        """The stored vectors of the given sentences (those that have one)."""
+
+    async def _vector_index(self) -> VectorIndex:
+        """The in-memory vectors, caught up with the library: only the rows that came or went since
+        the last look are read."""
+        async with self._vectors_lock:
+            version = await self.data_version()
+            if version != self._vectors_version:
+                present = await self._read_vector_ids()
+                missing = self._vectors.missing(present)
+                added: list[StoredVector] = []
+                for i in range(0, len(missing), READ_BATCH):
+                    added.extend(await self._read_vectors(missing[i : i + READ_BATCH]))
+                self._vectors.sync(present, added)
+                self._vectors_version = version
+            return self._vectors
+
+    async def nearest_sentences(self, query: np.ndarray, *, scope: int, limit: int) -> list[tuple[int, float]]:
+        """The ids of the `limit` sentences visible from `scope` nearest `query` in meaning, with
+        their cosines, nearest first (ties by id). Sentences not yet encoded are not found here."""
+        index = await self._vector_index()
+        return await asyncio.to_thread(index.nearest, query, scope=scope, limit=limit)
+
+    async def vector_cosines(self, ids: Iterable[int], query: np.ndarray) -> dict[int, float]:
+        """The cosine with `query` of each given sentence that has a stored vector."""
+        index = await self._vector_index()
+        return index.cosines(ids, query)

@@ -127,6 +127,14 @@ MIGRATIONS: list[str] = [
         used integer NOT NULL
     );
     """,
+    # 3: each sentence's vector in meaning (storage.vectors), as SQLite's migration 6.
+    """
+    CREATE TABLE sentence_vectors (
+        sentence_id bigint PRIMARY KEY REFERENCES sentences (id) ON DELETE CASCADE,
+        scope bigint NOT NULL,
+        vector bytea NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -53,6 +53,7 @@ from storage.library import (
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.pg_schema import CHANGES_CHANNEL, MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.schema import BODY_CHUNK
+from storage.vectors import StoredVector
 
 # Connections at most: concurrent questions read in parallel, one change writes.
 POOL_SIZE = 5
@@ -700,3 +701,90 @@ class PostgresLibrary(Library):
             raise UnknownSource(source_id)
         text = "".join(r[0] for r in rows)
         return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
+
+    async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
+        if not ids:
+            return []
+        rows = await self._fetch(
+            f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id
+                WHERE s.id = ANY($1::bigint[]) AND src.scope = ANY($2::bigint[]) ORDER BY s.id""",
+            ids,
+            _scopes(scope),
+        )
+        return [sentence_from_row(r) for r in rows]
+
+    # -- sentence vectors ------------------------------------------------------------------------
+
+    async def vector_model(self) -> str | None:
+        value = await self._fetchval("SELECT value FROM meta WHERE key = 'vector_model'")
+        return None if value is None else str(value)
+
+    async def use_vector_model(self, model: str) -> bool:
+        if await self.vector_model() == model:
+            return False
+
+        async def change() -> bool:
+            async with self._transaction() as conn:
+                if await conn.fetchval("SELECT value FROM meta WHERE key = 'vector_model'") == model:
+                    return False
+                dropped = await conn.fetchval(
+                    "WITH d AS (DELETE FROM sentence_vectors RETURNING 1) SELECT count(*) FROM d"
+                )
+                await conn.execute(
+                    """INSERT INTO meta (key, value) VALUES ('vector_model', $1)
+                       ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+                    model,
+                )
+                return bool(dropped)
+
+        return await self._committed(change)
+
+    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
+        rows = await self._fetch(
+            f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s
+                WHERE NOT EXISTS (SELECT 1 FROM sentence_vectors v WHERE v.sentence_id = s.id)
+                ORDER BY s.id LIMIT $1""",
+            limit,
+        )
+        return [sentence_from_row(r) for r in rows]
+
+    async def store_vectors(self, model: str, vectors: list[tuple[int, bytes]]) -> int:
+        if not vectors:
+            return 0
+
+        async def store() -> int:
+            async with self._transaction() as conn:
+                if await conn.fetchval("SELECT value FROM meta WHERE key = 'vector_model'") != model:
+                    return 0
+                stored = await conn.fetchval(
+                    """WITH new AS (
+                           INSERT INTO sentence_vectors (sentence_id, scope, vector)
+                           SELECT s.id, src.scope, v.vector
+                           FROM unnest($1::bigint[], $2::bytea[]) AS v(sentence_id, vector)
+                           JOIN sentences s ON s.id = v.sentence_id JOIN sources src ON src.id = s.source_id
+                           ON CONFLICT (sentence_id) DO NOTHING RETURNING 1)
+                       SELECT count(*) FROM new""",
+                    [sid for sid, _ in vectors],
+                    [blob for _, blob in vectors],
+                )
+                return int(stored)
+
+        return await self._committed(store)
+
+    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
+        where, args = ("WHERE s.source_id = $1", [source_id]) if source_id is not None else ("", [])
+        row = await self._fetchrow(
+            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
+                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
+            *args,
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def _read_vector_ids(self) -> list[int]:
+        return [r[0] for r in await self._fetch("SELECT sentence_id FROM sentence_vectors ORDER BY 1")]
+
+    async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:
+        rows = await self._fetch(
+            "SELECT sentence_id, scope, vector FROM sentence_vectors WHERE sentence_id = ANY($1::bigint[])", ids
+        )
+        return [StoredVector(r[0], r[1], bytes(r[2])) for r in rows]

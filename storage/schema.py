@@ -138,6 +138,16 @@ MIGRATIONS: list[str] = [
     DROP TABLE sources;
     ALTER TABLE sources_v5 RENAME TO sources;
     """,
+    # 6: each sentence's vector in meaning (storage.vectors), removed with its sentence; `scope` is
+    # its source's, so a search within a server's view reads no other table. The model that made
+    # them is the 'vector_model' meta key. Existing sentences get theirs when encoding next runs.
+    """
+    CREATE TABLE sentence_vectors (
+        sentence_id INTEGER PRIMARY KEY REFERENCES sentences(id) ON DELETE CASCADE,
+        scope INTEGER NOT NULL,
+        vector BLOB NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ Failures of the file itself (disk full, damaged, locked too long, not a library)
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import time
@@ -51,6 +52,7 @@ from storage.library import (
 )
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
+from storage.vectors import StoredVector
 
 # Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
 READERS = 4
@@ -852,3 +854,77 @@ class SqliteLibrary(Library):
             raise UnknownSource(source_id)
         text = "".join(r[0] for r in rows)
         return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
+
+    async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
+        if not ids:
+            return []
+        async with self._snapshot() as conn:
+            rows = await self._visible_sentences(conn, ids, scope)
+            texts = await self._chunk_texts(conn, rows)
+        return [_sentence(row, texts) for row in rows]
+
+    # -- sentence vectors ------------------------------------------------------------------------
+
+    async def vector_model(self) -> str | None:
+        row = await self._fetchone(self._reader, "SELECT value FROM meta WHERE key = 'vector_model'", ())
+        return str(row[0]) if row else None
+
+    async def use_vector_model(self, model: str) -> bool:
+        if await self.vector_model() == model:
+            return False
+        async with self._transaction() as writer:
+            row = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
+            if row and row[0] == model:
+                return False
+            cursor = await writer.execute("DELETE FROM sentence_vectors")
+            await writer.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector_model', ?)", (model,))
+            return cursor.rowcount > 0
+
+    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
+        return await self._read_sentences(
+            f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s
+                WHERE NOT EXISTS (SELECT 1 FROM sentence_vectors v WHERE v.sentence_id = s.id)
+                ORDER BY s.id LIMIT ?""",
+            (limit,),
+        )
+
+    async def store_vectors(self, model: str, vectors: list[tuple[int, bytes]]) -> int:
+        if not vectors:
+            return 0
+        async with self._transaction() as writer:
+            row = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
+            if not row or row[0] != model:
+                return 0
+            before = writer.total_changes
+            await writer.executemany(
+                """INSERT OR IGNORE INTO sentence_vectors (sentence_id, scope, vector)
+                   SELECT s.id, src.scope, ? FROM sentences s JOIN sources src ON src.id = s.source_id
+                   WHERE s.id = ?""",
+                [(blob, sid) for sid, blob in vectors],
+            )
+            return writer.total_changes - before
+
+    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
+        where, params = ("WHERE s.source_id = ?", (source_id,)) if source_id is not None else ("", ())
+        row = await self._fetchone(
+            self._reader,
+            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
+                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
+            params,
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def _read_vector_ids(self) -> list[int]:
+        rows = await self._fetchall(self._stats_reader, "SELECT sentence_id FROM sentence_vectors ORDER BY 1", ())
+        return [r[0] for r in rows]
+
+    async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:
+        if not ids:
+            return []
+        rows = await self._fetchall(
+            self._stats_reader,
+            "SELECT v.sentence_id, v.scope, v.vector FROM json_each(?) AS j "
+            "CROSS JOIN sentence_vectors v ON v.sentence_id = j.value",
+            (json.dumps(ids),),
+        )
+        return [StoredVector(r[0], r[1], r[2]) for r in rows]

@@ -17,6 +17,7 @@ The files are read once, when the engine starts; a missing or unreadable one is 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,6 +34,8 @@ TOKENIZER_FILE = DATA_DIR / "encoder-tokenizer.json"
 # Word pieces read of a sentence (the model was trained on up to 128; longer sentences are cut).
 MAX_TOKENS = 128
 DIMENSIONS = 384
+# The model's name in a library's record of what made its vectors (with a digest of the files).
+MODEL_NAME = "all-MiniLM-L6-v2-int8"
 # Sentence vectors kept (float16, 384 dimensions: about 0.8 kB each, 16 MB in all).
 CACHED = 20_000
 
@@ -82,6 +85,16 @@ class Encoder:
             raise EncoderFileError(model, f"does not give one unit vector of {DIMENSIONS} numbers a text")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        # What a library records as the maker of its vectors: another model's vectors are made again.
+        digest = hashlib.sha256(model.read_bytes() + tokenizer.read_bytes()).hexdigest()[:16]
+        self.identity = f"{MODEL_NAME}:{digest}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One vector per text, a row each, as the library stores them (float16), bypassing the
+        cache: what a library's sentences are encoded with when they are added."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float16)
+        return np.stack([self._run(t).astype(np.float16) for t in texts])
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """One unit vector (float32) per text, a row each."""

@@ -8,10 +8,12 @@ import dataclasses
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from bot.answer import chat, encoder, semantic, spelling
+import numpy as np
+
+from bot.answer import chat, encoder, semantic, spelling, vectorize
 from bot.answer.facts import find_facts
 from bot.answer.model import Answer, Quote, Reason, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
@@ -20,6 +22,7 @@ from bot.answer.rank import Ranker, Scored, idf, join_stated, sentence_terms, wo
 from storage.errors import UnknownSource
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
+from storage.vectors import COSINE_DECIMALS
 
 CANDIDATES = 200
 FINISH = 30  # candidates that get the costly second scoring stage (facts, answer kind)
@@ -57,6 +60,17 @@ SEMANTIC_BASE = 0.3
 ENCODED_SOURCES = 4
 ENCODED_PER_SOURCE = 3
 ENCODER_WEIGHT = 1.0
+# Candidates by meaning (the library's stored sentence vectors, storage.vectors): the
+# MEANING_CANDIDATES sentences nearest the question join the ones its words found, so a sentence
+# that answers in other words than the question's is scored too. Every candidate with a stored
+# vector gets its cosine; beyond the ENCODER_WEIGHT factor, a cosine above MEANING_BASE adds
+# MEANING_WEIGHT times the question's whole weight per unit: a sentence that shares no word with the
+# question but says what it asks can outrank one that only repeats its words.
+MEANING_CANDIDATES = 30
+MEANING_WEIGHT = 1.0
+MEANING_BASE = 0.3
+# `meaning_margin`: the nearest sentence's cosine against the mean of the next MARGIN_PEERS.
+MARGIN_PEERS = 9
 
 # The no-answer decision: two logistic models over the named features of `assess` (a source's best
 # sentence, all its candidates, the question), read at start from bot/answer/data/noanswer.json
@@ -88,6 +102,8 @@ FEATURES = (
     "expanded_share",
     "missing_top",
     "similarity",
+    "meaning_best",
+    "meaning_margin",
 )
 # `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
 LEAD_CLIP = 3.0
@@ -127,6 +143,13 @@ class Engine:
         # The sentence encoder, loaded here too: EncoderFileError at start.
         self.encoder = encoder.shipped() if self.understanding.encoder else None
 
+    async def catch_up(self, *, limit: int | None = None, progress: Callable[[int], object] | None = None) -> int:
+        """Give the library's sentences that have none their vectors in meaning (at most `limit`;
+        none without the encoder or in a read-only library): how many were encoded."""
+        if self.encoder is None:
+            return 0
+        return await vectorize.encode_pending(self.library, self.encoder, limit=limit, progress=progress)
+
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
         `trace`, when given, receives every source's assessment (for calibration)."""
@@ -152,14 +175,27 @@ class Engine:
             # The library's stand-ins for the words it lacks are searched for too.
             freqs = {**freqs, **{t: n for t, (_q, _f, n) in aliases.items()}}
         searchable = search_terms(parsed, freqs, aliases)
-        if not searchable or (self.understanding.refusal and any(freqs[t] == 0 for t in parsed.names)):
-            # Nothing visible here mentions what the question names: no source can address it
-            # (SQuAD, seed 7: refused 0.837 -> 0.870 for source@1 0.919 -> 0.911; a higher
-            # threshold buys that many refusals for three times the loss).
+        if self.understanding.refusal and any(freqs[t] == 0 for t in parsed.names):
+            # Nothing visible here mentions what the question names: no source can address it.
             return await self._refuse(parsed, scope, Reason.NOTHING)
-        candidates = await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
-        scored, reached = await self._score(parsed, weights, avg_chars, candidates, aliases)
-        assessed = self.assess(parsed, weights, freqs, scored, reached, {q for q, _f, _n in aliases.values()})
+        meaning = await self._meaning_of(parsed, scope)
+        if not searchable and not meaning.near:
+            return await self._refuse(parsed, scope, Reason.NOTHING)
+        candidates = (
+            await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
+            if searchable
+            else []
+        )
+        found = {c.id for c in candidates}
+        by_meaning = [i for i, _c in meaning.near if i not in found]
+        if by_meaning:
+            candidates += await self.library.visible_sentences(by_meaning, scope=scope)
+        if meaning.vector is not None and candidates:
+            meaning.cosines.update(await self.library.vector_cosines((c.id for c in candidates), meaning.vector))
+        scored, reached = await self._score(parsed, weights, avg_chars, candidates, aliases, meaning)
+        assessed = self.assess(
+            parsed, weights, freqs, scored, reached, {q for q, _f, _n in aliases.values()}, meaning=meaning
+        )
         if trace is not None:
             trace.extend(assessed)
         chosen = self._choose(assessed)
@@ -217,6 +253,16 @@ class Engine:
                     aliases[n] = (t, factor, counts[n])
         return aliases
 
+    async def _meaning_of(self, question: Question, scope: int) -> Meaning:
+        """The question's vector in meaning and the library's sentences nearest it (none without
+        the encoder, or in a library not yet encoded)."""
+        if self.encoder is None:
+            return Meaning()
+        encoder = self.encoder
+        vector = (await asyncio.to_thread(encoder.vectors, [question.meaning]))[0]
+        near = await self.library.nearest_sentences(vector, scope=scope, limit=MEANING_CANDIDATES)
+        return Meaning(vector, near, dict(near))
+
     async def _score(
         self,
         question: Question,
@@ -224,6 +270,7 @@ class Engine:
         avg_chars: float,
         candidates: list[Sentence],
         aliases: dict[str, tuple[str, float, int]] | None = None,
+        meaning: Meaning | None = None,
     ) -> tuple[list[Scored], dict[int, set[str]]]:
         """The candidates scored, finished ones only, best first; and per source the question terms
         any of its candidates states (a topic signal: does this source talk about these things?)."""
@@ -231,10 +278,15 @@ class Engine:
         around = await self.library.neighbours(s.id for s in candidates)
         # Scoring is pure CPU (tens of ms on a large match set): off the event loop, so a bot keeps
         # acknowledging interactions within Discord's 3 seconds while it answers other questions.
-        return await asyncio.to_thread(self._rank, ranker, question, candidates, around)
+        return await asyncio.to_thread(self._rank, ranker, question, candidates, around, meaning or Meaning())
 
     def _rank(
-        self, ranker: Ranker, question: Question, candidates: list[Sentence], around: dict[int, Sentence]
+        self,
+        ranker: Ranker,
+        question: Question,
+        candidates: list[Sentence],
+        around: dict[int, Sentence],
+        meaning: Meaning,
     ) -> tuple[list[Scored], dict[int, set[str]]]:
         def beside(sentence: Sentence, step: int) -> Sentence | None:
             other = around.get(sentence.id + step)
@@ -243,7 +295,11 @@ class Engine:
             return None
 
         scored = [ranker.score(s, beside(s, -1), beside(s, 1)) for s in candidates]
-        scored.sort(key=lambda s: s.score, reverse=True)
+        for s in scored:
+            cosine = meaning.cosines.get(s.sentence.id)
+            if cosine is not None:
+                _fuse(s, cosine, ranker.total_weight)
+        scored.sort(key=ranked)
         reached: dict[int, set[str]] = defaultdict(set)
         for s in scored:
             reached[s.sentence.source_id] |= s.hits
@@ -259,8 +315,8 @@ class Engine:
         if self.embeddings is not None:
             self._meaning(question, finished)
         if self.encoder is not None:
-            self._encoded(question, finished)
-        finished.sort(key=lambda s: s.score, reverse=True)
+            self._encoded(question, [s for s in finished if s.sentence.id not in meaning.cosines], ranker.total_weight)
+        finished.sort(key=ranked)
         return finished, reached
 
     def _meaning(self, question: Question, finished: list[Scored]) -> None:
@@ -277,12 +333,13 @@ class Engine:
             s.semantic = semantic.cosine(asked, self.embeddings.text_vector(words))
             s.score *= 1 + SEMANTIC_WEIGHT * max(0.0, s.semantic - SEMANTIC_BASE)
 
-    def _encoded(self, question: Question, finished: list[Scored]) -> None:
+    def _encoded(self, question: Question, finished: list[Scored], total_weight: float) -> None:
         """Each best candidate's `similarity` to the question in the sentence encoder (the best
-        ENCODED_PER_SOURCE of the ENCODED_SOURCES best-placed sources), and its score raised by it."""
+        ENCODED_PER_SOURCE of the ENCODED_SOURCES best-placed sources), and its score raised by it:
+        for candidates whose sentence has no stored vector yet (a library still being encoded)."""
         assert self.encoder is not None
         per_source: dict[int, list[Scored]] = {}
-        for s in sorted(finished, key=lambda s: s.score, reverse=True):
+        for s in sorted(finished, key=ranked):
             items = per_source.get(s.sentence.source_id)
             if items is None:
                 if len(per_source) == ENCODED_SOURCES:
@@ -294,9 +351,9 @@ class Engine:
         if not chosen:
             return
         vectors = self.encoder.vectors([question.meaning, *(s.sentence.text for s in chosen)])
-        for s, similarity in zip(chosen, vectors[1:] @ vectors[0], strict=True):
-            s.similarity = float(similarity)
-            s.score *= 1 + ENCODER_WEIGHT * max(0.0, s.similarity)
+        cosines = np.round(vectors[1:] @ vectors[0], COSINE_DECIMALS)
+        for s, similarity in zip(chosen, cosines, strict=True):
+            _fuse(s, float(similarity), total_weight)
 
     def assess(
         self,
@@ -306,6 +363,8 @@ class Engine:
         scored: list[Scored],
         reached: dict[int, set[str]],
         expanded: set[str] | None = None,
+        *,
+        meaning: Meaning | None = None,
     ) -> list[Assessed]:
         """Every source with a candidate: its sentences best first, its features and the model's
         probability that it addresses the question; most probable first. `expanded`: the question
@@ -321,6 +380,10 @@ class Engine:
         expected = 1.0 if question.expects is not Expects.ANY else 0.0
         expanded_weight = sum(weights[t] for t in expanded or () if t in weights)
         top_weight = max((weights[t] for t in known), default=0.0) or 1.0
+        nearest = [c for _i, c in (meaning or Meaning()).near]
+        meaning_best = nearest[0] if nearest else 0.0
+        peers = nearest[1 : 1 + MARGIN_PEERS]
+        meaning_margin = meaning_best - sum(peers) / len(peers) if peers else 0.0
         out = []
         for sid, items in by_source.items():
             b = items[0]
@@ -350,11 +413,15 @@ class Engine:
                 # The sentence encoder (0 when it is off): the closest of the source's encoded
                 # candidates to the question, in meaning.
                 "similarity": max((s.similarity for s in items), default=0.0),
+                # Over the whole library visible here, not only these candidates: how close the
+                # nearest sentence comes in meaning, and how far it stands above the next ones.
+                "meaning_best": meaning_best,
+                "meaning_margin": meaning_margin,
             }
             alone = dict(features, lead=0.0)
             question_p, source_p = self.model.question.probability(features), self.model.source.probability(alone)
             out.append(Assessed(sid, items, features, question_p, source_p))
-        out.sort(key=lambda a: (a.probability, a.items[0].score), reverse=True)
+        out.sort(key=lambda a: (-a.probability, -a.items[0].score, a.source_id))
         return out
 
     def _choose(self, assessed: list[Assessed]) -> dict[int, tuple[float, list[Scored]]]:
@@ -418,6 +485,29 @@ class Engine:
 
 
 @dataclass(slots=True)
+class Meaning:
+    """The question in meaning: its vector, the library's nearest sentences (id, cosine; nearest
+    first) and the cosine of every candidate that has a stored vector, by sentence id."""
+
+    vector: np.ndarray | None = None
+    near: list[tuple[int, float]] = field(default_factory=list)
+    cosines: dict[int, float] = field(default_factory=dict)
+
+
+def ranked(s: Scored) -> tuple[float, int, int]:
+    """Best score first; ties by source id, then by position: never by the order of arrival."""
+    return (-s.score, s.sentence.source_id, s.sentence.id)
+
+
+def _fuse(s: Scored, cosine: float, total_weight: float) -> None:
+    """A candidate's cosine with the question, folded into its score (see MEANING_WEIGHT)."""
+    s.similarity = cosine
+    s.score = s.score * (1 + ENCODER_WEIGHT * max(0.0, cosine)) + MEANING_WEIGHT * total_weight * max(
+        0.0, cosine - MEANING_BASE
+    )
+
+
+@dataclass(slots=True)
 class Assessed:
     """One source's evidence for a question and the model's probability that it addresses it."""
 
@@ -463,7 +553,7 @@ def _join_continuations(items: list[Scored]) -> list[Scored]:
         s.score = max(s.score, nxt.score)  # the joined quote ranks where the better of the two did
         joined.add(nxt.sentence.id)
     kept = [s for s in items if s.sentence.id not in joined]
-    kept.sort(key=lambda s: s.score, reverse=True)
+    kept.sort(key=ranked)
     return kept
 
 

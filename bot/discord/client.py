@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answer import Engine
+from bot.answer.vectorize import BackgroundEncoder, NoEncoding
 from bot.discord.cogs.ask import AskCog
 from bot.discord.cogs.sources import SourcesCog
 from bot.discord.cogs.timeline import TimelineCog
@@ -66,6 +67,8 @@ class FactBot(commands.Bot):
         self.settings = settings
         self.library = library
         self.engine = Engine(library, threshold=settings.answer_threshold)
+        # New sources' sentences get their vectors in meaning in the background (bot.answer.vectorize).
+        self.encoding = BackgroundEncoder(library, self.engine.encoder) if self.engine.encoder else NoEncoding()
         self.fetch_policy = fetch_policy_for(settings)
         self.ask_cooldown = AskCooldown(
             settings.ask_cooldown_rate, settings.ask_cooldown_seconds, shared=shared_cooldowns
@@ -80,6 +83,7 @@ class FactBot(commands.Bot):
         await self.add_cog(AskCog(self))
         await self.add_cog(SourcesCog(self))
         await self.add_cog(TimelineCog(self))
+        self.encoding.start()
         if self.sync_on_setup:
             self.synced = await self.sync_commands()
 
@@ -94,6 +98,10 @@ class FactBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("Synced %d commands globally (they can take a while to appear)", len(synced))
         return synced
+
+    async def close(self) -> None:
+        await self.encoding.stop()
+        await super().close()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: questions in messages are the ask cog's listener's job."""

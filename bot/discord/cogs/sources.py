@@ -123,6 +123,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
             except Exception as err:  # said in place of "Fetching", in the one handler's words
                 await interaction.edit_original_response(content=describe(err, "/sources add"))
                 return
+            self.bot.encoding.wake()
             await interaction.edit_original_response(content=None, embed=source_card(info, heading=ADDED))
             return
         await self._added(interaction, info)
@@ -139,6 +140,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @staticmethod
     async def _added(interaction: discord.Interaction[FactBot], info: SourceInfo) -> None:
+        interaction.client.encoding.wake()  # answerable by its words now, by meaning in a moment
         card = source_card(info, heading=ADDED)
         await interaction.followup.send(embed=card, ephemeral=True)
 

@@ -1,0 +1,117 @@
+"""Giving a library's sentences their vectors in meaning (storage.vectors), in the background.
+
+A source is answerable by its words as soon as it is added; its sentences are encoded afterwards,
+a batch at a time, each batch one transaction. Whatever is killed when, nothing is lost: the next
+run starts from the sentences that still have no vector. A library whose vectors another model made
+has them dropped first and made again (an upgrade of the encoder re-encodes the library).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from bot.answer.encoder import Encoder
+from storage.errors import FactbotError
+from storage.library import Library
+from storage.vectors import to_blob
+
+log = logging.getLogger(__name__)
+
+# Sentences encoded per transaction: small enough that a kill loses little work and that a question
+# asked meanwhile waits at most one batch for the write lock (about 4 ms a sentence).
+BATCH = 64
+# How often a long-running process looks for sentences that others added and nobody encoded.
+POLL_SECONDS = 60.0
+
+
+async def pending_count(library: Library) -> int:
+    """Sentences that are not yet searchable by meaning."""
+    encoded, total = await library.vector_progress()
+    return total - encoded
+
+
+async def encode_pending(
+    library: Library,
+    encoder: Encoder,
+    *,
+    limit: int | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> int:
+    """Encode sentences that have no vector (at most `limit`), oldest first; how many were stored.
+    `progress` is called with the count of each batch stored."""
+    if library.read_only:
+        return 0
+    await library.use_vector_model(encoder.identity)
+    done = 0
+    while limit is None or done < limit:
+        size = BATCH if limit is None else min(BATCH, limit - done)
+        batch = await library.pending_vectors(limit=size)
+        if not batch:
+            break
+        # Encoding is CPU work (milliseconds a sentence): off the event loop.
+        vectors = await asyncio.to_thread(encoder.encode, [s.text for s in batch])
+        stored = await library.store_vectors(
+            encoder.identity, [(s.id, to_blob(v)) for s, v in zip(batch, vectors, strict=True)]
+        )
+        if stored == 0 and await library.vector_model() != encoder.identity:
+            break  # another process switched the library to another model meanwhile
+        done += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    return done
+
+
+class BackgroundEncoder:
+    """One task that encodes what a long-running process (the bot) adds: woken after each add, and
+    every POLL_SECONDS for sources that other processes (the command line, other shards) added."""
+
+    def __init__(self, library: Library, encoder: Encoder, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self.library = library
+        self.encoder = encoder
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()  # set while nothing is left to encode (tests wait on it)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="factbot-encoding")
+
+    def wake(self) -> None:
+        """Something was added: encode it now rather than at the next poll."""
+        self.idle.clear()
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                done = await encode_pending(self.library, self.encoder)
+                if done:
+                    log.info("Encoded %d sentences: searchable by meaning", done)
+            except FactbotError as err:
+                # The library is busy or unreachable: the words still answer; try again later.
+                log.warning("Encoding sentences failed, will retry: %s", err.message)
+            self.idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+
+class NoEncoding:
+    """What a process without the sentence encoder has instead of a BackgroundEncoder."""
+
+    def start(self) -> None: ...
+
+    def wake(self) -> None: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,186 @@
+"""Sentence vectors as library data: stored with their sentences and removed with them, on both
+backends; made again when the model changes; resumed after a kill; searched within a scope."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answer import Engine
+from bot.answer.encoder import shipped
+from bot.answer.vectorize import encode_pending, pending_count
+from storage.library import Library
+from storage.models import GLOBAL_SCOPE, SourceMeta
+from storage.vectors import StoredVector, VectorIndex, from_blob, to_blob
+from tests.stores import sql_execute, sql_value
+
+BAKERY = (
+    "The bakery on Mill Street opened in 1921.\n\n"
+    "Its ovens burn wood from the valley, and the bread is sold before dawn.\n\n"
+    "The owner, Ada Brill, trained in Lyon for six years."
+)
+HARBOUR = "The harbour froze in the winter of 1947.\n\nShips waited at sea for nine days until the ice broke."
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_blobs_keep_the_float16_values() -> None:
+    v = unit(0.1, -0.2, 0.3)
+    assert np.array_equal(from_blob(to_blob(v)), v.astype(np.float16).astype(np.float32))
+
+
+def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
+    index = VectorIndex()
+    rows = [
+        StoredVector(5, GLOBAL_SCOPE, to_blob(unit(1, 0))),
+        StoredVector(3, GLOBAL_SCOPE, to_blob(unit(1, 0))),  # a tie with 5: the lower id first
+        StoredVector(4, 77, to_blob(unit(1, 0.1))),  # another server's
+        StoredVector(9, 42, to_blob(unit(0, 1))),
+    ]
+    index.sync([3, 4, 5, 9], rows)
+    assert [i for i, _ in index.nearest(unit(1, 0), scope=42, limit=3)] == [3, 5, 9]
+    assert [i for i, _ in index.nearest(unit(1, 0), scope=77, limit=2)] == [3, 5]
+    assert [i for i, _ in index.nearest(unit(1, 0.1), scope=77, limit=1)] == [4]
+    # Rows whose sentences are gone leave; new ones come in.
+    index.sync([3, 9, 11], [StoredVector(11, GLOBAL_SCOPE, to_blob(unit(0, 1)))])
+    assert index.missing([3, 9, 11, 12]) == [12]
+    assert [i for i, _ in index.nearest(unit(0, 1), scope=42, limit=5)] == [9, 11, 3]
+    assert set(index.cosines([3, 5, 11], unit(0, 1))) == {3, 11}
+
+
+async def _vector_rows(library: Library) -> int:
+    value = await sql_value(library, "SELECT count(*) FROM sentence_vectors")
+    assert isinstance(value, int)
+    return value
+
+
+async def test_vectors_are_stored_and_removed_with_their_source(library_target: Path | str) -> None:
+    encoder = shipped()
+    async with await Library.open(library_target, seed=False) as library:
+        bakery = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        harbour = await library.add_source(HARBOUR, SourceMeta("Harbour"))
+        assert await pending_count(library) == bakery.sentences + harbour.sentences
+        assert await encode_pending(library, encoder) == bakery.sentences + harbour.sentences
+        assert await pending_count(library) == 0
+        assert await library.vector_model() == encoder.identity
+        assert await library.vector_progress(source_id=bakery.id) == (bakery.sentences, bakery.sentences)
+        # What is stored is what the encoder makes, to the bit (float16).
+        first = (await library.visible_sentences([1], scope=GLOBAL_SCOPE))[0]
+        stored = await sql_value(library, "SELECT vector FROM sentence_vectors WHERE sentence_id = ?", first.id)
+        assert isinstance(stored, bytes)
+        assert stored == to_blob(encoder.encode([first.text])[0])
+        await library.remove_source(bakery.id)
+        assert await _vector_rows(library) == harbour.sentences
+        near = await library.nearest_sentences(encoder.vectors(["when did the bakery open"])[0], scope=0, limit=9)
+        assert {i for i, _ in near} == {s.id for s in await library.visible_sentences(range(1, 99), scope=0)}
+
+
+async def test_a_library_encoded_by_another_model_is_encoded_again(library_target: Path | str) -> None:
+    encoder = shipped()
+    async with await Library.open(library_target, seed=False) as library:
+        info = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.use_vector_model("an-older-model:0")
+        old = [(s.id, to_blob(unit(1, 2, 3))) for s in await library.pending_vectors(limit=100)]
+        assert await library.store_vectors("an-older-model:0", old) == info.sentences
+        # Vectors of a model the library no longer uses are never stored.
+        assert await library.store_vectors(encoder.identity, old) == 0
+        assert await encode_pending(library, encoder) == info.sentences
+        assert await library.vector_model() == encoder.identity
+        assert await _vector_rows(library) == info.sentences
+        assert await sql_value(library, "SELECT count(*) FROM sentence_vectors WHERE length(vector) = 6") == 0
+
+
+async def test_encoding_skips_sentences_removed_meanwhile(library_target: Path | str) -> None:
+    async with await Library.open(library_target, seed=False) as library:
+        info = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.use_vector_model("m")
+        batch = [(s.id, to_blob(unit(1, 0))) for s in await library.pending_vectors(limit=100)]
+        await library.remove_source(info.id)
+        assert await library.store_vectors("m", batch) == 0
+
+
+def _factbot(db: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "FACTBOT_DB": str(db)}
+    command = [sys.executable, "-m", "bot", *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+async def _first_vectors(library: Library) -> None:
+    """Wait (a minute at most) until some sentence of the library has its vector (another process encodes)."""
+    async with asyncio.timeout(60):
+        while True:
+            if (await library.vector_progress())[0]:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_a_killed_encoding_resumes_where_it_stopped(tmp_path: Path) -> None:
+    db = tmp_path / "library.db"
+    async with await Library.open(db, seed=False) as library:
+        for n in range(40):
+            await library.add_source(f"{BAKERY}\n\nEdition {n} of the town's bakery notes.", SourceMeta(f"Notes {n}"))
+        total = (await library.vector_progress())[1]
+    process = _factbot(db, "library", "reindex")
+    async with await Library.open(db, seed=False) as library:
+        await _first_vectors(library)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        encoded = (await library.vector_progress())[0]
+    assert 0 < encoded < total
+    finished = _factbot(db, "library", "reindex")
+    out, err = finished.communicate(timeout=120)
+    assert finished.returncode == 0, err
+    assert f"{total} of {total} are searchable by meaning" in out
+    async with await Library.open(db, seed=False) as library:
+        assert await library.vector_progress() == (total, total)
+        # Every vector is whole: float16 values of the model's 384 numbers.
+        assert await sql_value(library, "SELECT count(*) FROM sentence_vectors WHERE length(vector) != 768") == 0
+
+
+async def test_vector_candidates_stay_within_the_scope(library_target: Path | str) -> None:
+    """Another server's source is never a candidate by meaning, however close it is."""
+    async with await Library.open(library_target, seed=False) as library:
+        await library.add_source(HARBOUR, SourceMeta("Harbour"))
+        await library.add_source(BAKERY, SourceMeta("Bakery"), scope=42)
+        engine = Engine(library)
+        await engine.catch_up()
+        question = "Where did the baker learn her trade?"
+        vector = engine.encoder.vectors([question])[0] if engine.encoder else None
+        assert vector is not None
+        seen = await library.nearest_sentences(vector, scope=7, limit=50)
+        assert seen and all(s.source_id != 2 for s in await library.visible_sentences([i for i, _ in seen], scope=7))
+        other = await engine.ask(question, scope=7)
+        assert all(a.source.title != "Bakery" for a in other.sources)
+
+
+async def test_vectors_written_behind_the_library_are_seen(library_target: Path | str) -> None:
+    """Another process's writes move the version: the in-memory index catches up (and drops rows)."""
+    async with await Library.open(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await encode_pending(library, shipped())
+        query = shipped().vectors(["bakery"])[0]
+        assert len(await library.nearest_sentences(query, scope=0, limit=10)) == 3
+        await sql_execute(library, "DELETE FROM sentence_vectors WHERE sentence_id = ?", 1)
+        if isinstance(library_target, Path):
+            pass  # SQLite's data_version moves with another connection's write
+        else:
+            await sql_execute(library, "UPDATE library_state SET version = version + 1")
+        assert {i for i, _ in await library.nearest_sentences(query, scope=0, limit=10)} == {2, 3}
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+async def test_encoding_a_few_at_a_time_leaves_the_rest_pending(tmp_path: Path, limit: int) -> None:
+    async with await Library.open(tmp_path / "library.db", seed=False) as library:
+        info = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        assert await encode_pending(library, shipped(), limit=limit) == limit
+        assert await pending_count(library) == info.sentences - limit
