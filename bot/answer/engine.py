@@ -104,6 +104,7 @@ FEATURES = (
     "similarity",
     "meaning_best",
     "meaning_margin",
+    "meaning_gap",
 )
 # `lead`: the log of a source's best score over the best other source's, clipped to +-LEAD_CLIP.
 LEAD_CLIP = 3.0
@@ -417,6 +418,9 @@ class Engine:
                 # nearest sentence comes in meaning, and how far it stands above the next ones.
                 "meaning_best": meaning_best,
                 "meaning_margin": meaning_margin,
+                # How far this source's closest sentence stays below the library's closest (0: it
+                # holds it): of two articles on one topic, the one that says what was asked is nearer.
+                "meaning_gap": meaning_gap_of(items, meaning_best),
             }
             alone = dict(features, lead=0.0)
             question_p, source_p = self.model.question.probability(features), self.model.source.probability(alone)
@@ -492,6 +496,12 @@ class Meaning:
     vector: np.ndarray | None = None
     near: list[tuple[int, float]] = field(default_factory=list)
     cosines: dict[int, float] = field(default_factory=dict)
+
+
+def meaning_gap_of(items: list[Scored], best: float) -> float:
+    """A source's closest candidate's cosine minus the library's closest (0 when none is known)."""
+    own = max((s.similarity for s in items), default=0.0)
+    return min(0.0, own - best) if best > 0 else 0.0
 
 
 def ranked(s: Scored) -> tuple[float, int, int]:
