@@ -148,9 +148,59 @@ async def collect(
                 rows.append(dict(row, set="trimmed"))
         finally:
             await library.close()
-        return rows
+        return rows + await _meaning_rows(tmp / "seeds.db")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _meaning_rows(path: Path) -> list[dict]:
+    """The fit half of the meaning set asked of the seed library: a seed is labelled 1 when the
+    question's gold names it, 0 when it does not (an optional `?` seed is left out of the fit).
+    These are the rows where two articles share one topic and only one says what was asked, and
+    where the question's words are not the answer's: the cases SQuAD never shows."""
+    from bot.answer import Engine
+    from seeds import load_seeds
+    from storage.library import Library
+
+    key_of = {seed.title: seed.key for seed in load_seeds()}
+    questions = [q for q in (json.loads(x) for x in datasets.seed_meaning().read_text().splitlines()) if q]
+    library = await Library.open(path)
+    rows = []
+    try:
+        keys = {s.id: key_of[s.title] for s in await library.list_sources(scope=None)}
+        engine = Engine(library, threshold=2.0)
+        await engine.catch_up()
+        for q in questions:
+            if q["split"] != "fit":
+                continue
+            gold = {k.rstrip("?"): (v, k.endswith("?")) for k, v in q["gold"].items()}
+            trace: list = []
+            await engine.ask(q["question"], trace=trace)
+            sources = []
+            for a in trace:
+                phrases, optional = gold.get(keys[a.source_id], ([], False))
+                if optional:
+                    continue
+                best = a.items[0]
+                text = norm(((best.lead.text + " ") if best.lead else "") + best.sentence.text)
+                label = int(keys[a.source_id] in gold)
+                sources.append(
+                    {"features": dict(a.features), "label": label, "hit": any(norm(g) in text for g in phrases)}
+                )
+            role = "library" if any(not optional for _, optional in gold.values()) else "unanswerable"
+            rows.append(
+                {
+                    "id": q["id"],
+                    "title": "seed meaning",
+                    "role": role,
+                    "style": "meaning",
+                    "set": "meaning",
+                    "sources": sources,
+                }
+            )
+    finally:
+        await library.close()
+    return rows
 
 
 def _of_style(style: str) -> Callable[[dict[str, Any]], bool]:
@@ -287,6 +337,7 @@ def held_out_articles(rows: list[dict], names: tuple[str, ...], l2: float, thres
     per: dict[float, dict[str, list[dict]]] = {t: {} for t in thresholds}
     groups: dict[str, Callable[[dict[str, Any]], bool]] = {s: _of_style(s) for s in sorted({r["style"] for r in rows})}
     groups["trimmed"] = lambda r: r.get("set") == "trimmed"
+    groups["meaning"] = lambda r: r.get("set") == "meaning"
     for k in (0, 1):
         model = Fitted([r for r in rows if fold_of[r["title"]] != k], names, l2)
         test = [r for r in rows if fold_of[r["title"]] == k]

@@ -33,6 +33,13 @@ def seed_questions() -> Path:
     return data_root() / "seed_questions.jsonl"
 
 
+def seed_meaning() -> Path:
+    """Questions about the seed articles in other words than the answer's (at most one content word
+    shared), and on-topic questions the articles do not answer; `split` is `fit` (calibrate.py may
+    fit on them) or `held` (never fitted on: the figure to report)."""
+    return data_root() / "seed_meaning.jsonl"
+
+
 def squad_dir() -> Path:
     """The SQuAD half: articles.jsonl (file, title, role), questions.jsonl, articles/*.txt."""
     return data_root() / "squad"

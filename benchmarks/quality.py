@@ -11,6 +11,9 @@ The sets (rows of the table):
   variants: STYLE   the seed questions as typed in a chat (benchmarks/variants.py: a greeting, thanks,
                     lower case without '?', one typo, a Discord mention, an emoji, and hand-written
                     paraphrases), scored the same way, one row per style and one for all of them
+  meaning (SPLIT)   benchmarks/data/seed_meaning.jsonl: the seed articles asked in other words than
+                    theirs, and on-topic questions they do not answer; `fit` may be fitted on
+                    (calibrate.py), `held` never is
   squad             squad_score.py on benchmarks/data/squad (--seed, --in 1000, --out 300)
   wikiqa            squad_score.py DIR --out 1000 on WikiQA (not in the repository: --wikiqa DIR)
 Columns: quote@1 (recall@1 for the seed sets: the first quote from each gold source holds a gold
@@ -267,6 +270,12 @@ def variant_sets(rows: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
+def meaning_sets() -> dict[str, list[dict]]:
+    """The meaning set (benchmarks/data/seed_meaning.jsonl) by split: rows `meaning (fit)`, `meaning (held)`."""
+    rows = [json.loads(line) for line in datasets.seed_meaning().read_text().splitlines() if line.strip()]
+    return {f"meaning ({split})": [r for r in rows if r["split"] == split] for split in ("fit", "held")}
+
+
 def seed_bodies() -> dict[str, str]:
     return {key: norm(body) for key, body in datasets.seed_bodies().items()}
 
@@ -309,6 +318,23 @@ def _squad_row(name: str, summary: str) -> Row:
     )
 
 
+COUNTED = ("questions", "need", "hit1", "hitany", "quotes", "false_quotes", "refuse_need", "refused")
+
+
+def _batch_figures(name: str, items: list[dict], env: dict[str, str], bodies: dict[str, str]) -> SeedFigures | None:
+    """Seed-style questions through one `factbot ask --json --batch`, scored like seed_score.py."""
+    started = time.perf_counter()
+    stdin = "".join(" ".join(v["question"].split()) + "\n" for v in items)
+    done = subprocess.run(["factbot", "ask", "--json", "--batch"], env=env, input=stdin, capture_output=True, text=True)
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    if done.returncode != 0 or len(answers) != len(items):
+        print(f"{name}: factbot ask --batch failed: {done.stderr.strip()[-300:]}")
+        return None
+    fig = score_seed_questions(items, answers, bodies)
+    fig.seconds = time.perf_counter() - started
+    return fig
+
+
 def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | None = None) -> list[Row]:
     """Run the eval scripts as they are (and the variants through `factbot ask --json --batch`);
     print their summary lines and return the table's rows."""
@@ -338,24 +364,15 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
         bodies = seed_bodies()
         every = SeedFigures()
         for style, items in variant_sets(seed_rows()).items():
-            if style == "all":
-                continue
-            started = time.perf_counter()
-            stdin = "".join(" ".join(v["question"].split()) + "\n" for v in items)
-            done = subprocess.run(
-                ["factbot", "ask", "--json", "--batch"], env=env, input=stdin, capture_output=True, text=True
-            )
-            answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-            if done.returncode != 0 or len(answers) != len(items):
-                print(f"variants {style}: factbot ask --batch failed: {done.stderr.strip()[-300:]}")
-                continue
-            fig = score_seed_questions(items, answers, bodies)
-            fig.seconds = time.perf_counter() - started
-            rows.append(fig.row(f"variants: {style}"))
-            for name in ("questions", "need", "hit1", "hitany", "quotes", "false_quotes", "refuse_need", "refused"):
-                setattr(every, name, getattr(every, name) + getattr(fig, name))
-            every.seconds += fig.seconds
+            if style != "all" and (fig := _batch_figures(f"variants: {style}", items, env, bodies)):
+                rows.append(fig.row(f"variants: {style}"))
+                for counted in COUNTED:
+                    setattr(every, counted, getattr(every, counted) + getattr(fig, counted))
+                every.seconds += fig.seconds
         rows.append(every.row("variants: all"))
+        for name, items in meaning_sets().items():
+            if fig := _batch_figures(name, items, env, bodies):
+                rows.append(fig.row(name))
         cmd = [
             sys.executable,
             str(HERE / "squad_score.py"),
@@ -393,6 +410,7 @@ class Sets:
     def __init__(self, seed: int, n_in: int, n_out: int, wikiqa: Path | None) -> None:
         self.seed_questions = seed_rows()
         self.variants = variant_sets(self.seed_questions)
+        self.meaning = meaning_sets()
         self.bodies = seed_bodies()
         self.squad, self.squad_manifest = squad_sample(seed, n_in, n_out)
         self.wikiqa_dir = wikiqa
@@ -437,6 +455,16 @@ class Sets:
                     one = score_seed_questions([v], [out], self.bodies)
                     if one.hit1 < one.need or one.false_quotes or one.refused < one.refuse_need:
                         print(f"variant miss ({style}): {v['question']!r} -> {one.line()}")
+        for name, items in self.meaning.items():
+            answers, took = await _ask_all(seeds, [v["question"] for v in items])
+            fig = score_seed_questions(items, answers, self.bodies)
+            fig.seconds = took
+            rows.append(fig.row(name))
+            if verbose:
+                for v, out in zip(items, answers, strict=True):
+                    one = score_seed_questions([v], [out], self.bodies)
+                    if one.hit1 < one.need or one.false_quotes or one.refused < one.refuse_need:
+                        print(f"{name} miss: {v['question']!r} -> {one.line()}")
         for name, picked in (("squad", self.squad), ("wikiqa", self.wikiqa)):
             if name not in self.libraries:
                 continue
