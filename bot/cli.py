@@ -26,6 +26,7 @@ from bot.wording import reason_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
+from storage.pg_options import PgOptions
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
@@ -152,7 +153,7 @@ def _on_library(job: LibraryJob) -> Handler:
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         async def run() -> int:
-            async with await Library.open(settings.db_path) as library:
+            async with await Library.open(settings.db_path, pg=settings.pg) as library:
                 return await job(args, library, settings)
 
         return asyncio.run(run())
@@ -183,13 +184,16 @@ def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
         raise FactbotError("SRC and DST are the same library.")
     if isinstance(args.src, Path) and not args.src.is_file():
         raise FactbotError(f"There is no library file {args.src} to copy.")
-    return asyncio.run(_copy(args.src, args.dst))
+    return asyncio.run(_copy(args.src, args.dst, settings.pg))
 
 
-async def _copy(src: Path | str, dst: Path | str) -> int:
+async def _copy(src: Path | str, dst: Path | str, pg: PgOptions) -> int:
     from storage.copy import copy_library
 
-    async with await Library.open(src, seed=False) as source, await Library.open(dst, seed=False) as target:
+    async with (
+        await Library.open(src, seed=False, pg=pg) as source,
+        await Library.open(dst, seed=False, pg=pg) as target,
+    ):
         report = await copy_library(source, target, progress=lambda items: progress(items, unit="source"))
     echo(
         terminal_safe(

@@ -21,8 +21,6 @@ WRITE_LOCK = 0x46414355
 # pg_advisory_xact_lock key ("FACV") under which factbot before migration 2 created the cooldown
 # table on first use (storage.shared); migration 2 takes it too.
 COOLDOWN_LOCK = 0x46414356
-# NOTIFY channel on which each committed change announces the library's new version.
-CHANGES_CHANNEL = "factbot_library"
 
 MIGRATIONS: list[str] = [
     # 1: everything the SQLite schema 4 holds, the sentence index as postings.

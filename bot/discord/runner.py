@@ -65,7 +65,7 @@ async def serve(
 ) -> int:
     """The bot on the gateway until it is closed (by a signal, or by `bot.close()`)."""
     token = settings.discord_token or ""
-    async with await Library.open(settings.db_path) as library:
+    async with await Library.open(settings.db_path, pg=settings.pg) as library:
         shared: SharedCooldowns | None = None
         if sharding is not None:
             shared = await open_shared_cooldowns(library)
@@ -85,7 +85,7 @@ async def serve(
 async def sync(settings: Settings, **bot_options: Any) -> int:
     """Log in (which runs setup_hook and so syncs), report what was synced, and close."""
     token = settings.discord_token or ""
-    async with await Library.open(settings.db_path) as library:
+    async with await Library.open(settings.db_path, pg=settings.pg) as library:
         bot = FactBot(settings, library, **bot_options)
         code = await _guarded(bot, lambda: bot.login(token))
     if code == EXIT_OK:
