@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     sync = commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
     sync.set_defaults(handler=_sync)
+    shards = commands.add_parser("shards", help="which bot processes run which shards, and which shards nobody runs")
+    shards.set_defaults(handler=_on_library(_shards))
 
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -176,6 +178,15 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
 
     logging.getLogger().setLevel(settings.log_level)
     return sync_commands(settings)
+
+
+async def _shards(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    """`factbot shards`: the bot processes' shard records (bot.shardlist)."""
+    from bot.shardlist import list_shards
+
+    for line in await list_shards(library):
+        echo(terminal_safe(line))
+    return 0
 
 
 def _library_copy(args: argparse.Namespace, settings: Settings) -> int:

@@ -133,6 +133,18 @@ MIGRATIONS: list[str] = [
         vector bytea NOT NULL
     );
     """,
+    # 4: which bot process runs which shards, with a heartbeat (storage.shards; no library content).
+    """
+    CREATE TABLE factbot_shards (
+        process text PRIMARY KEY,
+        host text NOT NULL,
+        pid integer NOT NULL,
+        shard_count integer NOT NULL,
+        shards integer[] NOT NULL,
+        started double precision NOT NULL,
+        heartbeat double precision NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
