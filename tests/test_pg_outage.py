@@ -257,3 +257,29 @@ async def test_a_process_holds_at_most_its_pool_size_cooldowns_included(fake_dis
             await admin.close()
         assert 1 <= held <= 2
     fake_discord.assert_no_errors()
+
+
+async def test_ask_batch_when_the_server_stops_is_one_line_without_a_traceback(
+    pg_url: str, proxy: PgProxy, tmp_path: Path
+) -> None:
+    async with await Library.open(pg_url):  # made and seeded beforehand
+        pass
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
+    env.update(FACTBOT_DB=proxy.url(pg_url), FACTBOT_DB_CONNECT_TIMEOUT="1", FACTBOT_DB_STATEMENT_TIMEOUT="2")
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "ask", "--batch", "--json", cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert cli.stdin is not None and cli.stdout is not None
+    cli.stdin.write(f"{MEMBERS}\n".encode())
+    await cli.stdin.drain()
+    first = await asyncio.wait_for(cli.stdout.readline(), 60)
+    assert ANSWER in first.decode()
+    proxy.down()
+    cli.stdin.write(f"{MEMBERS}\n".encode())
+    cli.stdin.close()
+    _, err = await asyncio.wait_for(cli.communicate(), 30)
+    proxy.up()
+    lines = err.decode().splitlines()
+    assert cli.returncode == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("factbot: The library at 127.0.0.1:") and "is unavailable" in lines[0]
