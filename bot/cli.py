@@ -26,6 +26,7 @@ from bot.wording import reason_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
+from storage.pg_options import PgOptions
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
@@ -83,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     sync = commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
     sync.set_defaults(handler=_sync)
+    shards = commands.add_parser("shards", help="which bot processes run which shards, and which shards nobody runs")
+    shards.set_defaults(handler=_on_library(_shards))
 
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -152,7 +155,7 @@ def _on_library(job: LibraryJob) -> Handler:
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         async def run() -> int:
-            async with await Library.open(settings.db_path) as library:
+            async with await Library.open(settings.db_path, pg=settings.pg) as library:
                 return await job(args, library, settings)
 
         return asyncio.run(run())
@@ -177,19 +180,31 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
     return sync_commands(settings)
 
 
+async def _shards(args: argparse.Namespace, library: Library, settings: Settings) -> int:
+    """`factbot shards`: the bot processes' shard records (bot.shardlist)."""
+    from bot.shardlist import list_shards
+
+    for line in await list_shards(library):
+        echo(terminal_safe(line))
+    return 0
+
+
 def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
     """`factbot library copy SRC DST`: each source in one transaction, then all checked in DST."""
     if str(args.src) == str(args.dst):
         raise FactbotError("SRC and DST are the same library.")
     if isinstance(args.src, Path) and not args.src.is_file():
         raise FactbotError(f"There is no library file {args.src} to copy.")
-    return asyncio.run(_copy(args.src, args.dst))
+    return asyncio.run(_copy(args.src, args.dst, settings.pg))
 
 
-async def _copy(src: Path | str, dst: Path | str) -> int:
+async def _copy(src: Path | str, dst: Path | str, pg: PgOptions) -> int:
     from storage.copy import copy_library
 
-    async with await Library.open(src, seed=False) as source, await Library.open(dst, seed=False) as target:
+    async with (
+        await Library.open(src, seed=False, pg=pg) as source,
+        await Library.open(dst, seed=False, pg=pg) as target,
+    ):
         report = await copy_library(source, target, progress=lambda items: progress(items, unit="source"))
     echo(
         terminal_safe(

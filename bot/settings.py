@@ -18,11 +18,15 @@ from dotenv import dotenv_values
 
 from storage.errors import FactbotError
 from storage.library import POSTGRES_SCHEMES
+from storage.pg_options import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT, PgOptions
 
 if TYPE_CHECKING:
     from storage.fetch import IPNetwork
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+MAX_POOL_SIZE = 100
+SECONDS_OR_NONE = "a number of seconds, 0 or more (0: no limit)"
 
 
 class SettingsError(FactbotError):
@@ -77,6 +81,19 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _pool_size(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_POOL_SIZE:
+        raise ValueError(text)
+    return value
+
+
+def _flag(text: str) -> bool:
+    if text.lower() not in FLAGS:
+        raise ValueError(text)
+    return FLAGS[text.lower()]
+
+
 def _probability(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:  # also refuses nan
@@ -113,6 +130,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _count, "a whole number, 0 or more (0: no limit)"),
     Setting("FACTBOT_ANSWER_THRESHOLD", "answer_threshold", _probability, "a number from 0 to 1"),
+    Setting("FACTBOT_DB_POOL_SIZE", "db_pool_size", _pool_size, f"a whole number from 1 to {MAX_POOL_SIZE}"),
+    Setting("FACTBOT_DB_CONNECT_TIMEOUT", "db_connect_timeout", _seconds, SECONDS_OR_NONE),
+    Setting("FACTBOT_DB_STATEMENT_TIMEOUT", "db_statement_timeout", _seconds, SECONDS_OR_NONE),
+    Setting("FACTBOT_DB_PGBOUNCER", "db_pgbouncer", _flag, "true or false"),
 )
 
 
@@ -128,6 +149,15 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     ask_cooldown_rate: int = 3
     answer_threshold: float | None = None  # the engine's no-answer probability; None: its default
+    # How each process connects to a PostgreSQL library (storage.pg_options); unused with SQLite.
+    db_pool_size: int = DEFAULT_POOL_SIZE
+    db_connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    db_statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    db_pgbouncer: bool = False
+
+    @property
+    def pg(self) -> PgOptions:
+        return PgOptions(self.db_pool_size, self.db_connect_timeout, self.db_statement_timeout, self.db_pgbouncer)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:

@@ -68,3 +68,17 @@ class LibraryBusy(StoreError):
 
 class ReadOnlyLibrary(StoreError):
     """The library was opened read-only (its file or folder is not writable): nothing can change."""
+
+
+# What a Discord user is told when the library's server cannot be reached (the host stays in the log).
+LIBRARY_UNAVAILABLE = "The library is unavailable right now; try again in a minute."
+
+
+class LibraryUnavailable(StoreError):
+    """The library's server cannot be reached, does not answer in time, or has no free connection:
+    nothing was changed, and the same request may work in a minute."""
+
+    def __init__(self, host: str, why: str) -> None:
+        super().__init__(f"The library at {host} is unavailable ({why}); nothing was changed. Try again in a minute.")
+        self.host = host
+        self.why = why

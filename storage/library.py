@@ -34,6 +34,7 @@ from storage.vectors import READ_BATCH, StoredVector, VectorIndex
 
 if TYPE_CHECKING:
     from seeds import Seed
+    from storage.pg_options import PgOptions
 
 # Sentences a search may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
@@ -233,13 +234,13 @@ class Library(ABC):
         self._vectors_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, target: str | Path, *, seed: bool = True) -> Library:
+    async def open(cls, target: str | Path, *, seed: bool = True, pg: PgOptions | None = None) -> Library:
         """Open (creating and migrating as needed) the library at `target`: a file path (SQLite)
-        or a `postgresql://` URL. A new library gets the seed articles."""
+        or a `postgresql://` URL, connected as `pg` says. A new library gets the seed articles."""
         if is_postgres_target(target):
             from storage.postgres import PostgresLibrary
 
-            return await PostgresLibrary.open(str(target), seed=seed)
+            return await PostgresLibrary.open(str(target), seed=seed, options=pg)
         from storage.sqlite import SqliteLibrary
 
         return await SqliteLibrary.open(Path(target), seed=seed)

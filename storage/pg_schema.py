@@ -21,8 +21,6 @@ WRITE_LOCK = 0x46414355
 # pg_advisory_xact_lock key ("FACV") under which factbot before migration 2 created the cooldown
 # table on first use (storage.shared); migration 2 takes it too.
 COOLDOWN_LOCK = 0x46414356
-# NOTIFY channel on which each committed change announces the library's new version.
-CHANGES_CHANNEL = "factbot_library"
 
 MIGRATIONS: list[str] = [
     # 1: everything the SQLite schema 4 holds, the sentence index as postings.
@@ -133,6 +131,18 @@ MIGRATIONS: list[str] = [
         sentence_id bigint PRIMARY KEY REFERENCES sentences (id) ON DELETE CASCADE,
         scope bigint NOT NULL,
         vector bytea NOT NULL
+    );
+    """,
+    # 4: which bot process runs which shards, with a heartbeat (storage.shards; no library content).
+    """
+    CREATE TABLE factbot_shards (
+        process text PRIMARY KEY,
+        host text NOT NULL,
+        pid integer NOT NULL,
+        shard_count integer NOT NULL,
+        shards integer[] NOT NULL,
+        started double precision NOT NULL,
+        heartbeat double precision NOT NULL
     );
     """,
 ]

@@ -2,9 +2,10 @@
 
 Every change is one transaction holding the advisory write lock (pg_advisory_xact_lock), so a
 source is whole or absent whatever is killed when, sentence ids are assigned without races, and
-processes on several machines write one at a time. Each change also moves `library_state.version`
-and NOTIFYs it on CHANGES_CHANNEL: cached figures here compare the version (as the SQLite backend
-compares PRAGMA data_version), and other processes may LISTEN (see `listen`).
+processes on several machines write one at a time. Each change also moves `library_state.version`:
+cached figures here compare it (as the SQLite backend compares PRAGMA data_version). Nothing is
+NOTIFYed: the version is read at each question anyway, and LISTEN needs a session that PgBouncer's
+transaction mode does not keep. How a process connects (pool, timeouts, PgBouncer): storage.pg_connect.
 
 Search reproduces FTS5's bm25 (k1 1.2, b 0.75, library-wide idf and mean length) from the postings
 table, in the same floating-point order, ties by sentence id: the same candidates as SQLite's.
@@ -51,12 +52,12 @@ from storage.library import (
     vocabulary_words,
 )
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
-from storage.pg_schema import CHANGES_CHANNEL, MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
+from storage.pg_connect import create_pool, unavailable
+from storage.pg_options import PgOptions
+from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.schema import BODY_CHUNK
 from storage.vectors import StoredVector
 
-# Connections at most: concurrent questions read in parallel, one change writes.
-POOL_SIZE = 5
 # How long a change waits for other processes' changes before it gives up with LibraryBusy.
 WRITE_WAIT_SECONDS = 60.0
 # FTS5's bm25 constants (fts5_aux.c), reproduced exactly.
@@ -163,24 +164,20 @@ def _postings(first_id: int, terms: list[str]) -> tuple[list[tuple[str, int, int
 class PostgresLibrary(Library):
     """A library in one PostgreSQL database, shared by any number of processes."""
 
-    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+    def __init__(self, url: str, pool: asyncpg.Pool, options: PgOptions) -> None:
         super().__init__()
         self.url = url
         self.path = redact(url)
+        self.options = options
         self._pool = pool
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, *, seed: bool = True) -> Self:  # type: ignore[override]
+    async def open(cls, url: str, *, seed: bool = True, options: PgOptions | None = None) -> Self:  # type: ignore[override]
         """Connect, apply the migrations this database lacks (under the migration lock), and give
         a new library its seed articles."""
-        try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=POOL_SIZE, server_settings={"application_name": "factbot", "jit": "off"}
-            )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as err:
-            raise StoreError(f"Cannot reach the library {redact(url)}: {err}.") from None
-        library = cls(url, pool)
+        options = options or PgOptions()
+        library = cls(url, await create_pool(url, options, redact(url)), options)
         try:
             await library._migrate(seed=seed)
             await library._check_index_versions()
@@ -193,7 +190,14 @@ class PostgresLibrary(Library):
     async def close(self) -> None:
         await self._pool.close()
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The process's one pool, which the shared cooldowns and shard records use too."""
+        return self._pool
+
     def _error(self, err: BaseException) -> StoreError:
+        if (down := unavailable(err, self.url, self.options.statement_timeout)) is not None:
+            return down
         if isinstance(err, asyncpg.LockNotAvailableError | asyncpg.QueryCanceledError):
             return LibraryBusy(
                 f"The library {self.path} is locked by another process that has been changing it for too long; "
@@ -306,15 +310,14 @@ class PostgresLibrary(Library):
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """One write transaction holding the advisory write lock (waiting for other processes'
-        changes up to WRITE_WAIT_SECONDS); the version moves and is announced on commit."""
+        changes up to WRITE_WAIT_SECONDS); the version moves on commit."""
         async with self._write_lock:
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
                     await conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
                     yield conn
-                    version = await conn.fetchval("UPDATE library_state SET version = version + 1 RETURNING version")
-                    await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, str(version))
+                    await conn.execute("UPDATE library_state SET version = version + 1")
             except asyncpg.UniqueViolationError:
                 raise
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
@@ -579,21 +582,6 @@ class PostgresLibrary(Library):
     async def data_version(self) -> int:
         """The library's version: moved by every committed change, in any process."""
         return int(await self._fetchval("SELECT version FROM library_state"))
-
-    async def listen(self, callback: Callable[[int], object]) -> Callable[[], Awaitable[None]]:
-        """Call `callback(version)` whenever any process commits a change (LISTEN on
-        CHANGES_CHANNEL, on a connection of its own); returns the coroutine function that stops it."""
-        conn = await asyncpg.connect(self.url)
-
-        def heard(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-            callback(int(payload))
-
-        await conn.add_listener(CHANGES_CHANNEL, heard)
-
-        async def stop() -> None:
-            await conn.close()
-
-        return stop
 
     async def _read_sentence_stats(self) -> tuple[int, float]:
         row = await self._fetchrow("SELECT sentences, chars FROM library_state")

@@ -22,7 +22,6 @@ Where it lives:
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from abc import ABC, abstractmethod
@@ -144,23 +143,12 @@ class SqliteCooldowns(SharedCooldowns):
 
 
 class PostgresCooldowns(SharedCooldowns):
+    """In the library's database, through the library's own pool: no connections of its own."""
+
     def __init__(self, where: str, pool: Any) -> None:
         super().__init__()
         self.where = where
         self._pool = pool
-
-    @classmethod
-    async def open(cls, url: str, where: str) -> PostgresCooldowns:
-        import asyncpg
-
-        try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=4, server_settings={"application_name": "factbot"}
-            )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as err:
-            raise StoreError(f"Cannot reach the library {where} for the shared cooldowns: {err}.") from None
-        # The table is there: opening the library applied its migrations (storage.pg_schema).
-        return cls(where, pool)
 
     async def _upsert(self, user_id: int, per: float) -> tuple[float, int, float]:
         import asyncpg
@@ -182,7 +170,7 @@ class PostgresCooldowns(SharedCooldowns):
             raise StoreError(f"The shared cooldowns in {self.where} failed: {err}.") from None
 
     async def close(self) -> None:
-        await asyncio.wait_for(self._pool.close(), 10)
+        """Nothing of its own to close: the pool is the library's."""
 
 
 def shared_path(library_path: Path) -> Path:
@@ -197,5 +185,5 @@ async def open_shared_cooldowns(library: Library) -> SharedCooldowns:
 
     url = getattr(library, "url", None)
     if isinstance(url, str) and is_postgres_target(url):
-        return await PostgresCooldowns.open(url, str(library.path))
+        return PostgresCooldowns(str(library.path), library.pool)  # type: ignore[attr-defined]
     return await SqliteCooldowns.open(shared_path(Path(library.path)))

@@ -246,7 +246,7 @@ class SqliteLibrary(Library):
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, seed: bool = True) -> Self:
+    async def open(cls, path: str | Path, *, seed: bool = True) -> Self:  # type: ignore[override]
         """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
         file or folder that cannot be written is opened read-only."""
         path = Path(path)

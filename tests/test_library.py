@@ -467,18 +467,6 @@ async def test_a_change_in_one_process_moves_the_version_others_see(library_targ
         assert await b.term_frequencies(["zebra"]) == {"zebra": 1}
 
 
-async def test_postgresql_announces_each_change(pg_url: str) -> None:
-    async with await Library.open(pg_url, seed=False) as a, await Library.open(pg_url, seed=False) as b:
-        assert isinstance(b, PostgresLibrary)
-        heard: asyncio.Queue[int] = asyncio.Queue()
-        stop = await b.listen(heard.put_nowait)
-        try:
-            await a.add_source(BODY, SourceMeta("Zebras"))
-            assert await asyncio.wait_for(heard.get(), 5) == await b.data_version()
-        finally:
-            await stop()
-
-
 async def test_a_database_of_another_application_is_refused_untouched(pg_url: str) -> None:
     conn = await asyncpg.connect(pg_url)
     try:

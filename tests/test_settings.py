@@ -38,6 +38,11 @@ GOOD: list[tuple[str, str, str, Any]] = [
     ("FACTBOT_ANSWER_THRESHOLD", "0.25", "answer_threshold", 0.25),
     ("FACTBOT_ANSWER_THRESHOLD", "1", "answer_threshold", 1.0),
     ("FACTBOT_ANSWER_THRESHOLD", "", "answer_threshold", None),
+    ("FACTBOT_DB_POOL_SIZE", "2", "db_pool_size", 2),
+    ("FACTBOT_DB_CONNECT_TIMEOUT", "1.5", "db_connect_timeout", 1.5),
+    ("FACTBOT_DB_STATEMENT_TIMEOUT", "0", "db_statement_timeout", 0.0),
+    ("FACTBOT_DB_PGBOUNCER", "Yes", "db_pgbouncer", True),
+    ("FACTBOT_DB_PGBOUNCER", "off", "db_pgbouncer", False),
 ]
 
 BAD: list[tuple[str, str]] = [
@@ -58,6 +63,11 @@ BAD: list[tuple[str, str]] = [
     ("FACTBOT_ANSWER_THRESHOLD", "1.5"),
     ("FACTBOT_ANSWER_THRESHOLD", "-0.1"),
     ("FACTBOT_ANSWER_THRESHOLD", "nan"),
+    ("FACTBOT_DB_POOL_SIZE", "0"),
+    ("FACTBOT_DB_POOL_SIZE", "many"),
+    ("FACTBOT_DB_CONNECT_TIMEOUT", "-1"),
+    ("FACTBOT_DB_STATEMENT_TIMEOUT", "forever"),
+    ("FACTBOT_DB_PGBOUNCER", "maybe"),
 ]
 
 

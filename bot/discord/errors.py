@@ -16,7 +16,7 @@ import time
 import discord
 from discord import app_commands
 
-from storage.errors import FactbotError
+from storage.errors import LIBRARY_UNAVAILABLE, FactbotError, LibraryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ def _discord_said(error: BaseException) -> str:
 def describe(error: BaseException, where: str) -> str:
     """The short message for `error`; unexpected ones are logged with their traceback first."""
     original = _unwrap(error)
+    if isinstance(original, LibraryUnavailable):  # the operator's business: the host goes to the log only
+        log.warning("%s: %s", where, original.message)
+        return LIBRARY_UNAVAILABLE
     if isinstance(original, FactbotError):
         return original.message
     if isinstance(original, app_commands.CommandOnCooldown):

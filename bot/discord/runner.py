@@ -6,7 +6,9 @@ then the library, so the database is left clean.
 
 `run` pushes the slash commands when it starts, unless it runs shards (`--shard-count`): several
 shard processes would race on it, so there `factbot sync` is the one command that pushes them.
-Shard processes keep the per-user cooldown in the library's shared state (storage.shared).
+Shard processes keep the per-user cooldown in the library's shared state (storage.shared). Every
+`run` records its shards with a heartbeat (storage.shards) and refuses, in one line, to run a shard
+another live process runs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.discord.client import FactBot, make_bot
 from bot.discord.sharding import Sharding
 from bot.settings import Settings
 from storage.library import Library
+from storage.shards import holding_shards
 from storage.shared import SharedCooldowns, open_shared_cooldowns
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,11 @@ async def serve(
 ) -> int:
     """The bot on the gateway until it is closed (by a signal, or by `bot.close()`)."""
     token = settings.discord_token or ""
-    async with await Library.open(settings.db_path) as library:
+    shards = sharding or Sharding(1, (0,))  # one process for all of Discord's events is shard 0 of 1
+    async with (
+        await Library.open(settings.db_path, pg=settings.pg) as library,
+        holding_shards(library, shards.count, shards.ids),
+    ):
         shared: SharedCooldowns | None = None
         if sharding is not None:
             shared = await open_shared_cooldowns(library)
@@ -85,7 +92,7 @@ async def serve(
 async def sync(settings: Settings, **bot_options: Any) -> int:
     """Log in (which runs setup_hook and so syncs), report what was synced, and close."""
     token = settings.discord_token or ""
-    async with await Library.open(settings.db_path) as library:
+    async with await Library.open(settings.db_path, pg=settings.pg) as library:
         bot = FactBot(settings, library, **bot_options)
         code = await _guarded(bot, lambda: bot.login(token))
     if code == EXIT_OK:
