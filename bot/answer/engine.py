@@ -379,7 +379,8 @@ class Engine:
         known = [t for t in weights if freqs.get(t, 0) > 0]
         known_weight = sum(weights[t] for t in known) or 1.0
         expected = 1.0 if question.expects is not Expects.ANY else 0.0
-        expanded_weight = sum(weights[t] for t in expanded or () if t in weights)
+        # Sums over sets of terms are exact (fsum): their order is the string hashing's.
+        expanded_weight = math.fsum(weights[t] for t in expanded or () if t in weights)
         top_weight = max((weights[t] for t in known), default=0.0) or 1.0
         nearest = [c for _i, c in (meaning or Meaning()).near]
         meaning_best = nearest[0] if nearest else 0.0
@@ -397,7 +398,7 @@ class Engine:
                 "coverage": b.coverage,
                 "coverage_known": min(1.0, b.coverage * total / known_weight),
                 "unknown_share": 1.0 - known_weight / total if known else 1.0,
-                "source_coverage": sum(weights[t] for t in reached.get(sid, ())) / known_weight,
+                "source_coverage": math.fsum(weights[t] for t in reached.get(sid, ())) / known_weight,
                 "lead": lead,
                 "kind_expected": expected,
                 "kind_found": 1.0 if b.kind_found else 0.0,
