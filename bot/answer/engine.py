@@ -163,7 +163,7 @@ class Engine:
         parsed, counted = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
             return await self._refuse(parsed, scope, Reason.NO_WORDS)
-        total, avg_chars = await self.library.sentence_stats()
+        total, avg_chars = await self.library.sentence_stats(scope=scope)
         # Only the words spelling put in are still to be counted (scoped counts are a query each).
         unseen = [t for t in parsed.terms if t not in counted]
         freqs = {**counted, **(await self.library.term_frequencies(unseen, scope=scope) if unseen else {})}
