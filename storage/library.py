@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 # Sentences a search may match before the rarer terms alone must do (see match_terms).
 MATCH_BUDGET = 20_000
-# Terms this rare are counted within a server's view of the library (see term_frequencies).
-SCOPED_COUNT_LIMIT = 2_000
 # Source ids are 64-bit integers: anything outside this range names no source.
 MAX_ID = 2**63 - 1
 # Bump when what the vocabulary keeps of a word changes: the store rebuilds it on open.
@@ -227,6 +225,7 @@ class Library(ABC):
         self._term_counts: dict[str, int] = {}
         self._source_counts: dict[int | None, int] = {}
         self._scoped_counts: dict[tuple[str, int], int] = {}
+        self._scoped_stats: dict[int, tuple[int, float]] = {}
         self._similar: dict[tuple[str, int, int], dict[str, int]] = {}
         # The stored sentence vectors in memory (storage.vectors), caught up when the library moves.
         self._vectors = VectorIndex()
@@ -396,35 +395,61 @@ class Library(ABC):
             self._term_counts.clear()
             self._source_counts.clear()
             self._scoped_counts.clear()
+            self._scoped_stats.clear()
             self._similar.clear()
             self._stats_version = version
 
-    async def sentence_stats(self) -> tuple[int, float]:
-        """How many sentences the library holds and their mean length in characters (for idf and
-        length normalisation)."""
+    async def sentence_stats(self, *, scope: int | None = None) -> tuple[int, float]:
+        """How many sentences the sources visible from `scope` hold and their mean length in
+        characters (for idf and length normalisation); None: the whole library. Another server's
+        sources never count: a server's answers depend only on what it can quote. Read as the
+        library's totals less the other servers' sentences (usually a small share), cached."""
         await self._refresh()
-        return self._sentence_stats
+        counted = await self._counting_scope(scope)
+        if counted is None:
+            return self._sentence_stats
+        if counted not in self._scoped_stats:
+            total, mean = self._sentence_stats
+            others, other_chars = await self._read_outside_totals(counted)
+            # Whole characters, as a library holding only these sources would sum them.
+            visible, chars = total - others, round(mean * total) - other_chars
+            self._scoped_stats[counted] = (visible, chars / visible if visible else 0.0)
+        return self._scoped_stats[counted]
+
+    async def _counting_scope(self, scope: int | None) -> int | None:
+        """The scope whose view `scope`'s figures are counted in: None when every source is visible
+        from it (the whole library is global, or no scope is given), the global scope when the
+        server has no sources of its own (every such server sees the same, so one count serves all)."""
+        if scope is None or await self._count_sources(None) == await self._count_sources(GLOBAL_SCOPE):
+            return None
+        if scope != GLOBAL_SCOPE and await self._count_sources(scope) > await self._count_sources(GLOBAL_SCOPE):
+            return scope
+        return GLOBAL_SCOPE
+
+    @abstractmethod
+    async def _read_outside_totals(self, scope: int) -> tuple[int, int]:
+        """Sentences, and their characters, of the sources `scope` cannot see (other servers')."""
 
     async def term_frequencies(self, terms: Iterable[str], *, scope: int | None = None) -> dict[str, int]:
-        """How many sentences contain each term, cached until the next write.
+        """How many sentences contain each term, in the order given, cached until the next write.
 
-        Counted over the sources visible from `scope` where it matters: a rare word that only
-        another server's sources use is unknown here (and says nothing about that server). Common
-        words keep their library-wide count, which the global library dominates anyway.
+        Counted over the sources visible from `scope`: a word only another server's sources use is
+        unknown here, and how common a word is depends only on what this server can quote.
         """
         await self._refresh()
-        wanted = set(terms)
-        missing = sorted(wanted - self._term_counts.keys())
+        wanted = list(dict.fromkeys(terms))
+        missing = sorted(set(wanted) - self._term_counts.keys())
         if missing:
             found = await self._read_term_counts(missing)
             if len(self._term_counts) > _CACHE_LIMIT:
                 self._term_counts.clear()
             self._term_counts.update({t: found.get(t, 0) for t in missing})
         counts = {t: self._term_counts[t] for t in wanted}
-        if scope is not None and await self._count_sources(None) > await self._count_sources(GLOBAL_SCOPE):
+        counted = await self._counting_scope(scope)
+        if counted is not None:
             for t, n in counts.items():
-                if 0 < n <= SCOPED_COUNT_LIMIT:
-                    counts[t] = await self._scoped_count(t, scope)
+                if n > 0:
+                    counts[t] = await self._scoped_count(t, counted)
         return counts
 
     @abstractmethod

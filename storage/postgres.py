@@ -588,6 +588,15 @@ class PostgresLibrary(Library):
         total, chars = (row[0], row[1]) if row else (0, 0)
         return (total, chars / total if total else 0.0)
 
+    async def _read_outside_totals(self, scope: int) -> tuple[int, int]:
+        row = await self._fetchrow(
+            """SELECT count(*), coalesce(sum(s."end" - s.start), 0)
+               FROM sources src JOIN sentences s ON s.source_id = src.id
+               WHERE src.scope <> ALL($1::bigint[])""",
+            _scopes(scope),
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
         rows = await self._fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms)
         return {r[0]: r[1] for r in rows}

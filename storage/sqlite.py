@@ -673,6 +673,17 @@ class SqliteLibrary(Library):
         row = await self._fetchone(self._stats_reader, 'SELECT count(*), avg("end" - start) FROM sentences', ())
         return (row[0], row[1] or 0.0) if row else (0, 0.0)
 
+    async def _read_outside_totals(self, scope: int) -> tuple[int, int]:
+        # CROSS JOIN: the other servers' sources first, then their sentences by source.
+        row = await self._fetchone(
+            self._stats_reader,
+            """SELECT count(*), coalesce(sum(s."end" - s.start), 0)
+               FROM sources src CROSS JOIN sentences s ON s.source_id = src.id
+               WHERE src.scope NOT IN (?, ?)""",
+            (GLOBAL_SCOPE, scope),
+        )
+        return (row[0], row[1]) if row else (0, 0)
+
     async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
         # One `term = ?` per term: fts5vocab answers those from the index, while `IN (...)`
         # scans the whole vocabulary.

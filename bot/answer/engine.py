@@ -163,7 +163,7 @@ class Engine:
         parsed, counted = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
             return await self._refuse(parsed, scope, Reason.NO_WORDS)
-        total, avg_chars = await self.library.sentence_stats()
+        total, avg_chars = await self.library.sentence_stats(scope=scope)
         # Only the words spelling put in are still to be counted (scoped counts are a query each).
         unseen = [t for t in parsed.terms if t not in counted]
         freqs = {**counted, **(await self.library.term_frequencies(unseen, scope=scope) if unseen else {})}
@@ -379,7 +379,8 @@ class Engine:
         known = [t for t in weights if freqs.get(t, 0) > 0]
         known_weight = sum(weights[t] for t in known) or 1.0
         expected = 1.0 if question.expects is not Expects.ANY else 0.0
-        expanded_weight = sum(weights[t] for t in expanded or () if t in weights)
+        # Sums over sets of terms are exact (fsum): their order is the string hashing's.
+        expanded_weight = math.fsum(weights[t] for t in expanded or () if t in weights)
         top_weight = max((weights[t] for t in known), default=0.0) or 1.0
         nearest = [c for _i, c in (meaning or Meaning()).near]
         meaning_best = nearest[0] if nearest else 0.0
@@ -397,7 +398,7 @@ class Engine:
                 "coverage": b.coverage,
                 "coverage_known": min(1.0, b.coverage * total / known_weight),
                 "unknown_share": 1.0 - known_weight / total if known else 1.0,
-                "source_coverage": sum(weights[t] for t in reached.get(sid, ())) / known_weight,
+                "source_coverage": math.fsum(weights[t] for t in reached.get(sid, ())) / known_weight,
                 "lead": lead,
                 "kind_expected": expected,
                 "kind_found": 1.0 if b.kind_found else 0.0,

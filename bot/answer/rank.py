@@ -170,19 +170,21 @@ class Ranker:
             if a in positions and b in positions and _close(positions[a], positions[b]):
                 proximity += PROXIMITY_WEIGHT * min(weights[a], weights[b])
 
+        # Neighbours' terms in the question's order, never a set's: sums of floats and the order
+        # of `stated` must not depend on string hashing (the same answer in every process).
         missing = [t for t in self.weights if t not in positions]
         lead = None
-        before: set[str] = set()
+        before: list[str] = []
         if previous is not None and missing:
-            before = set(sentence_terms(previous.text)).intersection(missing)
+            before = _among(missing, sentence_terms(previous.text))
             if before and _leans_back(sentence.text):
                 lead = previous
-        after: set[str] = set()
+        after: list[str] = []
         if following is not None and missing:
-            after = set(sentence_terms(following.text)).intersection(missing)
+            after = _among(missing, sentence_terms(following.text))
         # A lead is quoted, so its terms count in full; other neighbours only as context.
-        quoted = before if lead is not None else set()
-        context = sum(self.weights[t] for t in (before | after) - quoted)
+        quoted = before if lead is not None else []
+        context = sum(self.weights[t] for t in missing if (t in before or t in after) and t not in quoted)
         found = sum(self.weights[t] for t in quoted)
         score = bm25 + proximity + found + CONTEXT_WEIGHT * context
         coverage = (matched + found + CONTEXT_WEIGHT * context) / self.total_weight
@@ -210,8 +212,9 @@ def is_variant(a: str, b: str) -> bool:
 
 
 def own_coverage(scored: Scored) -> float:
-    """The share of the question's weight the quoted words state themselves (no context credit)."""
-    return sum(scored.stated.values())
+    """The share of the question's weight the quoted words state themselves (no context credit);
+    summed exactly, so the order `stated` was filled in cannot change the last bit."""
+    return math.fsum(scored.stated.values())
 
 
 def worth_adding(scored: Scored, best: Scored) -> bool:
@@ -252,6 +255,12 @@ _FACT_KIND = {
     Expects.NAME: "name",
     Expects.PLACE: "name",
 }
+
+
+def _among(wanted: list[str], terms: tuple[str, ...]) -> list[str]:
+    """The terms of `wanted` (in its order) that `terms` holds."""
+    present = set(terms)
+    return [t for t in wanted if t in present]
 
 
 def _close(a: list[int], b: list[int]) -> bool:

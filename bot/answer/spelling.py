@@ -58,7 +58,8 @@ def best_candidate(word: str, candidates: dict[str, int]) -> str | None:
             continue
         plausibility = math.log(count) - EDIT_COST * edits
         meaning = textmod.term(candidate)
-        if meaning not in by_term or plausibility > by_term[meaning][0]:
+        # Equally plausible spellings of one term: the greater string, whatever order they came in.
+        if meaning not in by_term or (plausibility, candidate) > by_term[meaning]:
             by_term[meaning] = (plausibility, candidate)
     if not by_term:
         return None
