@@ -1,0 +1,82 @@
+"""What Discord does to a bot in ordinary use, on the fake: page buttons of chat-style questions
+after a restart, removal from a server mid-answer, threads the bot's cache does not know, a DM
+with only a file, and questions fixed by editing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from bot.discord.client import FactBot
+from bot.discord.pages import NEXT, POSITION, PREVIOUS, PageKey, pager
+from storage.library import Library
+from tests.discord_helpers import ZEBRA, add_zebra_reports, page_button, titles, turn_page
+from tests.fakediscord import FakeDiscord
+from tests.fakediscord import world as w
+
+if TYPE_CHECKING:
+    from tests.discord_helpers import BotStarter
+
+pytest_plugins = ["tests.bot_fixtures"]
+
+MEMBERS = "Who are the members of the CSTO?"
+CSTO = "CSTO Sets Up Peacekeeping Force"
+CHATTY_ZEBRA = f"Hey, {ZEBRA[0].lower()}{ZEBRA[1:]} thanks!"
+SHOWN_ZEBRA = f"{ZEBRA[0].lower()}{ZEBRA[1:]}"
+
+
+# -- page buttons of chat-style questions ------------------------------------------------------------
+
+
+async def test_a_chat_style_slash_question_turns_its_pages_after_a_restart(
+    fake_discord: FakeDiscord, start_bot: BotStarter, library: Library
+) -> None:
+    await add_zebra_reports(library, w.GUILD_ID)
+    async with start_bot():
+        first = await fake_discord.reply(await fake_discord.slash("ask", {"question": CHATTY_ZEBRA}))
+        second = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))
+        await fake_discord.reply(await turn_page(fake_discord, first, PREVIOUS, user_id=w.MEMBER_ID))
+    assert first.content.splitlines()[0] == f"**Q:** {SHOWN_ZEBRA}", "the page shows the cleaned question"
+    async with start_bot():  # a new process: only the message is left
+        turned = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))
+    assert not turned.followups, turned.followups[0].content if turned.followups else ""
+    assert page_button(turned, POSITION)["label"].startswith("2 / ")
+    assert titles(turned) == titles(second)
+
+
+async def test_a_chat_style_mention_turns_its_pages_after_a_restart(
+    fake_discord: FakeDiscord, start_bot: BotStarter, library: Library
+) -> None:
+    await add_zebra_reports(library, w.GUILD_ID)
+    chatty = f"hey <@{w.BOT_ID}>, {SHOWN_ZEBRA} thanks!"
+    async with start_bot():
+        asked = await fake_discord.send_message(chatty, channel_id=w.GENERAL_CHANNEL_ID)
+        first = await fake_discord.reply_to(asked)
+    assert first.content.splitlines()[0] == f"**Q:** {SHOWN_ZEBRA}"
+    async with start_bot():
+        turned = await fake_discord.reply(await turn_page(fake_discord, first, NEXT, user_id=w.MEMBER_ID))
+    assert not turned.followups, turned.followups[0].content if turned.followups else ""
+    assert page_button(turned, POSITION)["label"].startswith("2 / ")
+
+
+async def test_pages_whose_question_does_not_match_say_so_without_blaming_its_length(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    """Buttons sent by an older version, keyed by the question as typed: the refusal names no
+    length, since the question shown is short."""
+    channel = fake_discord.world.channel(w.GENERAL_CHANNEL_ID)
+    assert channel is not None
+    typed_key = hashlib.blake2b(CHATTY_ZEBRA.encode(), digest_size=8).hexdigest()
+    view = pager(PageKey("ask", w.MEMBER_ID, "e" + typed_key), 0, 3)
+    old = fake_discord.new_message(
+        channel,
+        fake_discord.world.bot,
+        content=f"**Q:** {SHOWN_ZEBRA}",
+        components=view.to_components(),
+        allowed_mentions={"parse": []},
+    )
+    told = await fake_discord.reply(await turn_page(fake_discord, old, NEXT, user_id=w.MEMBER_ID))
+    said = told.followups[0].content
+    assert told.followups[0].ephemeral and "Ask again" in said
+    assert "too long" not in said
