@@ -5,13 +5,17 @@ with only a file, and questions fixed by editing them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS, PageKey, pager
 from storage.library import Library
-from tests.discord_helpers import ZEBRA, add_zebra_reports, page_button, titles, turn_page
+from tests.discord_helpers import ZEBRA, add_zebra_reports, page_button, take_refusals, titles, turn_page
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord import world as w
 
@@ -80,3 +84,33 @@ async def test_pages_whose_question_does_not_match_say_so_without_blaming_its_le
     said = told.followups[0].content
     assert told.followups[0].ephemeral and "Ask again" in said
     assert "too long" not in said
+
+
+# -- removed from a server mid-answer ----------------------------------------------------------------
+
+
+async def test_removed_from_a_server_mid_answer_is_one_warning_and_no_apology(
+    fake_discord: FakeDiscord, running_bot: FactBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ask = running_bot.engine.ask
+
+    async def removed_while_thinking(question: str, **kwargs: Any) -> Any:
+        await fake_discord.remove_bot(w.GUILD_ID)
+        await fake_discord.wait_until(lambda: running_bot.get_guild(w.GUILD_ID) is None, what="GUILD_DELETE")
+        return await ask(question, **kwargs)
+
+    monkeypatch.setattr(running_bot.engine, "ask", removed_while_thinking)
+    with caplog.at_level(logging.WARNING):
+        await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+        warning = await fake_discord.wait_until(
+            lambda: next((r for r in caplog.records if r.getMessage().startswith("Nothing sent for")), None),
+            what="the warning",
+        )
+        await asyncio.sleep(0.2)  # time for a second request, were one coming
+    assert warning.levelno == logging.WARNING and warning.exc_info is None and "\n" not in warning.getMessage()
+    assert "50001" in warning.getMessage()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
+    posts = [r for r in fake_discord.requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert len(posts) == 1, "no apology into a server the bot was removed from"
+    take_refusals(fake_discord, 50001)

@@ -441,12 +441,16 @@ class RestApi:
         channel = self.fake.world.channel(_snowflake(request, "channel_id"))
         if channel is None:
             raise lim.unknown_channel()
+        if channel.guild_id in self.fake.world.bot_removed:
+            raise lim.missing_access()
         return channel
 
     def _guild(self, request: web.Request) -> w.Guild:
         guild = self.fake.world.guild(_snowflake(request, "guild_id"))
         if guild is None:
             raise lim.unknown_guild()
+        if guild.id in self.fake.world.bot_removed:
+            raise lim.missing_access()
         return guild
 
     def _message(self, request: web.Request) -> rec.Message:

@@ -632,6 +632,30 @@ async def test_pings_follow_allowed_mentions(fake_discord: FakeDiscord, bot: Dem
     assert not fake_discord.pings(quiet)
 
 
+async def test_a_bot_removed_from_a_guild_loses_it_and_gets_missing_access(
+    fake_discord: FakeDiscord, bot: DemoBot
+) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    removed: list[int] = []
+
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        removed.append(guild.id)
+
+    bot.add_listener(on_guild_remove)
+    await fake_discord.remove_bot(w.GUILD_ID)
+    await fake_discord.wait_until(lambda: bot.get_guild(w.GUILD_ID) is None, what="GUILD_DELETE")
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("still here?")
+    assert (refused.value.status, refused.value.code) == (403, 50001)
+    other = bot.get_channel(w.OTHER_GENERAL_CHANNEL_ID)
+    assert isinstance(other, discord.TextChannel)
+    await other.send("the other guild is unaffected")
+    assert removed == [w.GUILD_ID]
+    assert [e.code for e in fake_discord.errors] == [50001]
+    fake_discord.errors.clear()
+
+
 async def test_an_embed_without_embed_links_is_missing_permissions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
     channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
     assert isinstance(channel, discord.TextChannel)

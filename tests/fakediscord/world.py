@@ -182,6 +182,8 @@ class World:
     application_name: str = "FactBot"
     # Permission bits a channel overwrite denies the bot, by channel id (FakeDiscord.deny_bot sets them).
     bot_denied: dict[int, int] = field(default_factory=dict, compare=False, hash=False)
+    # Guilds the bot was removed from (FakeDiscord.remove_bot): their channels answer 403 50001.
+    bot_removed: set[int] = field(default_factory=set, compare=False, hash=False)
     _channels: dict[int, Channel] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
