@@ -114,3 +114,35 @@ async def test_removed_from_a_server_mid_answer_is_one_warning_and_no_apology(
     posts = [r for r in fake_discord.requests if r.method == "POST" and r.path.endswith("/messages")]
     assert len(posts) == 1, "no apology into a server the bot was removed from"
     take_refusals(fake_discord, 50001)
+
+
+# -- threads the bot's cache does not know -----------------------------------------------------------
+
+
+async def test_a_thread_the_bot_never_saw_gets_embeds(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    thread = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID, "an older thread")
+    assert running_bot.get_channel(thread.id) is None, "the bot's cache does not know the thread"
+    reply = await fake_discord.reply_to(
+        await fake_discord.send_message(MEMBERS, channel_id=thread.id, mention_bot=True)
+    )
+    assert reply.embeds and reply.embeds[0]["title"] == f"[1] {CSTO}"
+
+
+async def test_a_forum_post_gets_embeds(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    forum = await fake_discord.create_forum(w.GUILD_ID, "questions-forum")
+    await fake_discord.wait_until(lambda: running_bot.get_channel(forum.id), what="the forum to be known")
+    post = await fake_discord.create_thread(forum.id, "Who is in the CSTO?")
+    asked = await fake_discord.send_message(MEMBERS, channel_id=post.id, mention_bot=True)
+    reply = await fake_discord.reply_to(asked)
+    assert reply.embeds and reply.embeds[0]["title"] == f"[1] {CSTO}"
+
+
+async def test_a_thread_the_bot_never_saw_keeps_its_parents_embed_links_denial(
+    fake_discord: FakeDiscord, running_bot: FactBot
+) -> None:
+    await fake_discord.deny_bot(w.GENERAL_CHANNEL_ID, w.EMBED_LINKS)
+    thread = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID)
+    reply = await fake_discord.reply_to(
+        await fake_discord.send_message(MEMBERS, channel_id=thread.id, mention_bot=True)
+    )
+    assert reply.embeds == [] and f"**[1] {CSTO}**" in reply.content  # and nothing refused (the fixture checks)

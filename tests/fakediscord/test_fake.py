@@ -656,6 +656,22 @@ async def test_a_bot_removed_from_a_guild_loses_it_and_gets_missing_access(
     fake_discord.errors.clear()
 
 
+async def test_threads_unknown_to_the_cache_can_be_fetched(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    hidden = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID, "older")
+    shown = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID, "new", announce=True)
+    await fake_discord.wait_until(lambda: bot.get_channel(shown.id), what="THREAD_CREATE")
+    assert bot.get_channel(hidden.id) is None
+    forum = await fake_discord.create_forum()
+    await fake_discord.wait_until(lambda: isinstance(bot.get_channel(forum.id), discord.ForumChannel))
+    post = await fake_discord.create_thread(forum.id, "a post")
+    fetched = await bot.fetch_channel(post.id)
+    assert isinstance(fetched, discord.Thread) and fetched.parent_id == forum.id
+    assert isinstance(fetched.parent, discord.ForumChannel)
+    assert fetched.permissions_for(fetched.guild.me).embed_links
+    sent = await fetched.send("in a post")
+    assert fake_discord.bot_messages(post.id)[0].id == sent.id
+
+
 async def test_an_embed_without_embed_links_is_missing_permissions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
     channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
     assert isinstance(channel, discord.TextChannel)

@@ -18,6 +18,7 @@ from bot.answer.question import MAX_QUESTION_CHARS
 from bot.discord import errors
 from bot.discord.answerkey import question_key, question_to_ask_again
 from bot.discord.asking import MENTION_HINT, question_in, scope_of
+from bot.discord.channels import may_embed
 from bot.discord.cooldown import ask_cooldown, ask_cooldown_check
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.plaintext import answer_text_pages
@@ -31,12 +32,6 @@ ANSWERS_KEPT = 256  # recent answers' pages, so turning a page doesn't ask again
 PAGE_KIND = "ask"
 EMBEDS, TEXT = "e", "t"  # how an answer's pages are rendered, the first letter of its page key
 log = logging.getLogger(__name__)
-
-
-def can_embed(message: discord.Message) -> bool:
-    """Whether the bot may send embeds where `message` was sent (Embed Links; always in a DM)."""
-    me = message.guild.me if message.guild is not None else None
-    return me is None or message.channel.permissions_for(me).embed_links
 
 
 class AskCog(commands.Cog):
@@ -130,7 +125,7 @@ class AskCog(commands.Cog):
             await reply(errors.cooldown_message(spent[1]))
             return
         guild_id = message.guild.id if message.guild else None
-        plain = not can_embed(message)
+        plain = not await may_embed(message)
         try:
             await self._answer(reply, question, guild_id, message.author.id, plain=plain)
         except discord.Forbidden as err:
