@@ -146,3 +146,23 @@ async def test_a_thread_the_bot_never_saw_keeps_its_parents_embed_links_denial(
         await fake_discord.send_message(MEMBERS, channel_id=thread.id, mention_bot=True)
     )
     assert reply.embeds == [] and f"**[1] {CSTO}**" in reply.content  # and nothing refused (the fixture checks)
+
+
+# -- a DM with only a file ---------------------------------------------------------------------------
+
+
+async def test_a_dm_with_only_a_file_is_told_to_type_the_question(
+    fake_discord: FakeDiscord, running_bot: FactBot
+) -> None:
+    document = fake_discord.add_attachment("The CSTO has six members.", "notes.txt")
+    asked = await fake_discord.send_message(channel_id=w.DM_CHANNEL_ID, attachments=[document])
+    reply = await fake_discord.reply_to(asked)
+    assert "mention" not in reply.content.casefold() and "@" not in reply.content
+    assert "type your question" in reply.content
+
+
+async def test_a_bare_mention_still_gets_the_mention_hint(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    document = fake_discord.add_attachment("The CSTO has six members.", "notes.txt")
+    asked = await fake_discord.send_message(channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True, attachments=[document])
+    reply = await fake_discord.reply_to(asked)
+    assert reply.content.startswith("Ask me a question after the mention") and "@FactBot who" in reply.content

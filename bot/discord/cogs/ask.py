@@ -17,7 +17,7 @@ from bot.answer.model import Answer
 from bot.answer.question import MAX_QUESTION_CHARS
 from bot.discord import errors
 from bot.discord.answerkey import question_key, question_to_ask_again
-from bot.discord.asking import MENTION_HINT, question_in, scope_of
+from bot.discord.asking import hint_for, question_in, scope_of
 from bot.discord.channels import may_embed
 from bot.discord.cooldown import ask_cooldown, ask_cooldown_check
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
@@ -118,7 +118,7 @@ class AskCog(commands.Cog):
     async def _reply(self, message: discord.Message, question: str) -> None:
         reply = partial(message.reply, mention_author=False)
         if not question:
-            await reply(MENTION_HINT.format(name=self.bot.user.name if self.bot.user else "factbot"))
+            await reply(hint_for(message, self.bot.user))
             return
         spent = await self.bot.ask_cooldown.hit(message.author.id)
         if spent is not None:
