@@ -6,17 +6,19 @@ with only a file, and questions fixed by editing them.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bot.discord import edits
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS, PageKey, pager
 from storage.library import Library
 from tests.discord_helpers import ZEBRA, add_zebra_reports, page_button, take_refusals, titles, turn_page
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, Message
 from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
@@ -166,3 +168,65 @@ async def test_a_bare_mention_still_gets_the_mention_hint(fake_discord: FakeDisc
     asked = await fake_discord.send_message(channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True, attachments=[document])
     reply = await fake_discord.reply_to(asked)
     assert reply.content.startswith("Ask me a question after the mention") and "@FactBot who" in reply.content
+
+
+# -- edited questions --------------------------------------------------------------------------------
+
+TYPO = "Who are the membres of the CSTO?"
+
+
+async def test_an_edited_question_edits_the_answer(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    asked = await fake_discord.send_message("What is the SCO?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    first = await fake_discord.reply_to(asked)
+    await fake_discord.edit_message(asked, f"<@{w.BOT_ID}> {MEMBERS}")
+
+    def edited() -> Message | None:
+        now = fake_discord.message(first.id)
+        return now if now is not None and now.content.startswith(f"**Q:** {MEMBERS}") else None
+
+    answer = await fake_discord.wait_until(edited, what="the reply to be edited")
+    assert answer.embeds and answer.embeds[0]["title"] == f"[1] {CSTO}"
+    assert [m.id for m in fake_discord.bot_messages()] == [first.id], "no second message"
+
+
+async def test_a_message_edited_to_mention_the_bot_is_answered(fake_discord: FakeDiscord, running_bot: FactBot) -> None:
+    said = await fake_discord.send_message(MEMBERS, channel_id=w.GENERAL_CHANNEL_ID)
+    # Let the bot take the message as sent before it is edited (no person edits within milliseconds;
+    # discord.py would update its cached copy before the listener reads it).
+    seen = lambda: any(m.id == said.id for m in running_bot.cached_messages)  # noqa: E731
+    await fake_discord.wait_until(seen, what="the bot to see the message")
+    await asyncio.sleep(0.1)
+    await fake_discord.edit_message(said, f"<@{w.BOT_ID}> {MEMBERS}")
+    reply = await fake_discord.reply_to(said)
+    assert reply.content.startswith(f"**Q:** {MEMBERS}") and len(fake_discord.bot_messages()) == 1
+
+
+async def test_an_edit_long_after_the_question_is_left_alone(
+    fake_discord: FakeDiscord, running_bot: FactBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = await fake_discord.send_message(TYPO, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    first = await fake_discord.reply_to(asked)
+    monkeypatch.setattr(edits, "EDIT_WINDOW", dt.timedelta(0))  # the question is now too old
+    await fake_discord.edit_message(asked, f"<@{w.BOT_ID}> {MEMBERS}")
+    marker = await fake_discord.send_message("What is the SCO?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    await fake_discord.reply_to(marker)
+    now = fake_discord.message(first.id)
+    assert now is not None and now.content == first.content and now.edits == first.edits
+    assert len(fake_discord.bot_messages()) == 2
+
+
+async def test_an_edit_that_pages_then_fits_one_page_takes_the_buttons_off(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    await add_zebra_reports(library, w.GUILD_ID)
+    asked = await fake_discord.send_message(ZEBRA, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
+    first = await fake_discord.reply_to(asked)
+    assert page_button(first, NEXT)
+    await fake_discord.edit_message(asked, f"<@{w.BOT_ID}> {MEMBERS}")
+
+    def edited() -> Message | None:
+        now = fake_discord.message(first.id)
+        return now if now is not None and now.content.startswith(f"**Q:** {MEMBERS}") else None
+
+    answer = await fake_discord.wait_until(edited, what="the reply to be edited")
+    assert answer.components == [] and answer.embeds[0]["title"] == f"[1] {CSTO}"

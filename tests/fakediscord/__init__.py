@@ -22,6 +22,7 @@ Missing Access for anything there).
 ``await fake.create_thread(parent_id)`` (a thread the bot's cache does not know, as an older one;
 ``announce=True`` sends THREAD_CREATE), ``await fake.create_forum()`` then ``create_thread(forum.id)``
 (a forum post).
+``await fake.edit_message(msg, content)`` (its author edits it: MESSAGE_UPDATE).
 Sharding as Discord does it: clients that IDENTIFY with ``shard: [id, count]`` (discord.py's
 ``AutoShardedClient``) each get only their guilds' events, by ``(guild_id >> 22) % count``, and DMs
 go to shard 0; ``FakeDiscord(world.build_world(extra_guilds=n))`` has more guilds to spread,

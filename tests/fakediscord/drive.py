@@ -76,6 +76,19 @@ class Drives:
         await self._dispatch("MESSAGE_CREATE", lambda intents: self.message_event(intents, msg))
         return msg
 
+    async def edit_message(self, message: rec.Message, content: str) -> rec.Message:
+        """Its author edits ``message`` (a user's) to ``content``: MESSAGE_UPDATE with the whole
+        message and its ``edited_timestamp``, seen as MESSAGE_CREATE is (content only where the
+        bot may read it)."""
+        live = self.message(message.id)
+        if live is None or live.deleted or live.by_bot:
+            raise ValueError(f"message {message.id} is not a user's message that exists")
+        live.content = content
+        live.edits += 1
+        live.edited_timestamp = w.iso_time(self.new_id())
+        await self._dispatch("MESSAGE_UPDATE", lambda intents: self.message_event(intents, live))
+        return live
+
     async def create_thread(
         self, parent_id: int = w.GENERAL_CHANNEL_ID, name: str = "a thread", *, announce: bool = False
     ) -> w.Channel:

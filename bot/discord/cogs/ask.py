@@ -116,7 +116,7 @@ class AskCog(commands.Cog):
             await errors.on_message_error(message, err)
 
     async def _reply(self, message: discord.Message, question: str) -> None:
-        reply = partial(message.reply, mention_author=False)
+        reply = self.bot.replies.sender(message)  # a reply, or an edit of it once the question is edited
         if not question:
             await reply(hint_for(message, self.bot.user))
             return
