@@ -170,6 +170,12 @@ async def test_windows_long_over_are_pruned(tmp_path: Path, monkeypatch: pytest.
 
 
 # The statement factbot ran on first use before the cooldown table became migration 2.
+# Every table a migration after schema 1 made (a new migration's table joins this list).
+TABLES_AFTER_SCHEMA_1 = (
+    "factbot_ask_cooldown",
+    "sentence_vectors",
+    "factbot_shards",
+)
 OLD_COOLDOWN_TABLE = """
 CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (
     user_id bigint PRIMARY KEY,
@@ -185,9 +191,7 @@ async def test_a_postgresql_library_of_schema_1_upgrades_keeping_the_budgets(pg_
         pass
     conn = await asyncpg.connect(pg_url)
     try:  # back to the layout of schema 1, with or without the table its bots made on first use
-        await conn.execute(
-            "DROP TABLE factbot_ask_cooldown, sentence_vectors, factbot_shards; UPDATE factbot_schema SET version = 1"
-        )
+        await conn.execute(f"DROP TABLE {', '.join(TABLES_AFTER_SCHEMA_1)}; UPDATE factbot_schema SET version = 1")
         if had_table:
             await conn.execute(OLD_COOLDOWN_TABLE)
             await conn.execute(

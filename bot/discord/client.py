@@ -20,6 +20,7 @@ from bot.discord.cogs.ask import AskCog
 from bot.discord.cogs.sources import SourcesCog
 from bot.discord.cogs.timeline import TimelineCog
 from bot.discord.cooldown import AskCooldown
+from bot.discord.edits import EditsCog, Replies
 from bot.discord.errors import on_interaction_error
 from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
 from bot.discord.sharding import Sharding
@@ -76,11 +77,13 @@ class FactBot(commands.Bot):
         self.sync_on_setup = sync_on_setup
         self.synced: list[app_commands.AppCommand] = []
         self.page_kinds = PageKinds()  # how each cog's pages are rebuilt when a page button is clicked
+        self.replies = Replies()  # each recent question's reply, edited when the question is edited
         self.tree.error(on_interaction_error)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(PageButton, RetiredPageButton)  # page buttons work on every message, after restarts
         await self.add_cog(AskCog(self))
+        await self.add_cog(EditsCog(self))
         await self.add_cog(SourcesCog(self))
         await self.add_cog(TimelineCog(self))
         self.encoding.start()

@@ -3,7 +3,8 @@ message listener route here too), so commands never carry their own try/except.
 
 What a user caused gets a short private message; a bug is logged with its traceback under a short
 error id, and the user gets that id to report instead of a stack trace. What Discord makes normal
-(an interaction that expired before the reply, a question deleted before its answer) is one
+(an interaction that expired before the reply, a question deleted before its answer, the bot
+removed from the server while it answered) is one
 warning line, and nothing more is sent: a reply to something gone would fail too.
 """
 
@@ -28,8 +29,10 @@ def cooldown_message(retry_after: float) -> str:
 
 
 # Discord's codes for "what you answer is gone": the interaction expired (3 s to acknowledge),
-# its token expired (15 minutes), or the message was deleted.
+# its token expired (15 minutes), the message was deleted, or the bot can no longer see the
+# channel (removed from the server, or the channel hidden from it: both normal on Discord).
 UNKNOWN_MESSAGE, UNKNOWN_INTERACTION, INVALID_WEBHOOK_TOKEN = 10008, 10062, 50027
+MISSING_ACCESS = 50001
 INVALID_FORM_BODY = 50035
 MISSING_PERMISSIONS = 50013
 
@@ -49,6 +52,8 @@ def gone(error: BaseException) -> str | None:
         return "the interaction's token expired"
     if original.code == UNKNOWN_MESSAGE:
         return "the message was deleted"
+    if original.code == MISSING_ACCESS:
+        return "the bot can no longer see the channel (removed from the server, or the channel hidden from it)"
     if original.code == INVALID_FORM_BODY and "message_reference" in original.text:
         return "the question was deleted before the reply"
     return None

@@ -17,6 +17,12 @@ overwrite; embeds there get 403 50013 Missing Permissions, interaction responses
 ``fake.rate_limit(3)`` (every third request after login gets 429 with ``retry_after`` and the
 X-RateLimit headers; ``fake.rate_limited`` lists them), ``fake.interaction_deadline = 0`` (every
 interaction has expired: 10062), ``await fake.delete_message(msg)`` (replies to it then fail).
+``await fake.remove_bot(guild_id)`` (the bot is removed from a guild: GUILD_DELETE, then 403 50001
+Missing Access for anything there).
+``await fake.create_thread(parent_id)`` (a thread the bot's cache does not know, as an older one;
+``announce=True`` sends THREAD_CREATE), ``await fake.create_forum()`` then ``create_thread(forum.id)``
+(a forum post).
+``await fake.edit_message(msg, content)`` (its author edits it: MESSAGE_UPDATE).
 Sharding as Discord does it: clients that IDENTIFY with ``shard: [id, count]`` (discord.py's
 ``AutoShardedClient``) each get only their guilds' events, by ``(guild_id >> 22) % count``, and DMs
 go to shard 0; ``FakeDiscord(world.build_world(extra_guilds=n))`` has more guilds to spread,

@@ -76,6 +76,42 @@ class Drives:
         await self._dispatch("MESSAGE_CREATE", lambda intents: self.message_event(intents, msg))
         return msg
 
+    async def edit_message(self, message: rec.Message, content: str) -> rec.Message:
+        """Its author edits ``message`` (a user's) to ``content``: MESSAGE_UPDATE with the whole
+        message and its ``edited_timestamp``, seen as MESSAGE_CREATE is (content only where the
+        bot may read it)."""
+        live = self.message(message.id)
+        if live is None or live.deleted or live.by_bot:
+            raise ValueError(f"message {message.id} is not a user's message that exists")
+        live.content = content
+        live.edits += 1
+        live.edited_timestamp = w.iso_time(self.new_id())
+        await self._dispatch("MESSAGE_UPDATE", lambda intents: self.message_event(intents, live))
+        return live
+
+    async def create_thread(
+        self, parent_id: int = w.GENERAL_CHANNEL_ID, name: str = "a thread", *, announce: bool = False
+    ) -> w.Channel:
+        """A public thread in ``parent_id`` (a post, when the parent is a forum from create_forum).
+        Unannounced (the default), the bot's cache does not know it, as with an older thread it never
+        saw created or a forum post from before it joined; ``announce`` sends THREAD_CREATE."""
+        parent = self._channel(parent_id)
+        if parent.guild_id is None or parent.is_thread:
+            raise ValueError(f"{parent_id} cannot hold threads")
+        thread = w.Channel(self.new_id(), name, parent.guild_id, type=w.PUBLIC_THREAD, parent_id=parent.id)
+        self.world.add_channel(thread)
+        if announce:
+            payload = {**w.channel_payload(thread, self.world), "newly_created": True}
+            await self._dispatch("THREAD_CREATE", lambda _intents: payload)
+        return thread
+
+    async def create_forum(self, guild_id: int = w.GUILD_ID, name: str = "forum") -> w.Channel:
+        """A forum channel, announced with CHANNEL_CREATE (its posts: create_thread(forum.id))."""
+        forum = w.Channel(self.new_id(), name, guild_id, type=w.FORUM_CHANNEL, position=10)
+        self.world.add_channel(forum)
+        await self._dispatch("CHANNEL_CREATE", lambda _intents: w.channel_payload(forum, self.world))
+        return forum
+
     async def delete_message(self, message: rec.Message) -> None:
         """Its author (or a moderator) deletes ``message`` (MESSAGE_DELETE); replies to it then fail."""
         live = self.message(message.id)

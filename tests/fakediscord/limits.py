@@ -140,6 +140,11 @@ def empty_message() -> DiscordError:
     return DiscordError(400, 50006, "Cannot send an empty message")
 
 
+def missing_access() -> DiscordError:
+    """What Discord answers about a channel or guild the bot cannot see (e.g. it was removed)."""
+    return DiscordError(403, 50001, "Missing Access")
+
+
 def missing_permissions() -> DiscordError:
     return DiscordError(403, 50013, "Missing Permissions")
 

@@ -91,6 +91,7 @@ class Message:
     deleted: bool = False
     reactions: list[str] = field(default_factory=list)
     interaction_metadata: dict[str, Any] | None = None
+    edited_timestamp: str | None = None  # when its author last edited it (FakeDiscord.edit_message)
     # An interaction response parses only user mentions when allowed_mentions is absent.
     default_parse: tuple[str, ...] = ("users", "roles", "everyone")
 
@@ -161,7 +162,7 @@ class Message:
             "author": w.user_payload(self.author),
             "content": self.content,
             "timestamp": w.iso_time(self.id),
-            "edited_timestamp": w.iso_time(self.id) if self.edits else None,
+            "edited_timestamp": self.edited_timestamp or (w.iso_time(self.id) if self.edits else None),
             "tts": self.tts,
             "mention_everyone": "@everyone" in self.content,
             "mentions": [w.user_payload(u) for u in mentioned if u is not None],

@@ -432,21 +432,27 @@ class RestApi:
             raise lim.invalid_form_body([e.under(*prefix) for e in errors])
 
     def _check_may_post(self, channel: w.Channel, payload: dict[str, Any], *, sending: bool = True) -> None:
-        """Sending needs Send Messages, and embeds need Embed Links (not so in interaction responses)."""
+        """Sending needs Send Messages (in threads: Send Messages in Threads), and embeds need Embed
+        Links (not so in interaction responses)."""
         allowed = self.fake.world.bot_permissions(channel)
-        if (sending and not allowed & w.SEND_MESSAGES) or (payload.get("embeds") and not allowed & w.EMBED_LINKS):
+        send = w.SEND_MESSAGES_IN_THREADS if channel.is_thread else w.SEND_MESSAGES
+        if (sending and not allowed & send) or (payload.get("embeds") and not allowed & w.EMBED_LINKS):
             raise lim.missing_permissions()
 
     def _channel(self, request: web.Request) -> w.Channel:
         channel = self.fake.world.channel(_snowflake(request, "channel_id"))
         if channel is None:
             raise lim.unknown_channel()
+        if channel.guild_id in self.fake.world.bot_removed:
+            raise lim.missing_access()
         return channel
 
     def _guild(self, request: web.Request) -> w.Guild:
         guild = self.fake.world.guild(_snowflake(request, "guild_id"))
         if guild is None:
             raise lim.unknown_guild()
+        if guild.id in self.fake.world.bot_removed:
+            raise lim.missing_access()
         return guild
 
     def _message(self, request: web.Request) -> rec.Message:

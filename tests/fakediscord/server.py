@@ -28,7 +28,7 @@ from . import limits as lim
 from . import records as rec
 from . import world as w
 from .drive import Drives
-from .gateway import DIRECT_MESSAGES, GUILD_MESSAGES, MESSAGE_CONTENT, PRIVILEGED_INTENTS, Gateway
+from .gateway import DIRECT_MESSAGES, DISPATCH, GUILD_MESSAGES, MESSAGE_CONTENT, PRIVILEGED_INTENTS, Gateway
 from .rest import API, INTERACTION_ID, PAYLOAD, UPLOADS, RestApi, json_response, read_body
 
 T = TypeVar("T")
@@ -138,6 +138,18 @@ class FakeDiscord(Drives):
             raise ValueError(f"{channel_id} is not a guild channel")
         self.world.bot_denied[channel_id] = permissions
         await self.gateway.dispatch("CHANNEL_UPDATE", lambda _intents: w.channel_payload(channel, self.world))
+        self.notify()
+
+    async def remove_bot(self, guild_id: int) -> None:
+        """The bot is kicked from (or its integration removed from) a guild: its session gets
+        GUILD_DELETE (no ``unavailable``: removed, not an outage), and from now on every request
+        about that guild or its channels is refused with 403 50001 Missing Access, as on Discord."""
+        if self.world.guild(guild_id) is None:
+            raise ValueError(f"unknown guild {guild_id}")
+        self.world.bot_removed.add(guild_id)
+        session = self.gateway.session_for(guild_id)
+        if session is not None:
+            await session.send(DISPATCH, {"id": str(guild_id)}, "GUILD_DELETE")
         self.notify()
 
     def rate_limit(self, every: int, retry_after: float = 0.05) -> None:

@@ -632,6 +632,46 @@ async def test_pings_follow_allowed_mentions(fake_discord: FakeDiscord, bot: Dem
     assert not fake_discord.pings(quiet)
 
 
+async def test_a_bot_removed_from_a_guild_loses_it_and_gets_missing_access(
+    fake_discord: FakeDiscord, bot: DemoBot
+) -> None:
+    channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    removed: list[int] = []
+
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        removed.append(guild.id)
+
+    bot.add_listener(on_guild_remove)
+    await fake_discord.remove_bot(w.GUILD_ID)
+    await fake_discord.wait_until(lambda: bot.get_guild(w.GUILD_ID) is None, what="GUILD_DELETE")
+    with pytest.raises(discord.Forbidden) as refused:
+        await channel.send("still here?")
+    assert (refused.value.status, refused.value.code) == (403, 50001)
+    other = bot.get_channel(w.OTHER_GENERAL_CHANNEL_ID)
+    assert isinstance(other, discord.TextChannel)
+    await other.send("the other guild is unaffected")
+    assert removed == [w.GUILD_ID]
+    assert [e.code for e in fake_discord.errors] == [50001]
+    fake_discord.errors.clear()
+
+
+async def test_threads_unknown_to_the_cache_can_be_fetched(fake_discord: FakeDiscord, bot: DemoBot) -> None:
+    hidden = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID, "older")
+    shown = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID, "new", announce=True)
+    await fake_discord.wait_until(lambda: bot.get_channel(shown.id), what="THREAD_CREATE")
+    assert bot.get_channel(hidden.id) is None
+    forum = await fake_discord.create_forum()
+    await fake_discord.wait_until(lambda: isinstance(bot.get_channel(forum.id), discord.ForumChannel))
+    post = await fake_discord.create_thread(forum.id, "a post")
+    fetched = await bot.fetch_channel(post.id)
+    assert isinstance(fetched, discord.Thread) and fetched.parent_id == forum.id
+    assert isinstance(fetched.parent, discord.ForumChannel)
+    assert fetched.permissions_for(fetched.guild.me).embed_links
+    sent = await fetched.send("in a post")
+    assert fake_discord.bot_messages(post.id)[0].id == sent.id
+
+
 async def test_an_embed_without_embed_links_is_missing_permissions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
     channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
     assert isinstance(channel, discord.TextChannel)

@@ -85,6 +85,9 @@ JOINED_AT = "2020-01-01T00:00:00+00:00"
 
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
+PUBLIC_THREAD = 11
+FORUM_CHANNEL = 15
+THREAD_TYPES = (10, PUBLIC_THREAD, 12)
 
 
 def snowflake_time(snowflake: int) -> dt.datetime:
@@ -130,6 +133,11 @@ class Channel:
     type: int = TEXT_CHANNEL
     position: int = 0
     recipient_id: int | None = None  # DM channels only
+    parent_id: int | None = None  # threads (and forum posts): the channel they belong to
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
 
     @property
     def mention(self) -> str:
@@ -182,6 +190,8 @@ class World:
     application_name: str = "FactBot"
     # Permission bits a channel overwrite denies the bot, by channel id (FakeDiscord.deny_bot sets them).
     bot_denied: dict[int, int] = field(default_factory=dict, compare=False, hash=False)
+    # Guilds the bot was removed from (FakeDiscord.remove_bot): their channels answer 403 50001.
+    bot_removed: set[int] = field(default_factory=set, compare=False, hash=False)
     _channels: dict[int, Channel] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -193,6 +203,10 @@ class World:
 
     def user(self, user_id: int) -> User | None:
         return next((u for u in (self.bot, *self.users) if u.id == user_id), None)
+
+    def add_channel(self, channel: Channel) -> None:
+        """A channel or thread made at run time (FakeDiscord.create_thread, create_forum)."""
+        self._channels[channel.id] = channel
 
     def guild(self, guild_id: int | None) -> Guild | None:
         return next((g for g in self.guilds if g.id == guild_id), None)
@@ -206,7 +220,9 @@ class World:
         if guild is None:
             return DM_APP_PERMISSIONS
         value = guild.permissions_of(self.bot.id)
-        return value if value & ADMINISTRATOR else value & ~self.bot_denied.get(channel.id, 0)
+        # A thread has no overwrites of its own: its parent channel's apply.
+        where = channel.parent_id if channel.is_thread and channel.parent_id is not None else channel.id
+        return value if value & ADMINISTRATOR else value & ~self.bot_denied.get(where, 0)
 
     def dm_channel_for(self, user_id: int) -> Channel | None:
         return next((c for c in self.dm_channels if c.recipient_id == user_id), None)
@@ -355,11 +371,26 @@ def channel_payload(channel: Channel, world: World, *, permissions: int | None =
             "permission_overwrites": _overwrites(channel, world),
             "topic": None,
             "nsfw": False,
-            "parent_id": None,
+            "parent_id": str(channel.parent_id) if channel.parent_id is not None else None,
             "last_message_id": None,
             "rate_limit_per_user": 0,
             "flags": 0,
         }
+    if channel.is_thread:
+        data.pop("permission_overwrites")
+        data.update(
+            owner_id=str(OWNER_ID),
+            message_count=0,
+            member_count=1,
+            total_message_sent=0,
+            thread_metadata={
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": iso_time(channel.id),
+                "locked": False,
+                "create_timestamp": iso_time(channel.id),
+            },
+        )
     if permissions is not None:
         data["permissions"] = str(permissions)
     return data

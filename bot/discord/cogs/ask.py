@@ -3,7 +3,6 @@ question channel, a DM). Each path parses, asks the engine, renders, replies; no
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -14,14 +13,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer.model import Answer
 from bot.answer.question import MAX_QUESTION_CHARS
 from bot.discord import errors
-from bot.discord.asking import MENTION_HINT, question_in, scope_of
+from bot.discord.answerkey import question_key, question_to_ask_again
+from bot.discord.asking import hint_for, question_in, scope_of
+from bot.discord.channels import may_embed
 from bot.discord.cooldown import ask_cooldown, ask_cooldown_check
-from bot.discord.fit import squash
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.plaintext import answer_text_pages
-from bot.discord.render import answer_pages, question_shown
+from bot.discord.render import answer_pages
 from storage.errors import FactbotError
 
 if TYPE_CHECKING:
@@ -30,19 +31,7 @@ if TYPE_CHECKING:
 ANSWERS_KEPT = 256  # recent answers' pages, so turning a page doesn't ask again
 PAGE_KIND = "ask"
 EMBEDS, TEXT = "e", "t"  # how an answer's pages are rendered, the first letter of its page key
-ASK_AGAIN = "I can no longer turn these pages (the question is too long to read back from the message). Ask again."
 log = logging.getLogger(__name__)
-
-
-def question_key(question: str) -> str:
-    """A short fingerprint of the question, carried by the page buttons (a custom id holds 100 characters)."""
-    return hashlib.blake2b(squash(question).encode(), digest_size=8).hexdigest()
-
-
-def can_embed(message: discord.Message) -> bool:
-    """Whether the bot may send embeds where `message` was sent (Embed Links; always in a DM)."""
-    me = message.guild.me if message.guild is not None else None
-    return me is None or message.channel.permissions_for(me).embed_links
 
 
 class AskCog(commands.Cog):
@@ -71,12 +60,12 @@ class AskCog(commands.Cog):
         plain: bool = False,
     ) -> None:
         """Ask, render (as embeds, or as plain text), and send the first page with its page buttons."""
-        key = (TEXT if plain else EMBEDS) + question_key(question)
-        pages = await self._pages(question, scope_of(guild_id), key)
-        await send_pages(send, pages, PageKey(PAGE_KIND, asker_id, key))
-
-    async def _pages(self, question: str, scope: int, key: str) -> Pages:
+        scope = scope_of(guild_id)
         answer = await self.bot.engine.ask(question, scope=scope)
+        key = (TEXT if plain else EMBEDS) + question_key(answer.question)  # the question the page shows
+        await send_pages(send, self._keep(answer, scope, key), PageKey(PAGE_KIND, asker_id, key))
+
+    def _keep(self, answer: Answer, scope: int, key: str) -> Pages:
         pages = StaticPages(answer_text_pages(answer) if key.startswith(TEXT) else answer_pages(answer))
         self._recent[(scope, key)] = pages
         while len(self._recent) > ANSWERS_KEPT:
@@ -90,10 +79,8 @@ class AskCog(commands.Cog):
         if (kept := self._recent.get((scope, key))) is not None:
             self._recent.move_to_end((scope, key))
             return kept
-        shown = question_shown(interaction.message.content if interaction.message else None)
-        if shown is None or question_key(shown) != key[1:]:
-            raise FactbotError(ASK_AGAIN)
-        return await self._pages(shown, scope, key)
+        shown = question_to_ask_again(interaction.message.content if interaction.message else None, key[1:])
+        return self._keep(await self.bot.engine.ask(shown, scope=scope), scope, key)
 
     @app_commands.command(name="ask", description="Ask the library; the answer quotes its sources word for word.")
     @app_commands.describe(question="What you want to know", private="Only you see the answer (default: everyone)")
@@ -129,16 +116,16 @@ class AskCog(commands.Cog):
             await errors.on_message_error(message, err)
 
     async def _reply(self, message: discord.Message, question: str) -> None:
-        reply = partial(message.reply, mention_author=False)
+        reply = self.bot.replies.sender(message)  # a reply, or an edit of it once the question is edited
         if not question:
-            await reply(MENTION_HINT.format(name=self.bot.user.name if self.bot.user else "factbot"))
+            await reply(hint_for(message, self.bot.user))
             return
         spent = await self.bot.ask_cooldown.hit(message.author.id)
         if spent is not None:
             await reply(errors.cooldown_message(spent[1]))
             return
         guild_id = message.guild.id if message.guild else None
-        plain = not can_embed(message)
+        plain = not await may_embed(message)
         try:
             await self._answer(reply, question, guild_id, message.author.id, plain=plain)
         except discord.Forbidden as err:
