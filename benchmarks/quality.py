@@ -11,6 +11,10 @@ The sets (rows of the table):
   variants: STYLE   the seed questions as typed in a chat (benchmarks/variants.py: a greeting, thanks,
                     lower case without '?', one typo, a Discord mention, an emoji, and hand-written
                     paraphrases), scored the same way, one row per style and one for all of them
+  follow-ups (HOW)  benchmarks/data/followups.jsonl: a question after another about the seed articles
+                    ("when was it set up?"), scored against the gold of the question it stands for;
+                    `read` as factbot reads it after the previous one (bot/answer/followup.py),
+                    `alone` as if it were a new question, `in full` the full question itself
   meaning (SPLIT)   benchmarks/data/seed_meaning.jsonl: the seed articles asked in other words than
                     theirs, and on-topic questions they do not answer; `fit` may be fitted on
                     (calibrate.py), `held` never is
@@ -276,6 +280,18 @@ def meaning_sets() -> dict[str, list[dict]]:
     return {f"meaning ({split})": [r for r in rows if r["split"] == split] for split in ("fit", "held")}
 
 
+def followup_sets() -> dict[str, list[dict]]:
+    """The follow-up pairs read after their previous question, asked alone, and asked in full."""
+    from bot.answer.followup import read
+
+    rows = [json.loads(line) for line in datasets.followups().read_text().splitlines() if line.strip()]
+    return {
+        "follow-ups (read)": [{**r, "question": read(r["question"], r["previous"]).read} for r in rows],
+        "follow-ups (alone)": rows,
+        "follow-ups (in full)": [{**r, "question": r["full"]} for r in rows],
+    }
+
+
 def seed_bodies() -> dict[str, str]:
     return {key: norm(body) for key, body in datasets.seed_bodies().items()}
 
@@ -370,7 +386,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
                     setattr(every, counted, getattr(every, counted) + getattr(fig, counted))
                 every.seconds += fig.seconds
         rows.append(every.row("variants: all"))
-        for name, items in meaning_sets().items():
+        for name, items in {**meaning_sets(), **followup_sets()}.items():
             if fig := _batch_figures(name, items, env, bodies):
                 rows.append(fig.row(name))
         cmd = [
@@ -398,6 +414,11 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
 # -- in process ------------------------------------------------------------------------------------
 
 
+def _quoted(answer: dict) -> list[tuple[int, int, int]]:
+    """What an answer quotes (source, start, end), to tell two answers apart."""
+    return [(s["id"], q["start"], q["end"]) for s in answer.get("sources", []) for q in s.get("quotes", [])]
+
+
 async def _ask_all(engine, questions: list[str]) -> tuple[list[dict], float]:
     start = time.perf_counter()
     out = [(await engine.ask(q)).to_json() for q in questions]
@@ -411,6 +432,7 @@ class Sets:
         self.seed_questions = seed_rows()
         self.variants = variant_sets(self.seed_questions)
         self.meaning = meaning_sets()
+        self.followups = followup_sets()
         self.bodies = seed_bodies()
         self.squad, self.squad_manifest = squad_sample(seed, n_in, n_out)
         self.wikiqa_dir = wikiqa
@@ -465,6 +487,18 @@ class Sets:
                     one = score_seed_questions([v], [out], self.bodies)
                     if one.hit1 < one.need or one.false_quotes or one.refused < one.refuse_need:
                         print(f"{name} miss: {v['question']!r} -> {one.line()}")
+        full: list[dict] = []
+        for name, items in self.followups.items():
+            answers, took = await _ask_all(seeds, [v["question"] for v in items])
+            fig = score_seed_questions(items, answers, self.bodies)
+            fig.seconds = took
+            rows.append(fig.row(name))
+            if name == "follow-ups (in full)":
+                full = answers
+        for name in ("follow-ups (read)", "follow-ups (alone)"):
+            answers, _ = await _ask_all(seeds, [v["question"] for v in self.followups[name]])
+            same = sum(_quoted(a) == _quoted(f) for a, f in zip(answers, full, strict=True))
+            print(f"{name}: answered as if asked in full {same}/{len(full)}")
         for name, picked in (("squad", self.squad), ("wikiqa", self.wikiqa)):
             if name not in self.libraries:
                 continue

@@ -113,6 +113,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _count, "a whole number, 0 or more (0: no limit)"),
     Setting("FACTBOT_ANSWER_THRESHOLD", "answer_threshold", _probability, "a number from 0 to 1"),
+    Setting(
+        "FACTBOT_FOLLOWUP_MINUTES", "followup_minutes", _seconds, "a number of minutes, 0 or more (0: no follow-ups)"
+    ),
 )
 
 
@@ -128,6 +131,7 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     ask_cooldown_rate: int = 3
     answer_threshold: float | None = None  # the engine's no-answer probability; None: its default
+    followup_minutes: float = 10.0  # how long a question stays the context of a follow-up
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
