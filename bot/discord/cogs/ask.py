@@ -76,7 +76,7 @@ class AskCog(commands.Cog):
         """Ask, render (as embeds, or as plain text), and send the first page with its page buttons."""
         key = (TEXT if plain else EMBEDS) + question_key(question)
         pages = await self._pages(question, scope_of(guild_id), key, read_as=read_as)
-        await send_pages(send, pages, PageKey(PAGE_KIND, asker_id, key))
+        await send_pages(send, pages, PageKey(PAGE_KIND, asker_id, key), self.bot.page_kinds.extras(PAGE_KIND))
 
     async def _pages(self, question: str, scope: int, key: str, *, read_as: bool = False) -> Pages:
         answer = await self.bot.engine.ask(question, scope=scope)
