@@ -5,6 +5,7 @@
     python benchmarks/quality.py --ablation --wikiqa DIR   # the table again with each Understanding stage off
     python benchmarks/quality.py --curve                   # refused against quote@1 / extra at several thresholds
     python benchmarks/quality.py --seed 1                  # squad_score.py on another sample of questions
+    python benchmarks/quality.py --feedback FILE [--db DB] # users' votes (factbot feedback export) against a library
 
 The sets (rows of the table):
   seed questions    benchmarks/data/seed_questions.jsonl, scored as seed_score.py scores them
@@ -573,6 +574,57 @@ async def ablation(seed: int, n_in: int, n_out: int, wikiqa: Path | None) -> Non
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
+# -- users' votes (factbot feedback export) ------------------------------------------------------------
+
+
+def _first_quote(answer: dict) -> str | None:
+    return next((q["text"] for s in answer.get("sources", []) for q in s.get("quotes", [])), None)
+
+
+def feedback_passes(row: dict, answer: dict) -> bool:
+    """Whether a new answer does what the vote asks (bot/feedback_cli.py EXPECT): `same` keeps the
+    helpful answer's first quote (or its refusal), `not_negative` does not open with a quote voted
+    wrong, `answer` quotes a source the voted answer lacked, `refuse` quotes nothing."""
+    voted = row.get("voted") or {}
+    expect = row["expect"]
+    if expect == "same":
+        first, before = _first_quote(answer), [q["text"] for s in voted.get("sources", []) for q in s["quotes"]]
+        return (first is None and not before) or first in before
+    if expect == "not_negative":
+        return _first_quote(answer) not in set(row.get("negative") or [])
+    if expect == "answer":
+        had = {s["id"] for s in voted.get("sources", [])}
+        return any(s["id"] not in had for s in answer.get("sources", []))
+    return not answer.get("answered")
+
+
+def feedback_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def score_feedback(path: Path, rows: list[dict], target: str | None) -> None:
+    """Ask every exported vote's question again (in its server's view) and count the answers that do
+    what the vote asks, by kind."""
+    from bot.answer import Engine
+    from storage.library import Library
+
+    tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
+    try:
+        async with await Library.open(target or tmp / "seeds.db") as library:
+            engine = Engine(library)
+            passed: dict[str, list[int]] = {}
+            for row in rows:
+                answer = (await engine.ask(row["question"], scope=int(row.get("scope") or 0))).to_json()
+                counts = passed.setdefault(row["expect"], [0, 0])
+                counts[0] += feedback_passes(row, answer)
+                counts[1] += 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{path.name}: {len(rows)} votes")
+    for expect, (good, total) in sorted(passed.items()):
+        print(f"  {expect:<13} {good}/{total}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, action="append", help="squad sample seed (repeatable; default 7)")
@@ -585,8 +637,14 @@ def main() -> int:
         "--thresholds", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8", help="comma-separated threshold values for --curve"
     )
     ap.add_argument(datasets.WIKIQA_FLAG, type=Path, metavar="DIR", help="also score WikiQA's dev split (README)")
+    ap.add_argument("--feedback", type=Path, metavar="FILE", help="score `factbot feedback export FILE`")
+    ap.add_argument("--db", help="the library the votes are scored against (default: FACTBOT_DB, else the seeds)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    if args.feedback:
+        rows = feedback_rows(args.feedback)
+        asyncio.run(score_feedback(args.feedback, rows, args.db or os.environ.get("FACTBOT_DB")))
+        return 0
     seeds = args.seed or [7]
     # The ablation measures five configurations: a smaller squad sample keeps it near ten minutes.
     n_in, n_out = ABLATION_SAMPLE if args.ablation else SAMPLE

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, feedback_cli
 from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.answer.followup import Context
@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     sync = commands.add_parser("sync", help="re-sync the bot's slash commands with Discord, then exit")
     sync.set_defaults(handler=_sync)
+
+    feedback_cli.add_commands(commands, _on_library)
 
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -183,8 +183,8 @@ class FeedbackStore(ABC):
         return int(rows[0]["n"])
 
     async def purge(self, *, before: str) -> int:
-        """Delete the votes cast before `before` (an ISO time, as stored); how many there were."""
-        return await self._execute("DELETE FROM feedback WHERE at < ?", [before])
+        """Delete the votes cast at or before `before` (an ISO time, as stored); how many there were."""
+        return await self._execute("DELETE FROM feedback WHERE at <= ?", [before])
 
 
 class SqliteFeedback(FeedbackStore):
