@@ -33,6 +33,12 @@ def seed_questions() -> Path:
     return data_root() / "seed_questions.jsonl"
 
 
+def followups() -> Path:
+    """Follow-up pairs about the seed articles: `previous`, the follow-up `question`, the question it
+    stands for in `full`, and `gold` for the full question (bot/answer/followup.py reads them)."""
+    return data_root() / "followups.jsonl"
+
+
 def seed_meaning() -> Path:
     """Questions about the seed articles in other words than the answer's (at most one content word
     shared), and on-topic questions the articles do not answer; `split` is `fit` (calibrate.py may

@@ -5,12 +5,17 @@
     python benchmarks/quality.py --ablation --wikiqa DIR   # the table again with each Understanding stage off
     python benchmarks/quality.py --curve                   # refused against quote@1 / extra at several thresholds
     python benchmarks/quality.py --seed 1                  # squad_score.py on another sample of questions
+    python benchmarks/quality.py --feedback FILE [--db DB] # users' votes (factbot feedback export) against a library
 
 The sets (rows of the table):
   seed questions    benchmarks/data/seed_questions.jsonl, scored as seed_score.py scores them
   variants: STYLE   the seed questions as typed in a chat (benchmarks/variants.py: a greeting, thanks,
                     lower case without '?', one typo, a Discord mention, an emoji, and hand-written
                     paraphrases), scored the same way, one row per style and one for all of them
+  follow-ups (HOW)  benchmarks/data/followups.jsonl: a question after another about the seed articles
+                    ("when was it set up?"), scored against the gold of the question it stands for;
+                    `read` as factbot reads it after the previous one (bot/answer/followup.py),
+                    `alone` as if it were a new question, `in full` the full question itself
   meaning (SPLIT)   benchmarks/data/seed_meaning.jsonl: the seed articles asked in other words than
                     theirs, and on-topic questions they do not answer; `fit` may be fitted on
                     (calibrate.py), `held` never is
@@ -276,6 +281,18 @@ def meaning_sets() -> dict[str, list[dict]]:
     return {f"meaning ({split})": [r for r in rows if r["split"] == split] for split in ("fit", "held")}
 
 
+def followup_sets() -> dict[str, list[dict]]:
+    """The follow-up pairs read after their previous question, asked alone, and asked in full."""
+    from bot.answer.followup import read
+
+    rows = [json.loads(line) for line in datasets.followups().read_text().splitlines() if line.strip()]
+    return {
+        "follow-ups (read)": [{**r, "question": read(r["question"], r["previous"]).read} for r in rows],
+        "follow-ups (alone)": rows,
+        "follow-ups (in full)": [{**r, "question": r["full"]} for r in rows],
+    }
+
+
 def seed_bodies() -> dict[str, str]:
     return {key: norm(body) for key, body in datasets.seed_bodies().items()}
 
@@ -370,7 +387,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
                     setattr(every, counted, getattr(every, counted) + getattr(fig, counted))
                 every.seconds += fig.seconds
         rows.append(every.row("variants: all"))
-        for name, items in meaning_sets().items():
+        for name, items in {**meaning_sets(), **followup_sets()}.items():
             if fig := _batch_figures(name, items, env, bodies):
                 rows.append(fig.row(name))
         cmd = [
@@ -398,6 +415,11 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
 # -- in process ------------------------------------------------------------------------------------
 
 
+def _quoted(answer: dict) -> list[tuple[int, int, int]]:
+    """What an answer quotes (source, start, end), to tell two answers apart."""
+    return [(s["id"], q["start"], q["end"]) for s in answer.get("sources", []) for q in s.get("quotes", [])]
+
+
 async def _ask_all(engine, questions: list[str]) -> tuple[list[dict], float]:
     start = time.perf_counter()
     out = [(await engine.ask(q)).to_json() for q in questions]
@@ -411,6 +433,7 @@ class Sets:
         self.seed_questions = seed_rows()
         self.variants = variant_sets(self.seed_questions)
         self.meaning = meaning_sets()
+        self.followups = followup_sets()
         self.bodies = seed_bodies()
         self.squad, self.squad_manifest = squad_sample(seed, n_in, n_out)
         self.wikiqa_dir = wikiqa
@@ -465,6 +488,18 @@ class Sets:
                     one = score_seed_questions([v], [out], self.bodies)
                     if one.hit1 < one.need or one.false_quotes or one.refused < one.refuse_need:
                         print(f"{name} miss: {v['question']!r} -> {one.line()}")
+        full: list[dict] = []
+        for name, items in self.followups.items():
+            answers, took = await _ask_all(seeds, [v["question"] for v in items])
+            fig = score_seed_questions(items, answers, self.bodies)
+            fig.seconds = took
+            rows.append(fig.row(name))
+            if name == "follow-ups (in full)":
+                full = answers
+        for name in ("follow-ups (read)", "follow-ups (alone)"):
+            answers, _ = await _ask_all(seeds, [v["question"] for v in self.followups[name]])
+            same = sum(_quoted(a) == _quoted(f) for a, f in zip(answers, full, strict=True))
+            print(f"{name}: answered as if asked in full {same}/{len(full)}")
         for name, picked in (("squad", self.squad), ("wikiqa", self.wikiqa)):
             if name not in self.libraries:
                 continue
@@ -539,6 +574,57 @@ async def ablation(seed: int, n_in: int, n_out: int, wikiqa: Path | None) -> Non
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
+# -- users' votes (factbot feedback export) ------------------------------------------------------------
+
+
+def _first_quote(answer: dict) -> str | None:
+    return next((q["text"] for s in answer.get("sources", []) for q in s.get("quotes", [])), None)
+
+
+def feedback_passes(row: dict, answer: dict) -> bool:
+    """Whether a new answer does what the vote asks (bot/feedback_cli.py EXPECT): `same` keeps the
+    helpful answer's first quote (or its refusal), `not_negative` does not open with a quote voted
+    wrong, `answer` quotes a source the voted answer lacked, `refuse` quotes nothing."""
+    voted = row.get("voted") or {}
+    expect = row["expect"]
+    if expect == "same":
+        first, before = _first_quote(answer), [q["text"] for s in voted.get("sources", []) for q in s["quotes"]]
+        return (first is None and not before) or first in before
+    if expect == "not_negative":
+        return _first_quote(answer) not in set(row.get("negative") or [])
+    if expect == "answer":
+        had = {s["id"] for s in voted.get("sources", [])}
+        return any(s["id"] not in had for s in answer.get("sources", []))
+    return not answer.get("answered")
+
+
+def feedback_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def score_feedback(path: Path, rows: list[dict], target: str | None) -> None:
+    """Ask every exported vote's question again (in its server's view) and count the answers that do
+    what the vote asks, by kind."""
+    from bot.answer import Engine
+    from storage.library import Library
+
+    tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
+    try:
+        async with await Library.open(target or tmp / "seeds.db") as library:
+            engine = Engine(library)
+            passed: dict[str, list[int]] = {}
+            for row in rows:
+                answer = (await engine.ask(row["question"], scope=int(row.get("scope") or 0))).to_json()
+                counts = passed.setdefault(row["expect"], [0, 0])
+                counts[0] += feedback_passes(row, answer)
+                counts[1] += 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{path.name}: {len(rows)} votes")
+    for expect, (good, total) in sorted(passed.items()):
+        print(f"  {expect:<13} {good}/{total}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, action="append", help="squad sample seed (repeatable; default 7)")
@@ -551,8 +637,14 @@ def main() -> int:
         "--thresholds", default="0,0.2,0.3,0.4,0.5,0.6,0.7,0.8", help="comma-separated threshold values for --curve"
     )
     ap.add_argument(datasets.WIKIQA_FLAG, type=Path, metavar="DIR", help="also score WikiQA's dev split (README)")
+    ap.add_argument("--feedback", type=Path, metavar="FILE", help="score `factbot feedback export FILE`")
+    ap.add_argument("--db", help="the library the votes are scored against (default: FACTBOT_DB, else the seeds)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    if args.feedback:
+        rows = feedback_rows(args.feedback)
+        asyncio.run(score_feedback(args.feedback, rows, args.db or os.environ.get("FACTBOT_DB")))
+        return 0
     seeds = args.seed or [7]
     # The ablation measures five configurations: a smaller squad sample keeps it near ten minutes.
     n_in, n_out = ABLATION_SAMPLE if args.ablation else SAMPLE

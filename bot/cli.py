@@ -15,9 +15,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, feedback_cli
 from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
+from bot.answer.followup import Context
 from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
 from bot.settings import Settings, db_target
@@ -30,6 +31,7 @@ from storage.pg_options import PgOptions
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
+CHAT = "chat"  # the one conversation `factbot chat` holds
 # Sentences `ask` and `chat` encode before answering when the library has that many or fewer without
 # a vector (about 4 ms each: some 20 s at most); more are left to `factbot library reindex`.
 ASK_CATCH_UP = 5_000
@@ -86,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(handler=_sync)
     shards = commands.add_parser("shards", help="which bot processes run which shards, and which shards nobody runs")
     shards.set_defaults(handler=_on_library(_shards))
+
+    feedback_cli.add_commands(commands, _on_library)
 
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -275,6 +279,7 @@ async def _chat(args: argparse.Namespace, library: Library, settings: Settings) 
     engine = Engine(library, threshold=settings.answer_threshold)
     await _meaning_ready(engine)
     print("Ask a question about the library (an empty line or Ctrl-D quits).")
+    context = Context(settings.followup_minutes)  # each line may follow up the one before
     while True:
         try:
             line = await asyncio.to_thread(input, "? ")
@@ -283,7 +288,10 @@ async def _chat(args: argparse.Namespace, library: Library, settings: Settings) 
             return 0
         if not line.strip():
             return 0
-        print(render_answer(await engine.ask(line)))
+        reading = context.read(CHAT, line)
+        if reading.followed:
+            print(f"Read as: {reading.read}")
+        print(render_answer(await engine.ask(reading.read)))
 
 
 async def _timeline(args: argparse.Namespace, library: Library, settings: Settings) -> int:

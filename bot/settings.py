@@ -134,6 +134,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FACTBOT_DB_CONNECT_TIMEOUT", "db_connect_timeout", _seconds, SECONDS_OR_NONE),
     Setting("FACTBOT_DB_STATEMENT_TIMEOUT", "db_statement_timeout", _seconds, SECONDS_OR_NONE),
     Setting("FACTBOT_DB_PGBOUNCER", "db_pgbouncer", _flag, "true or false"),
+    Setting(
+        "FACTBOT_FOLLOWUP_MINUTES", "followup_minutes", _seconds, "a number of minutes, 0 or more (0: no follow-ups)"
+    ),
 )
 
 
@@ -154,6 +157,7 @@ class Settings:
     db_connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     db_statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
     db_pgbouncer: bool = False
+    followup_minutes: float = 10.0  # how long a question stays the context of a follow-up
 
     @property
     def pg(self) -> PgOptions:

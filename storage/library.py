@@ -34,6 +34,7 @@ from storage.vectors import READ_BATCH, StoredVector, VectorIndex
 
 if TYPE_CHECKING:
     from seeds import Seed
+    from storage.feedback import FeedbackEntry, FeedbackStore, Vote
     from storage.pg_options import PgOptions
 
 # Sentences a search may match before the rarer terms alone must do (see match_terms).
@@ -616,3 +617,31 @@ class Library(ABC):
         """The cosine with `query` of each given sentence that has a stored vector."""
         index = await self._vector_index()
         return index.cosines(ids, query)
+
+    # -- votes on answers (storage.feedback) ---------------------------------------------------
+
+    @property
+    def feedback_store(self) -> FeedbackStore:
+        from storage.feedback import store_for
+
+        return store_for(self)
+
+    async def record_feedback(self, vote: Vote) -> bool:
+        """Store a vote, replacing that user's earlier vote on that answer; True if it is new."""
+        return await self.feedback_store.record(vote)
+
+    async def feedback_vote(self, answer_id: int, user_id: int) -> FeedbackEntry | None:
+        return await self.feedback_store.vote(answer_id, user_id)
+
+    async def feedback(
+        self, *, scope: int | None = None, kind: str | None = None, offset: int = 0, limit: int = 20
+    ) -> list[FeedbackEntry]:
+        """Votes newest first, of one server (`scope`) or of all (None), of one kind or all."""
+        return await self.feedback_store.entries(scope=scope, kind=kind, offset=offset, limit=limit)
+
+    async def count_feedback(self, *, scope: int | None = None, kind: str | None = None) -> int:
+        return await self.feedback_store.count(scope=scope, kind=kind)
+
+    async def purge_feedback(self, *, before: str) -> int:
+        """Delete the votes cast before `before` (ISO time); how many were deleted."""
+        return await self.feedback_store.purge(before=before)

@@ -145,6 +145,24 @@ MIGRATIONS: list[str] = [
         heartbeat double precision NOT NULL
     );
     """,
+    # 5: votes on answers (storage.feedback), as SQLite's feedback migration.
+    """
+    CREATE TABLE feedback (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        scope bigint NOT NULL,
+        answer_id bigint NOT NULL,
+        user_id bigint NOT NULL,
+        kind text NOT NULL,
+        comment text,
+        question text NOT NULL,
+        answer text NOT NULL,
+        library_version text NOT NULL,
+        at text NOT NULL,
+        UNIQUE (answer_id, user_id)
+    );
+    CREATE INDEX feedback_by_scope ON feedback (scope, id);
+    CREATE INDEX feedback_by_time ON feedback (at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

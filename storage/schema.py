@@ -148,6 +148,25 @@ MIGRATIONS: list[str] = [
         vector BLOB NOT NULL
     );
     """,
+    # Votes on answers (storage.feedback): one per user per answer, changeable, kept with what was
+    # asked, the answer's JSON and the library's version, to become evaluation data.
+    """
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        scope INTEGER NOT NULL,
+        answer_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        comment TEXT,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        library_version TEXT NOT NULL,
+        at TEXT NOT NULL,
+        UNIQUE (answer_id, user_id)
+    );
+    CREATE INDEX feedback_by_scope ON feedback (scope, id);
+    CREATE INDEX feedback_by_time ON feedback (at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,7 @@ from bot.discord import edits
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS, PageKey, pager
 from storage.library import Library
-from tests.discord_helpers import ZEBRA, add_zebra_reports, page_button, take_refusals, titles, turn_page
+from tests.discord_helpers import TEMPLATE, ZEBRA, add_zebra_reports, page_button, take_refusals, titles, turn_page
 from tests.fakediscord import FakeDiscord, Message
 from tests.fakediscord import world as w
 
@@ -229,4 +229,5 @@ async def test_an_edit_that_pages_then_fits_one_page_takes_the_buttons_off(
         return now if now is not None and now.content.startswith(f"**Q:** {MEMBERS}") else None
 
     answer = await fake_discord.wait_until(edited, what="the reply to be edited")
-    assert answer.components == [] and answer.embeds[0]["title"] == f"[1] {CSTO}"
+    page_ids = [c for c in answer.custom_ids() if TEMPLATE.fullmatch(c)]
+    assert page_ids == [] and answer.embeds[0]["title"] == f"[1] {CSTO}", "one page: no page buttons"

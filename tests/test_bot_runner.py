@@ -138,11 +138,17 @@ async def test_sync_pushes_the_commands_and_says_where(
     discord_is_fake: FakeDiscord, bot_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert await sync(dataclasses.replace(bot_settings, dev_guild_id=w.GUILD_ID)) == 0
-    assert capsys.readouterr().out == f"Synced 4 commands to server {w.GUILD_ID}.\n"
+    assert capsys.readouterr().out == f"Synced 5 commands to server {w.GUILD_ID}.\n"
     assert [c.guild_id for c in discord_is_fake.sync_calls] == [w.GUILD_ID]
     assert not discord_is_fake.gateway.sessions, "sync never connects to the gateway"
 
     assert await sync(bot_settings) == 0
-    assert capsys.readouterr().out.startswith("Synced 4 commands globally")
-    assert {c["name"] for c in discord_is_fake.commands()} == {"ask", "sources", "timeline", "Find in sources"}
+    assert capsys.readouterr().out.startswith("Synced 5 commands globally")
+    assert {c["name"] for c in discord_is_fake.commands()} == {
+        "ask",
+        "feedback",
+        "sources",
+        "timeline",
+        "Find in sources",
+    }
     discord_is_fake.assert_no_errors()

@@ -175,6 +175,7 @@ TABLES_AFTER_SCHEMA_1 = (
     "factbot_ask_cooldown",
     "sentence_vectors",
     "factbot_shards",
+    "feedback",
 )
 OLD_COOLDOWN_TABLE = """
 CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (

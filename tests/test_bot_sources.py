@@ -63,7 +63,7 @@ async def test_commands_sync_with_sources_hidden_from_members_and_guild_only(
     fake_discord: FakeDiscord, running_bot: FactBot
 ) -> None:
     commands = {(c["type"], c["name"]): c for c in fake_discord.commands()}
-    assert set(commands) == {(1, "ask"), (1, "sources"), (1, "timeline"), (3, "Find in sources")}
+    assert set(commands) == {(1, "ask"), (1, "feedback"), (1, "sources"), (1, "timeline"), (3, "Find in sources")}
     sources = commands[(1, "sources")]
     assert int(sources["default_member_permissions"]) == w.MANAGE_GUILD
     assert sources.get("contexts") == [0] or sources.get("dm_permission") is False
@@ -77,7 +77,7 @@ async def test_a_dev_guild_gets_the_commands_instantly_and_nothing_global(
 ) -> None:
     async with start_bot(dev_guild_id=w.GUILD_ID):
         names = {c["name"] for c in fake_discord.commands(w.GUILD_ID)}
-        assert names == {"ask", "sources", "timeline", "Find in sources"}
+        assert names == {"ask", "feedback", "sources", "timeline", "Find in sources"}
         assert fake_discord.commands() == []
 
 

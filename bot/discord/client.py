@@ -17,11 +17,13 @@ from discord.ext import commands
 from bot.answer import Engine
 from bot.answer.vectorize import BackgroundEncoder, NoEncoding
 from bot.discord.cogs.ask import AskCog
+from bot.discord.cogs.feedback import FeedbackCog
 from bot.discord.cogs.sources import SourcesCog
 from bot.discord.cogs.timeline import TimelineCog
 from bot.discord.cooldown import AskCooldown
 from bot.discord.edits import EditsCog, Replies
 from bot.discord.errors import on_interaction_error
+from bot.discord.feedback import VoteButton
 from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
 from bot.discord.sharding import Sharding
 from bot.settings import Settings
@@ -81,9 +83,11 @@ class FactBot(commands.Bot):
         self.tree.error(on_interaction_error)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(PageButton, RetiredPageButton)  # page buttons work on every message, after restarts
+        # Page and vote buttons work on every message, after restarts.
+        self.add_dynamic_items(PageButton, RetiredPageButton, VoteButton)
         await self.add_cog(AskCog(self))
         await self.add_cog(EditsCog(self))
+        await self.add_cog(FeedbackCog(self))
         await self.add_cog(SourcesCog(self))
         await self.add_cog(TimelineCog(self))
         self.encoding.start()

@@ -71,6 +71,8 @@ class StaticPages:
 # Rebuilds the pages of one kind from a click's interaction and the key in the button's id. It
 # raises FactbotError when it can't (the user gets that one line).
 Rebuild = Callable[[discord.Interaction[Any], str], Awaitable[Pages]]
+# Makes the other (persistent) buttons a kind of pages carries on every page, such as feedback.
+Extras = Callable[[], Sequence[discord.ui.Item[Any]]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class PageKinds:
 
     def __init__(self) -> None:
         self._kinds: dict[str, Rebuild] = {}
+        self._extras: dict[str, Extras] = {}
 
     def register(self, kind: str, rebuild: Rebuild) -> None:
         if not re.fullmatch(r"[a-z]{1,8}", kind):
@@ -98,6 +101,14 @@ class PageKinds:
 
     def get(self, kind: str) -> Rebuild | None:
         return self._kinds.get(kind)
+
+    def add_extras(self, kind: str, extras: Extras) -> None:
+        """Buttons every page of `kind` carries besides the page buttons (kept when a page turns)."""
+        self._extras[kind] = extras
+
+    def extras(self, kind: str) -> list[discord.ui.Item[Any]]:
+        make = self._extras.get(kind)
+        return list(make()) if make is not None else []
 
 
 class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
@@ -148,7 +159,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLA
         pages = await rebuild(interaction, self.page_key.key)
         index = max(0, min(self.index + _STEP[self.action], pages.count - 1))
         page = await pages.page(index)
-        view = pager(self.page_key, index, pages.count)
+        view = pager(self.page_key, index, pages.count, kinds.extras(self.page_key.kind) if kinds else ())
         await interaction.edit_original_response(content=page.content, embeds=page.embeds, view=view)
 
 
@@ -174,20 +185,28 @@ class RetiredPageButton(
             await errors.on_interaction_error(interaction, err)
 
 
-def pager(page_key: PageKey, index: int, count: int) -> discord.ui.View:
-    """Previous / page number / Next for page `index` of `count`; it holds no state of its own."""
+def pager(page_key: PageKey, index: int, count: int, extras: Sequence[discord.ui.Item[Any]] = ()) -> discord.ui.View:
+    """Previous / page number / Next for page `index` of `count` (when there is more than one),
+    then `extras`; it holds no state of its own."""
     view = discord.ui.View(timeout=None)
-    for action in (PREVIOUS, POSITION, NEXT):
-        view.add_item(PageButton(action, page_key, index, count))
+    if count > 1:
+        for action in (PREVIOUS, POSITION, NEXT):
+            view.add_item(PageButton(action, page_key, index, count))
+    for item in extras:
+        view.add_item(item)
     return view
 
 
 async def send_pages(
-    send: Callable[..., Awaitable[discord.Message | discord.WebhookMessage]], pages: Pages, page_key: PageKey
+    send: Callable[..., Awaitable[discord.Message | discord.WebhookMessage]],
+    pages: Pages,
+    page_key: PageKey,
+    extras: Sequence[discord.ui.Item[Any]] = (),
 ) -> discord.Message | discord.WebhookMessage:
-    """Send the first page with `send` (a reply, a followup...), with page buttons when there are more."""
+    """Send the first page with `send` (a reply, a followup...), with page buttons when there are
+    more, and `extras` (other persistent buttons)."""
     first = await pages.page(0)
     kwargs: dict[str, Any] = {"content": first.content, "embeds": first.embeds}
-    if pages.count > 1:
-        kwargs["view"] = pager(page_key, 0, pages.count)
+    if pages.count > 1 or extras:
+        kwargs["view"] = pager(page_key, 0, pages.count, extras)
     return await send(**kwargs)

@@ -27,6 +27,7 @@ from storage.dates import format_date
 from storage.models import SourceInfo
 
 QUESTION_LABEL = "**Q:** "
+READ_AS_LABEL = "**Read as:** "  # the question line of a follow-up, showing how it was read
 QUESTION_CHARS = 300
 NOTE_CHARS = 200
 COMPARE_CHARS = 400
@@ -58,7 +59,8 @@ def question_shown(content: str | None) -> str | None:
     """The question a page shows (see question_line), None if it has none; when the question was too
     long to show whole, this is its shortened form."""
     first = (content or "").partition("\n")[0]
-    return unescape(first[len(QUESTION_LABEL) :]) if first.startswith(QUESTION_LABEL) else None
+    label = next((label for label in (QUESTION_LABEL, READ_AS_LABEL) if first.startswith(label)), None)
+    return unescape(first[len(label) :]) if label else None
 
 
 def source_url(source: SourceInfo) -> str | None:

@@ -20,9 +20,10 @@ from bot.discord.answerkey import question_key, question_to_ask_again
 from bot.discord.asking import hint_for, question_in, scope_of
 from bot.discord.channels import may_embed
 from bot.discord.cooldown import ask_cooldown, ask_cooldown_check
+from bot.discord.followups import Followups, read_as_pages
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.plaintext import answer_text_pages
-from bot.discord.render import answer_pages
+from bot.discord.render import READ_AS_LABEL, answer_pages
 from storage.errors import FactbotError
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class AskCog(commands.Cog):
         self.find_menu = app_commands.ContextMenu(name="Find in sources", callback=self.find_in_sources)
         self.find_menu.add_check(ask_cooldown_check)
         self._recent: OrderedDict[tuple[int, str], Pages] = OrderedDict()
+        self.followups = Followups(bot.settings.followup_minutes)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.find_menu)
@@ -58,15 +60,18 @@ class AskCog(commands.Cog):
         asker_id: int,
         *,
         plain: bool = False,
+        read_as: bool = False,
     ) -> None:
         """Ask, render (as embeds, or as plain text), and send the first page with its page buttons."""
         scope = scope_of(guild_id)
         answer = await self.bot.engine.ask(question, scope=scope)
         key = (TEXT if plain else EMBEDS) + question_key(answer.question)  # the question the page shows
-        await send_pages(send, self._keep(answer, scope, key), PageKey(PAGE_KIND, asker_id, key))
+        pages = self._keep(answer, scope, key, read_as=read_as)
+        await send_pages(send, pages, PageKey(PAGE_KIND, asker_id, key), self.bot.page_kinds.extras(PAGE_KIND))
 
-    def _keep(self, answer: Answer, scope: int, key: str) -> Pages:
-        pages = StaticPages(answer_text_pages(answer) if key.startswith(TEXT) else answer_pages(answer))
+    def _keep(self, answer: Answer, scope: int, key: str, *, read_as: bool = False) -> Pages:
+        rendered = answer_text_pages(answer) if key.startswith(TEXT) else answer_pages(answer)
+        pages = StaticPages(read_as_pages(rendered) if read_as else rendered)
         self._recent[(scope, key)] = pages
         while len(self._recent) > ANSWERS_KEPT:
             self._recent.popitem(last=False)
@@ -79,8 +84,10 @@ class AskCog(commands.Cog):
         if (kept := self._recent.get((scope, key))) is not None:
             self._recent.move_to_end((scope, key))
             return kept
-        shown = question_to_ask_again(interaction.message.content if interaction.message else None, key[1:])
-        return self._keep(await self.bot.engine.ask(shown, scope=scope), scope, key)
+        content = interaction.message.content if interaction.message else None
+        shown = question_to_ask_again(content, key[1:])
+        answer = await self.bot.engine.ask(shown, scope=scope)
+        return self._keep(answer, scope, key, read_as=bool(content and content.startswith(READ_AS_LABEL)))
 
     @app_commands.command(name="ask", description="Ask the library; the answer quotes its sources word for word.")
     @app_commands.describe(question="What you want to know", private="Only you see the answer (default: everyone)")
@@ -108,6 +115,8 @@ class AskCog(commands.Cog):
         """A mention anywhere the bot can read, a question channel, a DM: answered as a reply."""
         me = self.bot.user
         question = None if me is None else question_in(message, me, self.bot.settings)
+        if question is None and me is not None:
+            question = await self.followups.question_in(message, me)
         if question is None:
             return
         try:
@@ -126,11 +135,14 @@ class AskCog(commands.Cog):
             return
         guild_id = message.guild.id if message.guild else None
         plain = not await may_embed(message)
+        reading = await self.followups.read(message, self.bot.user, question) if self.bot.user else None
+        read_as = reading is not None and reading.followed
+        question = reading.read if reading is not None else question
         try:
-            await self._answer(reply, question, guild_id, message.author.id, plain=plain)
+            await self._answer(reply, question, guild_id, message.author.id, plain=plain, read_as=read_as)
         except discord.Forbidden as err:
             if plain or err.code != errors.MISSING_PERMISSIONS:
                 raise
             # The permissions the bot knew were out of date: Embed Links is missing after all.
             log.info("No Embed Links in channel %s; answering message %s as text.", message.channel.id, message.id)
-            await self._answer(reply, question, guild_id, message.author.id, plain=True)
+            await self._answer(reply, question, guild_id, message.author.id, plain=True, read_as=read_as)
