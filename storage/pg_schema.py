@@ -135,6 +135,15 @@ MIGRATIONS: list[str] = [
         vector bytea NOT NULL
     );
     """,
+    # 4: where each page of a paged source (a PDF) starts in its body, as SQLite's migration 7.
+    """
+    CREATE TABLE pages (
+        source_id bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        number integer NOT NULL,
+        start integer NOT NULL,
+        PRIMARY KEY (source_id, number)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -148,6 +148,16 @@ MIGRATIONS: list[str] = [
         vector BLOB NOT NULL
     );
     """,
+    # 7: where each page of a paged source (a PDF) starts in its body, so a quote can name its page;
+    # removed with its source. A source without pages has no rows here.
+    """
+    CREATE TABLE pages (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        PRIMARY KEY (source_id, number)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -185,9 +185,8 @@ async def test_a_postgresql_library_of_schema_1_upgrades_keeping_the_budgets(pg_
         pass
     conn = await asyncpg.connect(pg_url)
     try:  # back to the layout of schema 1, with or without the table its bots made on first use
-        await conn.execute(
-            "DROP TABLE factbot_ask_cooldown, sentence_vectors; UPDATE factbot_schema SET version = 1"
-        )
+        await conn.execute("DROP TABLE factbot_ask_cooldown, sentence_vectors, pages")
+        await conn.execute("UPDATE factbot_schema SET version = 1")
         if had_table:
             await conn.execute(OLD_COOLDOWN_TABLE)
             await conn.execute(
