@@ -239,20 +239,14 @@ def _pdf(data: bytes, max_bytes: int) -> Extracted:
     from storage.pdf import read_pdf
 
     found = read_pdf(data, max_bytes=max_bytes)
-    title = _clean_meta(found.title)
-    if title and _JUNK_TITLE.fullmatch(title):
-        title = None
+    title = (found.title or "").strip()
     return Extracted(
         text=found.text,
-        title=title or _title_from_text(found.text),
-        author=_clean_meta(found.author),
+        title=title if title and not _JUNK_TITLE.fullmatch(title) else _title_from_text(found.text),
+        author=found.author,  # spaces are tidied, and a field too long left out, by storage.ingest
         published=_pdf_date(found.created),
         pages=found.pages,
     )
-
-
-def _clean_meta(value: str | None) -> str | None:
-    return " ".join(value.split()) or None if value else None
 
 
 def _pdf_date(value: str | None) -> str | None:

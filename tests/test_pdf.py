@@ -283,7 +283,8 @@ def test_extract_reads_a_pdf_by_name_type_or_content() -> None:
     [
         ({}, "A Title On Top", None),  # no information dictionary: the title the text states
         ({"Title": "Microsoft Word - draft7.docx", "CreationDate": "D:2019"}, "A Title On Top", "2019"),
-        ({"Title": "  Spaced   Out  ", "CreationDate": "D:201906"}, "Spaced Out", "2019-06"),
+        ({"Title": "Spaced  Out", "CreationDate": "D:201906"}, "Spaced  Out", "2019-06"),  # tidied by ingest
+        ({"Title": "   "}, "A Title On Top", None),
         ({"CreationDate": "yesterday"}, "A Title On Top", None),
     ],
 )
