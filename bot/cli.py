@@ -23,7 +23,7 @@ from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
 from bot.settings import Settings, db_target
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
-from bot.wording import reason_text
+from bot.wording import reason_text, size_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
@@ -354,11 +354,7 @@ async def _sources_add(args: argparse.Namespace, library: Library, settings: Set
             failures += 1
             echo(terminal_safe(f"factbot: {item}: {err.message}"), file=sys.stderr)
             continue
-        echo(
-            terminal_safe(
-                f"Added source {info.id}: {info.title} ({info.paragraphs} paragraphs, {info.sentences} sentences)"
-            )
-        )
+        echo(terminal_safe(f"Added source {info.id}: {info.title} ({size_text(info)})"))
         if _interrupted():
             print(f"factbot: interrupted; source {info.id} was saved, nothing after it.", file=sys.stderr)
             return EXIT_INTERRUPTED

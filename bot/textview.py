@@ -11,7 +11,7 @@ import textwrap
 
 from bot.answer.compare import compare
 from bot.answer.model import Answer, SourceAnswer
-from bot.wording import reason_text, unanswered_text
+from bot.wording import reason_text, size_text, unanswered_text
 from storage.dates import format_date
 from storage.models import SourceInfo
 
@@ -77,7 +77,7 @@ def _source_block(n: int, part: SourceAnswer, width: int) -> list[str]:
     lines = [f"[{n}] {citation(source)}  (source {source.id})"]
     for quote in part.quotes:
         body = textwrap.fill(f"“{quote.text}”", width, initial_indent="    ", subsequent_indent="     ")
-        lines += [body, f"      — ¶ {quote.paragraph}"]
+        lines += [body, f"      — {quote.place}"]
     lines.append("")
     return lines
 
@@ -93,7 +93,7 @@ def render_source(source: SourceInfo) -> str:
         ("library", "global" if source.is_global else f"server {source.scope}"),
         ("added", f"{source.added_at} by {source.added_by or 'unknown'}"),
         ("origin", source.origin or "—"),
-        ("size", f"{source.paragraphs} paragraphs, {source.sentences} sentences, {source.chars:,} characters"),
+        ("size", f"{size_text(source)}, {source.chars:,} characters"),
         ("sha256", source.sha256),
     ]
     return terminal_safe("\n".join(f"{k:>10}: {v}" for k, v in rows) + "\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.answer.model import Reason
 from bot.answer.question import MAX_QUESTION_CHARS
+from storage.models import SourceInfo
 
 REASONS: dict[Reason, str] = {
     Reason.GREETING: "Hello! Ask me a question, and I will answer in the sources' own words.",
@@ -21,3 +22,9 @@ def reason_text(reason: Reason) -> str:
 def unanswered_text(reason: Reason | None) -> str:
     """What an answer without quotes says: its reason, else that nothing answers."""
     return REASONS[reason or Reason.NOTHING]
+
+
+def size_text(source: SourceInfo) -> str:
+    """How much a source holds: "3 pages, 6 paragraphs, 9 sentences" (pages for a PDF only)."""
+    pages = f"{source.pages} page{'s' if source.pages != 1 else ''}, " if source.pages else ""
+    return f"{pages}{source.paragraphs} paragraphs, {source.sentences} sentences"

@@ -1,11 +1,12 @@
 """Moving a library: every source of one library into another (SQLite to PostgreSQL and back).
 
-Each source is copied in its own transaction with its scope, metadata, date and (where the
-destination has it free) its id, so citations keep their numbers. A source whose content is already
-in the destination's scope is skipped: a copy run again, or resumed after an interruption, copies
-nothing twice. Afterwards every source of the source library is checked in the destination: its
-content hash recomputed from the stored body, its paragraphs, sentences and characters counted.
-The audit log is not copied: the destination logs each copied source as added by its original adder.
+Each source is copied in its own transaction with its scope, metadata, date, page starts and (where
+the destination has it free) its id, so citations keep their numbers and pages. A source whose
+content is already in the destination's scope is skipped: a copy run again, or resumed after an
+interruption, copies nothing twice. Afterwards every source of the source library is checked in the
+destination: its content hash recomputed from the stored body, its paragraphs, sentences,
+characters and pages counted. The audit log is not copied: the destination logs each copied source
+as added by its original adder.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ async def copy_library(
     copied = 0
     for info in progress(todo):
         body = await src.get_body(info.id)
+        pages = await src.page_starts(info.id) if info.pages else []
         meta = SourceMeta(info.title, info.author, info.publisher, info.url, info.published)
         try:
             added = await dst.add_source(
@@ -58,6 +60,7 @@ async def copy_library(
                 added_by=info.added_by,
                 added_at=info.added_at,
                 source_id=None if info.id in taken else info.id,
+                pages=pages,
             )
         except DuplicateSource:
             continue  # another process copied it meanwhile
@@ -71,7 +74,7 @@ async def copy_library(
 
 async def verify_copy(wanted: list[SourceInfo], dst: Library) -> int:
     """Every source in `wanted` is in `dst` whole: same scope and content hash, the hash recomputed
-    from the body `dst` stores, the same paragraphs, sentences and characters. Raises StoreError
+    from the body `dst` stores, the same paragraphs, sentences, characters and pages. Raises StoreError
     naming the first that is not; returns how many were checked."""
     expected = {(s.scope, s.sha256): s for s in wanted}
     found = 0
@@ -82,8 +85,8 @@ async def verify_copy(wanted: list[SourceInfo], dst: Library) -> int:
             continue
         if content_hash(stored.body) != info.sha256:
             raise StoreError(f"Copy check failed: source {info.id} ({info.title}) does not hold the text it should.")
-        counts = (info.paragraphs, info.sentences, info.chars)
-        if counts != (source.paragraphs, source.sentences, source.chars):
+        counts = (info.paragraphs, info.sentences, info.chars, info.pages)
+        if counts != (source.paragraphs, source.sentences, source.chars, source.pages):
             raise StoreError(f"Copy check failed: source {info.id} ({info.title}) is not whole: {counts}.")
         found += 1
     if found != len(expected):

@@ -6,8 +6,9 @@ written (only line endings and a byte-order mark are normalised). HTML goes thro
 which finds the article body and drops navigation, comments and boilerplate; its one-line-per-block
 output is turned into blank-line-separated paragraphs, which is what the segmenter expects.
 trafilatura is imported lazily (about 0.2 s) so the command line starts fast; it needs no network.
-Extraction is synchronous and can take seconds on a multi-megabyte page: async callers should run
-it in a worker thread.
+A PDF is read by storage.pdf in a child process, which rebuilds its paragraphs and says where each
+page starts. Extraction is synchronous and can take seconds on a multi-megabyte page: async
+callers should run it in a worker thread.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Extracted:
     publisher: str | None = None  # site name / publication
     published: str | None = None  # ISO: 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY'
     url: str | None = None
+    # Where each page starts in `text` (a PDF's; empty for a document without pages).
+    pages: tuple[int, ...] = ()
 
 
 # File extensions and media types we read, and what we read them as.
@@ -42,6 +45,7 @@ KINDS: dict[str, str] = {
     "html": "html",
     "htm": "html",
     "xhtml": "html",
+    "pdf": "pdf",
 }
 CONTENT_TYPES: dict[str, str] = {
     "text/plain": "text",
@@ -49,19 +53,20 @@ CONTENT_TYPES: dict[str, str] = {
     "text/x-markdown": "markdown",
     "text/html": "html",
     "application/xhtml+xml": "html",
+    "application/pdf": "pdf",
 }
-SUPPORTED = "plain text (.txt), Markdown (.md) or HTML (.html)"
+SUPPORTED = "plain text (.txt), Markdown (.md), HTML (.html) or PDF (.pdf)"
 
 # Formats people send that we cannot read as text: refused by name, with what would work instead.
 _UNSUPPORTED_EXTENSIONS = frozenset({
-    "pdf", "doc", "docx", "odt", "rtf", "epub", "mobi", "xls", "xlsx", "ods", "ppt", "pptx", "odp",
+    "doc", "docx", "odt", "rtf", "epub", "mobi", "xls", "xlsx", "ods", "ppt", "pptx", "odp",
     "png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff", "heic", "svg", "ico",
     "mp3", "mp4", "m4a", "wav", "ogg", "flac", "mov", "avi", "mkv", "webm",
     "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "exe", "dll", "bin", "iso", "dmg", "apk", "jar",
 })  # fmt: skip
 _UNSUPPORTED_TYPES = re.compile(
     r"(?:image|audio|video|font)/"
-    r"|application/(?:pdf|msword|rtf|epub|zip|gzip|vnd\.|x-(?:zip|tar|gzip|bzip|7z|rar|msdownload))"
+    r"|application/(?:msword|rtf|epub|zip|gzip|vnd\.|x-(?:zip|tar|gzip|bzip|7z|rar|msdownload))"
 )
 
 # Control characters other than tab, line feed, vertical tab, form feed and carriage return. More
@@ -77,7 +82,7 @@ _UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE,
 
 
 def detect_kind(filename: str | None, content_type: str | None) -> str:
-    """'text', 'markdown' or 'html' for a document, from its file extension first, because uploads
+    """'text', 'markdown', 'html' or 'pdf' for a document, from its file extension first, because uploads
     get their content type from the name anyway, then its content type; 'text' when neither says
     (decoding still refuses binary data). Raises IngestError for formats we cannot read."""
     return _declared_kind(filename, content_type) or "text"
@@ -104,6 +109,11 @@ def _extension(filename: str | None) -> str | None:
     if "." not in name.strip("."):
         return None
     return name.rsplit(".", 1)[1].lower()
+
+
+def _looks_like_pdf(data: bytes) -> bool:
+    """A PDF's header, which readers look for in its first kilobyte."""
+    return b"%PDF-" in data[:1024]
 
 
 def _looks_like_html(data: bytes) -> bool:
@@ -197,12 +207,14 @@ def extract(
     charset: str | None = None,
     max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Extracted:
-    """The text to store and the metadata a document states, for txt, Markdown or HTML bytes."""
+    """The text to store and the metadata a document states, for txt, Markdown, HTML or PDF bytes."""
     if len(data) > max_bytes:
         raise IngestError(f"The document is too large ({size_text(len(data))}; the limit is {size_text(max_bytes)}).")
     kind = _declared_kind(filename, content_type)
     if kind is None:
-        kind = "html" if _looks_like_html(data) else "text"
+        kind = "pdf" if _looks_like_pdf(data) else "html" if _looks_like_html(data) else "text"
+    if kind == "pdf":
+        return _pdf(data, max_bytes)
     if kind == "html" and not charset:
         charset = _meta_charset(data)
     text = decode(data, charset).replace("\r\n", "\n").replace("\r", "\n")
@@ -211,6 +223,38 @@ def extract(
     if kind == "html":
         return _html(text)
     return Extracted(text=text, title=_title_from_text(text))
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+# Titles that document-information dictionaries carry but no one wrote: a file name, a template's.
+_JUNK_TITLE = re.compile(
+    r".*\.(?:docx?|odt|rtf|pdf|txt|tex|indd|pptx?|xlsx?|html?)|untitled.*|microsoft word\b.*", re.I
+)
+_PDF_DATE = re.compile(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?")
+
+
+def _pdf(data: bytes, max_bytes: int) -> Extracted:
+    """A PDF's text (storage.pdf, in a child process) and what its information dictionary says."""
+    from storage.pdf import read_pdf
+
+    found = read_pdf(data, max_bytes=max_bytes)
+    title = (found.title or "").strip()
+    return Extracted(
+        text=found.text,
+        title=title if title and not _JUNK_TITLE.fullmatch(title) else _title_from_text(found.text),
+        author=found.author,  # spaces are tidied, and a field too long left out, by storage.ingest
+        published=_pdf_date(found.created),
+        pages=found.pages,
+    )
+
+
+def _pdf_date(value: str | None) -> str | None:
+    """An ISO date from a PDF date ("D:20210608120000Z"), at the precision it gives."""
+    match = _PDF_DATE.match((value or "").strip())
+    if not match:
+        return None
+    return parse_date("-".join(part for part in match.groups() if part))
 
 
 # --- Markdown ----------------------------------------------------------------------------------

@@ -65,7 +65,9 @@ class FetchPolicy:
     timeout: float = 15.0  # total seconds, all redirects included
     max_redirects: int = 5
     allowed_networks: tuple[IPNetwork, ...] = ()
-    content_types: frozenset[str] = frozenset({"text/html", "application/xhtml+xml", "text/plain", "text/markdown"})
+    content_types: frozenset[str] = frozenset(
+        {"text/html", "application/xhtml+xml", "text/plain", "text/markdown", "application/pdf"}
+    )
     user_agent: str = "factbot/0.1 (+https://github.com/factbot)"
 
 
@@ -298,7 +300,7 @@ class _Trip:
                 content_type = response.content_type.lower()
                 if content_type not in policy.content_types:
                     raise FetchError(
-                        f"Refused: {content_type} is not a supported content type (web pages and text only)."
+                        f"Refused: {content_type} is not a supported content type (web pages, text and PDFs only)."
                     )
                 body = await _read_limited(response, policy)
                 charset = response.charset.lower() if response.charset else None

@@ -79,14 +79,17 @@ async def add_document(
     fallback_title: str | None = None,
 ) -> SourceInfo:
     """Extract a document's text and add it as one source."""
-    # Extraction is CPU work (an HTML page can take seconds): keep the event loop free.
+    # Extraction is CPU work (an HTML page can take seconds) or waits on a child (a PDF): keep the
+    # event loop free.
     found = await asyncio.to_thread(
         extract, data, filename=filename, content_type=content_type, charset=charset, max_bytes=MAX_DOCUMENT_BYTES
     )
     if fallback_title is None and filename:
         fallback_title = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
     meta = settle_meta(found, given, fallback_title or "Untitled")
-    return await library.add_source(found.text, meta, scope=scope, origin=origin or filename, added_by=added_by)
+    return await library.add_source(
+        found.text, meta, scope=scope, origin=origin or filename, added_by=added_by, pages=found.pages
+    )
 
 
 async def add_file(

@@ -16,7 +16,7 @@ import hashlib
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,8 @@ import numpy as np
 
 from storage import text as textmod
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
-from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo, SourceMeta
+from storage.limits import MAX_PDF_PAGES
+from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo, SourceMeta
 from storage.schema import BODY_CHUNK
 from storage.segment import Paragraph, segment
 from storage.vectors import READ_BATCH, StoredVector, VectorIndex
@@ -118,6 +119,25 @@ def sentence_from_row(row: NamedRow) -> Sentence:
     )
 
 
+# The page a spot of a source lies on (the last page starting at or before it), and the last
+# paragraph up to the spot's that ends before that page starts: the paragraph on the page is the
+# spot's less that one. Parameters: the spot's paragraph, the source, the spot's offset.
+PAGE_PLACE = """
+    SELECT p.number,
+           (SELECT g.number FROM paragraphs g
+            WHERE g.source_id = p.source_id AND g.number <= ? AND g."end" <= p.start
+            ORDER BY g.number DESC LIMIT 1)
+    FROM pages p WHERE p.source_id = ? AND p.start <= ? ORDER BY p.number DESC LIMIT 1
+"""
+
+
+def page_place(row: Sequence[Any] | None, paragraph: int) -> PagePlace | None:
+    """A PagePlace from PAGE_PLACE's row (None: the source has no pages)."""
+    if row is None:
+        return None
+    return PagePlace(row[0], paragraph - (row[1] or 0))
+
+
 def log_entry_from_row(row: NamedRow) -> LogEntry:
     return LogEntry(**{name: row[name] for name in _LOG_FIELDS})
 
@@ -146,7 +166,8 @@ class Prepared:
 @dataclass(frozen=True, slots=True)
 class NewSource:
     """A checked source, ready to store: its text prepared, its metadata cleaned. `source_id`:
-    kept when given (a copied library keeps its ids), else the backend's next."""
+    kept when given (a copied library keeps its ids), else the backend's next. `pages`: where each
+    page starts in the body (a PDF's), page 1 first."""
 
     body: str
     prepared: Prepared
@@ -156,6 +177,7 @@ class NewSource:
     added_by: str | None
     added_at: str
     source_id: int | None = None
+    pages: tuple[int, ...] = ()
 
     # The columns of the sources table that `row` fills, in its order (both backends insert by them).
     COLUMNS = "id, scope, title, author, publisher, url, published, origin, body, sha256, added_by, added_at"
@@ -173,8 +195,12 @@ class NewSource:
         m, p = self.meta, self.prepared
         return SourceInfo(
             source_id, self.scope, m.title, m.author, m.publisher, m.url, m.published, self.origin, self.added_by,
-            self.added_at, p.sha256, len(p.paragraphs), len(p.terms), len(self.body),
+            self.added_at, p.sha256, len(p.paragraphs), len(p.terms), len(self.body), len(self.pages),
         )  # fmt: skip
+
+    def page_rows(self, source_id: int) -> list[tuple[int, int, int]]:
+        """(source id, page number, start) of each page, for the pages table."""
+        return [(source_id, number, start) for number, start in enumerate(self.pages, 1)]
 
 
 def seed_source(seed: Seed, prepared: Prepared) -> NewSource:
@@ -272,11 +298,13 @@ class Library(ABC):
         added_by: str | None = None,
         added_at: str | None = None,
         source_id: int | None = None,
+        pages: Sequence[int] = (),
     ) -> SourceInfo:
         """Add one source in one transaction: all of it (index included) or none of it. Control
         characters never enter its metadata; a title with nothing visible is refused; the same
         content twice in one scope is refused (DuplicateSource). `added_at` and `source_id`: kept as
-        given (a copied library keeps its dates and ids; the id must be free), else now and the next."""
+        given (a copied library keeps its dates and ids; the id must be free), else now and the next.
+        `pages`: where each page of a PDF starts in `body` (offsets in order), stored with it."""
         meta = SourceMeta(
             clean_field(meta.title) or "",
             clean_field(meta.author),
@@ -287,11 +315,16 @@ class Library(ABC):
         origin, added_by = clean_field(origin), clean_field(added_by)
         if not has_visible_text(meta.title):
             raise IngestError("A source needs a title (with something visible in it).")
+        pages = tuple(pages)
+        if len(pages) > MAX_PDF_PAGES:
+            raise IngestError(f"A source may have at most {MAX_PDF_PAGES:,} pages.")
+        if any(not a <= b for a, b in zip((0, *pages), (*pages, len(body)), strict=True)):
+            raise IngestError("A source's page starts must be offsets into its text, in order.")
         # Segmenting and tokenising a long document is CPU work: off the event loop.
         prepared = await asyncio.to_thread(prepare_text, body)
         if not prepared.paragraphs or not any(prepared.terms):
             raise IngestError("There is no text to quote in this source (no words in it).")
-        new = NewSource(body, prepared, meta, scope, origin, added_by, added_at or now(), source_id)
+        new = NewSource(body, prepared, meta, scope, origin, added_by, added_at or now(), source_id, pages)
         return new.info(await self._store_source(new))
 
     @abstractmethod
@@ -333,6 +366,19 @@ class Library(ABC):
 
     @abstractmethod
     async def get_body(self, source_id: int) -> str: ...
+
+    @abstractmethod
+    async def page_starts(self, source_id: int) -> list[int]:
+        """Where each page of a source starts in its body, page 1 first (empty: it has no pages)."""
+
+    async def page_places(self, source_id: int, spots: Sequence[tuple[int, int]]) -> list[PagePlace | None]:
+        """For each (offset into the body, paragraph number) of a source, its page and which paragraph
+        of that page it is in; None for a source without pages."""
+        return [await self._read_page_place(source_id, offset, paragraph) for offset, paragraph in spots]
+
+    @abstractmethod
+    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
+        """page_places for one spot: PAGE_PLACE's row, in the backend's SQL."""
 
     async def list_sources(
         self,

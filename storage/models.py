@@ -36,6 +36,7 @@ class SourceInfo:
     paragraphs: int
     sentences: int
     chars: int
+    pages: int = 0  # a PDF's pages (storage.pdf); 0 for a document without pages
 
     @property
     def is_global(self) -> bool:
@@ -53,6 +54,15 @@ class Sentence:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlace:
+    """Where a spot of a paged source (a PDF) stands: its page, and which paragraph that is on the
+    page, counting one continued from the page before as the first."""
+
+    page: int
+    paragraph: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,6 +163,15 @@ MIGRATIONS: list[str] = [
     CREATE INDEX feedback_by_scope ON feedback (scope, id);
     CREATE INDEX feedback_by_time ON feedback (at);
     """,
+    # 6: where each page of a paged source (a PDF) starts in its body, as SQLite's migration 8.
+    """
+    CREATE TABLE pages (
+        source_id bigint NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        number integer NOT NULL,
+        start integer NOT NULL,
+        PRIMARY KEY (source_id, number)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

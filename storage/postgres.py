@@ -36,6 +36,7 @@ from storage.errors import (
 )
 from storage.library import (
     MAX_ID,
+    PAGE_PLACE,
     VOCABULARY_VERSION,
     Library,
     NewSource,
@@ -45,13 +46,14 @@ from storage.library import (
     chunks,
     log_entry_from_row,
     now,
+    page_place,
     prepare_text,
     seed_source,
     sentence_from_row,
     source_from_row,
     vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
+from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
 from storage.pg_connect import create_pool, unavailable
 from storage.pg_options import PgOptions
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
@@ -69,13 +71,18 @@ T = TypeVar("T")
 # Rows are read by column name (source_from_row, sentence_from_row): each column is named as the field it fills.
 _SOURCE_COLUMNS = """
     src.id, src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin,
-    src.added_by, src.added_at, src.sha256, src.paragraphs, src.sentences, src.chars
+    src.added_by, src.added_at, src.sha256, src.paragraphs, src.sentences, src.chars,
+    (SELECT count(*) FROM pages pg WHERE pg.source_id = src.id)::integer AS pages
 """
 _SENTENCE_COLUMNS = f"""
     s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
     (SELECT string_agg(c.text, '' ORDER BY c.n) FROM body_chunks c
      WHERE c.source_id = s.source_id AND c.n BETWEEN s.start / {BODY_CHUNK} AND (s."end" - 1) / {BODY_CHUNK}) AS pieces
 """
+
+
+# PAGE_PLACE with PostgreSQL's numbered parameters.
+_PAGE_PLACE = PAGE_PLACE.replace("?", "$%d") % (1, 2, 3)
 
 
 # Read from the catalog's tables, not its caches (to_regclass): a cache may not yet know of a table
@@ -403,6 +410,9 @@ class PostgresLibrary(Library):
             columns=["id", "source_id", "paragraph", "number", "start", "end", "tokens"],
         )
         await self._index(conn, scope, first_id, prepared.terms, +1)
+        await conn.copy_records_to_table(
+            "pages", records=new.page_rows(source_id), columns=["source_id", "number", "start"]
+        )
         await conn.execute(
             "UPDATE library_state SET sentences = sentences + $1, chars = chars + $2", len(sentences), chars
         )
@@ -528,6 +538,13 @@ class PostgresLibrary(Library):
         if row is None:
             raise UnknownSource(source_id)
         return str(row[0])
+
+    async def page_starts(self, source_id: int) -> list[int]:
+        rows = await self._fetch("SELECT start FROM pages WHERE source_id = $1 ORDER BY number", source_id)
+        return [r[0] for r in rows]
+
+    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
+        return page_place(await self._fetchrow(_PAGE_PLACE, paragraph, source_id, offset), paragraph)
 
     async def _list_sources(
         self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool

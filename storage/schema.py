@@ -148,7 +148,7 @@ MIGRATIONS: list[str] = [
         vector BLOB NOT NULL
     );
     """,
-    # Votes on answers (storage.feedback): one per user per answer, changeable, kept with what was
+    # 7: votes on answers (storage.feedback): one per user per answer, changeable, kept with what was
     # asked, the answer's JSON and the library's version, to become evaluation data.
     """
     CREATE TABLE feedback (
@@ -166,6 +166,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX feedback_by_scope ON feedback (scope, id);
     CREATE INDEX feedback_by_time ON feedback (at);
+    """,
+    # 8: where each page of a paged source (a PDF) starts in its body, so a quote can name its page;
+    # removed with its source. A source without pages has no rows here.
+    """
+    CREATE TABLE pages (
+        source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        PRIMARY KEY (source_id, number)
+    ) WITHOUT ROWID;
     """,
 ]
 

@@ -34,6 +34,7 @@ from storage.errors import (
 )
 from storage.library import (
     MAX_ID,
+    PAGE_PLACE,
     VOCABULARY_VERSION,
     Library,
     NewSource,
@@ -45,12 +46,13 @@ from storage.library import (
     cut_sentence,
     log_entry_from_row,
     now,
+    page_place,
     prepare_text,
     seed_source,
     source_from_row,
     vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
+from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
 from storage.vectors import StoredVector
 
@@ -81,7 +83,8 @@ _SOURCE_COLUMNS = """
     src.added_at AS added_at, src.sha256 AS sha256,
     (SELECT count(*) FROM paragraphs p WHERE p.source_id = src.id) AS paragraphs,
     (SELECT count(*) FROM sentences s WHERE s.source_id = src.id) AS sentences,
-    src.chars AS chars
+    src.chars AS chars,
+    (SELECT count(*) FROM pages pg WHERE pg.source_id = src.id) AS pages
 """
 
 # A new source's row in the sources table: NewSource's columns, where the body's length stands for
@@ -340,6 +343,9 @@ class SqliteLibrary(Library):
             [(source_id, n, chunk) for n, chunk in chunks(body)],
         )
         await self._insert_text(source_id, prepared)
+        await self._writer.executemany(
+            "INSERT INTO pages (source_id, number, start) VALUES (?, ?, ?)", new.page_rows(source_id)
+        )
         await self._count_words(scope, prepared.words)
         await self._log(scope, added_by, "add", source_id, meta.title)
         return source_id
@@ -606,6 +612,15 @@ class SqliteLibrary(Library):
             ):
                 raise UnknownSource(source_id)
         return bodies.get(source_id, "")
+
+    async def page_starts(self, source_id: int) -> list[int]:
+        rows = await self._fetchall(
+            self._reader, "SELECT start FROM pages WHERE source_id = ? ORDER BY number", (source_id,)
+        )
+        return [r[0] for r in rows]
+
+    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
+        return page_place(await self._fetchone(self._reader, PAGE_PLACE, (paragraph, source_id, offset)), paragraph)
 
     async def _list_sources(
         self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool

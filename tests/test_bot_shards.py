@@ -176,6 +176,7 @@ TABLES_AFTER_SCHEMA_1 = (
     "sentence_vectors",
     "factbot_shards",
     "feedback",
+    "pages",
 )
 OLD_COOLDOWN_TABLE = """
 CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (

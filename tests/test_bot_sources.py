@@ -26,6 +26,7 @@ from storage.models import SourceMeta
 from tests.discord_helpers import click, page_button, settled, submit, turn_page
 from tests.fakediscord import FakeDiscord, Reply, run_client
 from tests.fakediscord import world as w
+from tests.pdfmaker import lines, make_pdf, report_pdf
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter
@@ -101,10 +102,32 @@ async def test_add_by_file(fake_discord: FakeDiscord, running_bot: FactBot, libr
     assert "**4,200**" in answer.embeds[0]["description"]
 
 
+async def test_add_a_pdf_and_quote_it_by_its_page(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    upload = fake_discord.add_attachment(report_pdf(), "otter-report.pdf", "application/pdf")
+    reply = await fake_discord.reply(await fake_discord.slash("sources add", {"file": upload}, user_id=MOD))
+    assert reply.ephemeral and reply.embeds[0]["title"] == "Otters of the Danube", reply.content
+    fields = card_fields(reply)
+    assert (fields["Author"], fields["Published"]) == ("Ada Lovelace", "14 March 2022")
+    assert fields["Size"].startswith("3 pages, ")
+    source = (await library.list_sources(scope=w.GUILD_ID))[-1]
+    assert source.pages == 3 and source.origin == "otter-report.pdf"
+
+    answer = await fake_discord.reply(await fake_discord.slash("ask", {"question": "How many otters were counted?"}))
+    description = answer.embeds[0]["description"]
+    assert "**312**" in description and "Vienna and Bratislava" in description
+    assert "” — p. 2, ¶ 2" in description, "the page, and the paragraph on that page"
+    assert "River Survey" not in await library.get_body(source.id), "the running header is left out"
+
+
 @pytest.mark.parametrize(
     ("data", "filename", "message"),
     [
-        (b"%PDF-1.4 binary", "report.pdf", "not a file I can read"),
+        (b"PK\x03\x04 binary", "report.docx", "not a file I can read"),
+        (b"%PDF-1.4 binary", "report.pdf", "This PDF could not be read (it is damaged, or not a PDF)."),
+        (make_pdf([lines(["A secret."])], encrypt=True), "secret.pdf", "This PDF is password-protected"),
+        (make_pdf([b"0 0 m 300 300 l S"]), "scan.pdf", "This PDF has no text; add its text instead."),
         (b"", "empty.txt", "The file is empty."),
         (b"\x00\x01\x02\x03" * 50, "blob.txt", "looks binary"),
         (b"   \n\n  ", "blank.md", "only whitespace"),
@@ -117,7 +140,7 @@ async def test_files_that_cannot_be_sources_are_refused_and_nothing_changes(
     before = await library.count_sources()
     upload = fake_discord.add_attachment(data, filename)
     reply = await fake_discord.reply(await fake_discord.slash("sources add", {"file": upload}, user_id=MOD))
-    assert reply.ephemeral and message in reply.content
+    assert reply.ephemeral and message in reply.content and "\n" not in reply.content
     assert await library.count_sources() == before
 
 
@@ -185,15 +208,20 @@ def outside_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 
 @pytest_asyncio.fixture
 async def article_site() -> AsyncIterator[tuple[TestServer, list[str]]]:
-    """A loopback web site with one article page; records the paths it was asked for."""
+    """A loopback web site with one article page and one PDF; records the paths it was asked for."""
     hits: list[str] = []
 
     async def article(request: web.Request) -> web.Response:
         hits.append(request.path)
         return web.Response(text=ARTICLE, content_type="text/html")
 
+    async def pdf(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(body=report_pdf(), content_type="application/pdf")
+
     app = web.Application()
     app.router.add_get("/otters", article)
+    app.router.add_get("/otters.pdf", pdf)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield server, hits
@@ -219,6 +247,18 @@ async def test_add_by_url(
         assert answer.embeds[0]["url"] == url
     assert hits == ["/otters"]
     assert "Login" not in await library.get_body((await library.list_sources(scope=w.GUILD_ID))[-1].id)
+
+
+async def test_add_a_pdf_by_url(
+    fake_discord: FakeDiscord, start_bot: BotStarter, library: Library, article_site: tuple[TestServer, list[str]]
+) -> None:
+    server, hits = article_site
+    url = str(server.make_url("/otters.pdf"))
+    async with start_bot(fetch_allow_networks=parse_networks("127.0.0.0/8")):
+        reply = await settled(fake_discord, await fake_discord.slash("sources add", {"url": url}, user_id=MOD))
+        assert reply.ephemeral and reply.embeds[0]["title"] == "Otters of the Danube", reply.content
+        assert reply.embeds[0]["url"] == url and card_fields(reply)["Size"].startswith("3 pages, ")
+    assert hits == ["/otters.pdf"]
 
 
 @pytest.mark.parametrize(

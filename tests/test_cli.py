@@ -141,6 +141,35 @@ def test_add_show_list_remove_a_source(factbot: Factbot, tmp_path: Path) -> None
     assert not json.loads(factbot("ask", "--json", "How many animals are in a zebra herd?").stdout)["answered"]
 
 
+def test_a_pdf_is_added_and_quoted_by_its_page(factbot: Factbot, tmp_path: Path) -> None:
+    from storage.extract import extract
+    from tests.pdfmaker import report_pdf
+
+    report = tmp_path / "otter-report.pdf"
+    report.write_bytes(report_pdf())
+    done = factbot("sources", "add", str(report))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Added source 3: Otters of the Danube (3 pages, 6 paragraphs, ")
+    assert "size: 3 pages, 6 paragraphs" in factbot("sources", "show", "3").stdout
+    answer = json.loads(factbot("ask", "--json", "How many otters were counted?").stdout)
+    first = answer["sources"][0]
+    cited = (first["title"], first["author"], first["published"])
+    assert cited == ("Otters of the Danube", "Ada Lovelace", "2022-03-14")
+    quote = first["quotes"][0]
+    assert (quote["page"], quote["page_paragraph"], quote["paragraph"]) == (2, 2, 4)
+    body = extract(report_pdf(), filename="otter-report.pdf").text
+    assert quote["text"] == body[quote["start"] : quote["end"]] and "312 otters" in quote["text"]
+    assert "— p. 2, ¶ 2" in factbot("ask", "How many otters were counted?").stdout
+    assert "— pp. 1–2, ¶ 3" in factbot("ask", "Who checked the volunteers' work?").stdout  # across a page
+    seed = json.loads(factbot("ask", "--json", "Who are the members of the CSTO?").stdout)["sources"][0]["quotes"][0]
+    assert seed["page"] is None and seed["page_paragraph"] is None  # a source without pages
+
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(report_pdf(encrypt=True))
+    assert one_line_error(factbot("sources", "add", str(locked))).startswith("factbot: This PDF is password-protected")
+    assert factbot.titles()[-1] == "Otters of the Danube"
+
+
 def test_several_files_each_in_its_own_transaction(factbot: Factbot, tmp_path: Path) -> None:
     good = tmp_path / "good.md"
     good.write_text("# Lions\n\nLions sleep twenty hours a day.\n", encoding="utf-8")

@@ -51,7 +51,8 @@ async def contents(target: Path | str) -> list[tuple[object, ...]]:
         for s in await lib.list_sources():
             body = await lib.get_body(s.id)
             assert content_hash(body) == s.sha256
-            found.append((s.id, s.scope, s.title, s.author, s.origin, s.added_by, s.added_at, s.sha256, s.sentences))
+            kept = (s.id, s.scope, s.title, s.author, s.origin, s.added_by, s.added_at, s.sha256, s.sentences)
+            found.append((*kept, s.pages, await lib.page_starts(s.id)))
         return found
 
 
@@ -65,7 +66,11 @@ async def answers(target: Path | str) -> list[list[tuple[int, str]]]:
 
 async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg_url: str) -> None:
     src, back = tmp_path / "src.db", tmp_path / "back.db"
-    await make_library(src, 12)
+    await make_library(src, 11)
+    async with await Library.open(src) as lib:  # and a PDF's page starts
+        body = "Page one of the paged source.\n\nPage two goes on.\n\nPage three ends it."
+        pages = (0, body.index("Page two"), body.index("Page three"))
+        await lib.add_source(body, SourceMeta("A paged source"), pages=pages)
     done = await asyncio.to_thread(factbot, "library", "copy", str(src), pg_url)
     assert done.returncode == 0, done.stderr
     assert "Copied 13 sources" in done.stdout and "(0 were already there); 13 checked" in done.stdout
@@ -75,7 +80,8 @@ async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg
     done = await asyncio.to_thread(factbot, "library", "copy", pg_url, str(back))
     assert done.returncode == 0, done.stderr
     original = await contents(src)
-    assert await contents(pg_url) == original == await contents(back)  # ids, scopes, dates and text kept
+    assert await contents(pg_url) == original == await contents(back)  # ids, scopes, dates, text and pages kept
+    assert [row[-2:] for row in original if row[2] == "A paged source"] == [(3, [0, 31, 50])]
     assert await answers(pg_url) == await answers(src) == await answers(back)
 
 

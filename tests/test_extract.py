@@ -42,6 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
         (None, None, "text"),
         ("notes", "application/octet-stream", "text"),
         ("article.php", "text/html", "html"),
+        ("paper.pdf", None, "pdf"),
+        ("paper.PDF", "text/plain", "pdf"),
+        (None, "application/pdf", "pdf"),
     ],
 )
 def test_detect_kind(filename: str | None, content_type: str | None, kind: str) -> None:
@@ -51,12 +54,11 @@ def test_detect_kind(filename: str | None, content_type: str | None, kind: str) 
 @pytest.mark.parametrize(
     ("filename", "content_type", "named"),
     [
-        ("paper.pdf", None, ".pdf"),
-        ("paper.PDF", "text/plain", ".pdf"),
         ("letter.docx", None, ".docx"),
+        ("letter.DOCX", "text/plain", ".docx"),
         ("photo.jpeg", None, ".jpeg"),
         ("archive.tar.gz", None, ".gz"),
-        (None, "application/pdf", "application/pdf"),
+        (None, "application/msword", "application/msword"),
         (None, "image/png", "image/png"),
         (None, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd"),
         ("upload", "application/zip", "application/zip"),
@@ -67,7 +69,7 @@ def test_detect_kind_refuses_other_formats(filename: str | None, content_type: s
         detect_kind(filename, content_type)
     message = str(caught.value)
     assert named in message
-    assert ".txt" in message and ".md" in message and ".html" in message
+    assert ".txt" in message and ".md" in message and ".html" in message and ".pdf" in message
 
 
 # --- decoding ----------------------------------------------------------------------------------

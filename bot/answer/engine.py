@@ -469,9 +469,22 @@ class Engine:
                         break
                     facts = find_facts(text)
                 quotes.append(Quote(text, sentence.paragraph, (s.lead or sentence).number, start, end, s.score, facts))
+            if quotes and infos[sid].pages:
+                quotes = await self._paged(sid, quotes)
             if quotes:
                 answers.append(SourceAnswer(infos[sid], tuple(quotes), items[0].score, probability))
         return answers
+
+    async def _paged(self, source_id: int, quotes: list[Quote]) -> list[Quote]:
+        """The quotes of a paged source (a PDF) with the pages they start and end on."""
+        spots = [spot for q in quotes for spot in ((q.start, q.paragraph), (q.end - 1, q.paragraph))]
+        places = await self.library.page_places(source_id, spots)
+        paged = []
+        for q, first, last in zip(quotes, places[::2], places[1::2], strict=True):
+            if first is not None and last is not None:
+                q = dataclasses.replace(q, page=first.page, page_paragraph=first.paragraph, page_end=last.page)
+            paged.append(q)
+        return paged
 
     async def _uncovered(self, scope: int, answered: set[int], near: set[int]) -> tuple[tuple[Uncovered, ...], int]:
         """Sources in scope that do not address the question: all of them in a small library,

@@ -26,17 +26,36 @@ class Fact:
 @dataclass(frozen=True, slots=True)
 class Quote:
     text: str
-    paragraph: int
+    paragraph: int  # in the whole source
     sentence: int
     start: int
     end: int
     score: float
     facts: tuple[Fact, ...] = ()
+    # A paged source's (a PDF's): the page the quote starts on, which paragraph of that page it
+    # starts in (one continued from the page before counts as the first), and the page it ends on.
+    # None without pages.
+    page: int | None = None
+    page_paragraph: int | None = None
+    page_end: int | None = None
+
+    @property
+    def place(self) -> str:
+        """Where the quote stands, as a citation says it: "p. 12, ¶ 3" ("pp. 12–13, ¶ 3" across a
+        page break), or "¶ 7" without pages."""
+        if self.page is None:
+            return f"¶ {self.paragraph}"
+        if self.page_end is not None and self.page_end != self.page:
+            return f"pp. {self.page}–{self.page_end}, ¶ {self.page_paragraph}"
+        return f"p. {self.page}, ¶ {self.page_paragraph}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "paragraph": self.paragraph,
+            "page": self.page,
+            "page_paragraph": self.page_paragraph,
+            "page_end": self.page_end,
             "sentence": self.sentence,
             "start": self.start,
             "end": self.end,

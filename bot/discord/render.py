@@ -143,7 +143,7 @@ def quote_blocks(quote: Quote, bold: Callable[[Fact], bool], budget: int = BLOCK
     wanted = [(f.start, f.end) for f in quote.facts if bold(f) and 0 <= f.start < f.end <= len(quote.text)]
     text, spans = _squash_keeping_spans(quote.text, wanted)
     marks = _disjoint(spans)
-    tail = f"” — ¶ {quote.paragraph}"
+    tail = f"” — {quote.place}"
     room = budget - len("> … ") - max(len(tail), len(" …"))
     pieces: list[str] = []
     start = 0

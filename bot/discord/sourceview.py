@@ -12,6 +12,7 @@ from bot.discord import fit as limits
 from bot.discord.fit import escape, fit, squash
 from bot.discord.pages import Page
 from bot.discord.render import byline, source_url
+from bot.wording import size_text
 from storage.dates import format_date
 from storage.library import Library
 from storage.models import LogEntry, SourceInfo
@@ -43,7 +44,7 @@ def source_card(source: SourceInfo, *, excerpt: str | None = None, heading: str 
         ("Library", where(source)),
         ("Added", f"{_when(source.added_at)} by {source.added_by or 'unknown'}"),
         ("Origin", source.origin),
-        ("Size", f"{source.paragraphs} paragraphs, {source.sentences} sentences"),
+        ("Size", size_text(source)),
     ]
     for name, value in rows:
         embed.add_field(name=name, value=fit(escape(squash(value or "—")), limits.FIELD_VALUE), inline=True)

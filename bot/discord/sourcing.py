@@ -26,7 +26,7 @@ async def read_upload(attachment: discord.Attachment) -> bytes:
     """The attachment's bytes, after refusing what cannot be a source without downloading it."""
     suffix = PurePosixPath(attachment.filename).suffix.lower()
     if suffix not in UPLOAD_TYPES:
-        raise IngestError(f"{attachment.filename} is not a file I can read; upload a .txt, .md or .html file.")
+        raise IngestError(f"{attachment.filename} is not a file I can read; upload a .txt, .md, .html or .pdf file.")
     if attachment.size > MAX_DOCUMENT_BYTES:
         raise IngestError(too_large(attachment.filename, attachment.size))
     try:

@@ -74,7 +74,7 @@ class SourcesCog(commands.GroupCog, group_name="sources", group_description="Man
 
     @app_commands.command(name="add", description="Add a source: upload a file, give a URL, or neither to paste text.")
     @app_commands.describe(
-        file="A .txt, .md or .html file",
+        file="A .txt, .md, .html or .pdf file",
         url="A web page to fetch (http or https)",
         title="The source's title (else the document's own)",
         author="Who wrote it",
