@@ -66,8 +66,10 @@ ENCODER_WEIGHT = 1.0
 # vector gets its cosine; beyond the ENCODER_WEIGHT factor, a cosine above MEANING_BASE adds
 # MEANING_WEIGHT times the question's whole weight per unit: a sentence that shares no word with the
 # question but says what it asks can outrank one that only repeats its words.
+# Chosen on the meaning set's fit half and SQuAD with the no-answer model off (recall@1 / quote@1):
+# weight 1: 0.43 / 0.770, 2: 0.50 / 0.769, 4: 0.57 / 0.748, 8: 0.57 / 0.729 (base 0.2 no better).
 MEANING_CANDIDATES = 30
-MEANING_WEIGHT = 1.0
+MEANING_WEIGHT = 2.0
 MEANING_BASE = 0.3
 # `meaning_margin`: the nearest sentence's cosine against the mean of the next MARGIN_PEERS.
 MARGIN_PEERS = 9
