@@ -20,7 +20,7 @@ from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
-from bot.settings import Settings, db_target
+from bot.settings import Settings, parse_db
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
 from bot.wording import reason_text
 from storage.errors import FactbotError, StoreError
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="The library file is $FACTBOT_DB (also read from .env); see README.md for the default.",
     )
     parser.add_argument("--version", action="version", version=f"factbot {__version__}")
-    parser.add_argument("--db", type=db_target, help="library file or postgresql:// URL (overrides FACTBOT_DB)")
+    parser.add_argument("--db", help="library file or postgresql:// URL (overrides FACTBOT_DB)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="ask a question of the library")
@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
     copy = library_actions.add_parser("copy", help="copy every source of SRC into DST (again: copies nothing twice)")
-    copy.add_argument("src", type=db_target, metavar="SRC", help="a library file or postgresql:// URL")
-    copy.add_argument("dst", type=db_target, metavar="DST", help="a library file or postgresql:// URL")
+    copy.add_argument("src", metavar="SRC", help="a library file or postgresql:// URL")
+    copy.add_argument("dst", metavar="DST", help="a library file or postgresql:// URL")
     copy.set_defaults(handler=_library_copy)
     reindex = library_actions.add_parser(
         "reindex", help="give every sentence that lacks one its vector in meaning (resumes where it stopped)"
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_text(args)
         settings = Settings.load()
         if args.db:
-            settings = dataclasses.replace(settings, db_path=args.db)
+            settings = dataclasses.replace(settings, db_path=parse_db("--db", args.db))
         logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         handler: Handler = args.handler
         return handler(args, settings)
@@ -179,11 +179,12 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
 
 def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
     """`factbot library copy SRC DST`: each source in one transaction, then all checked in DST."""
-    if str(args.src) == str(args.dst):
+    src, dst = parse_db("SRC", args.src), parse_db("DST", args.dst)
+    if str(src) == str(dst):
         raise FactbotError("SRC and DST are the same library.")
-    if isinstance(args.src, Path) and not args.src.is_file():
-        raise FactbotError(f"There is no library file {args.src} to copy.")
-    return asyncio.run(_copy(args.src, args.dst))
+    if isinstance(src, Path) and not src.is_file():
+        raise FactbotError(f"There is no library file {src} to copy.")
+    return asyncio.run(_copy(src, dst))
 
 
 async def _copy(src: Path | str, dst: Path | str) -> int:

@@ -294,6 +294,10 @@ HOSTILE_ADDS = {
     "an id of 2^64": (lambda d: ["sources", "show", str(2**64)], "no source"),
     "a negative id": (lambda d: ["sources", "remove", "-1"], "no source"),
     "a non-UTF-8 question": (lambda d: ["ask", NOT_UTF8], "utf-8"),
+    "a URL of a bad IPv6 host": (
+        lambda d: ["sources", "add", "http://[1:2:3]/"],
+        "'http://[1:2:3]/' is not a valid url",
+    ),
 }
 
 
