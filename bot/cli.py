@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("src", metavar="SRC", help="a library file or postgresql:// URL")
     copy.add_argument("dst", metavar="DST", help="a library file or postgresql:// URL")
     copy.set_defaults(handler=_library_copy)
+    check = library_actions.add_parser(
+        "check", help="check a library file for damage (SQLite's integrity check and the sentence index's own)"
+    )
+    check.set_defaults(handler=_library_check)
     reindex = library_actions.add_parser(
         "reindex", help="give every sentence that lacks one its vector in meaning (resumes where it stopped)"
     )
@@ -189,15 +193,43 @@ def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _copy(src: Path | str, dst: Path | str) -> int:
     from storage.copy import copy_library
+    from storage.sqlite import SqliteLibrary
 
-    async with await Library.open(src, seed=False) as source, await Library.open(dst, seed=False) as target:
+    # A damaged file is opened all the same: copying what it still holds is how it is rescued.
+    opening = (
+        SqliteLibrary.open(src, seed=False, check=False) if isinstance(src, Path) else Library.open(src, seed=False)
+    )
+    async with await opening as source, await Library.open(dst, seed=False) as target:
         report = await copy_library(source, target, progress=lambda items: progress(items, unit="source"))
+    for info, why in report.skipped:
+        echo(terminal_safe(f"factbot: skipped source {info.id} ({info.title}): {why}."), file=sys.stderr)
     echo(
         terminal_safe(
             f"Copied {report.copied} sources to {target.path} ({report.already_there} were already there); "
             f"{report.verified} checked there: content hashes and counts match."
+            + (f" {len(report.skipped)} could not be read and were skipped." if report.skipped else "")
         )
     )
+    return EXIT_PARTIAL if report.skipped else 0
+
+
+def _library_check(args: argparse.Namespace, settings: Settings) -> int:
+    """`factbot library check`: the settings' library file checked in full; one line either way."""
+    from storage.integrity import DamagedLibrary, full_check
+
+    path = settings.db_path
+    if not isinstance(path, Path):
+        raise FactbotError("`factbot library check` checks a library file; PostgreSQL checks its own pages.")
+    report = full_check(path)
+    if report.problems:
+        more = len(report.problems) - 1
+        raise DamagedLibrary(path, report.problems[0] + (f", and {more} more problems" if more else ""))
+    index = (
+        "and the sentence index's own check found"
+        if report.index_checked
+        else ("found (the sentence index was not checked: that needs a writable file)")
+    )
+    print(terminal_safe(f"The library {path} is whole: SQLite's integrity check {index} nothing wrong."))
     return 0
 
 
