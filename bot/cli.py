@@ -26,6 +26,7 @@ from bot.wording import reason_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
+from storage.waiting import tell_waits
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
@@ -156,12 +157,24 @@ def _on_library(job: LibraryJob) -> Handler:
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         async def run() -> int:
+            tell_waits(_tell_wait)
             async with await Library.open(settings.db_path) as library:
                 return await job(args, library, settings)
 
         return asyncio.run(run())
 
     return handler
+
+
+def _tell_wait(library: Path | str, seconds_left: float) -> None:
+    """A change is waiting for another process that holds the library: say so, once."""
+    echo(
+        terminal_safe(
+            f"factbot: another process is changing the library {library}; waiting for it "
+            f"(giving up in {seconds_left:.0f} s)..."
+        ),
+        file=sys.stderr,
+    )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -54,6 +54,7 @@ from storage.library import (
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
 from storage.vectors import StoredVector
+from storage.waiting import waiting
 
 # Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
 READERS = 4
@@ -365,6 +366,7 @@ class SqliteLibrary(Library):
         writer = self._writer
         async with self._write_lock:
             deadline = time.monotonic() + WRITE_WAIT_SECONDS
+            told = False
             while True:
                 try:
                     await writer.execute("BEGIN IMMEDIATE")
@@ -372,6 +374,9 @@ class SqliteLibrary(Library):
                 except sqlite3.OperationalError as err:
                     if not _is_busy(err) or time.monotonic() >= deadline:
                         raise _store_error(err, self.path) from None
+                    if not told:  # the first attempt waited the busy timeout: say why nothing happens
+                        told = True
+                        waiting(self.path, deadline - time.monotonic())
             try:
                 yield writer
             except BaseException as err:
