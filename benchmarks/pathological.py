@@ -69,6 +69,12 @@ def _repeat(unit: str, n: int, prefix: str = "", suffix: str = "") -> str:
     return prefix + unit * max(1, (n - len(prefix) - len(suffix)) // len(unit)) + suffix
 
 
+def _deep(n: int, depth: int) -> str:
+    """About n characters: paragraphs of text under `depth` nested <div>."""
+    paragraphs = max(1, (n - 11 * depth - 12) // (len(_PARAGRAPH) + 7))
+    return "<html><body>" + "<div>" * depth + f"<p>{_PARAGRAPH}</p>" * paragraphs + "</div>" * depth
+
+
 # -- PDFs: about n characters of text, at about 2,000 characters a page -------------------------------
 
 _PDF_LINE = 80  # characters a line
@@ -174,6 +180,20 @@ CASES = [
             + "".join(f"<p>Quokka number {i} lives on the island.</p>" for i in range(n // 45))
             + "</article></body></html>"
         ),
+        "Where do quokkas live?",
+    ),
+    # issue 22: about 5,000 <p> per 64 KB (the fallback comparison of trafilatura grew ~4x per
+    # doubling), and text below 300 nested <div> (deeper than libxml2 parses: "no article text").
+    Case(
+        "html short paragraphs",
+        "short.html",
+        lambda n: "<html><body>" + "".join(f"<p>W{i % 100_000:05d}.</p>" for i in range(n // 14)) + "</body></html>",
+        "What is W00042?",
+    ),
+    Case(
+        "300 nested divs",  # fewer below 6,600 characters: 300 levels of <div> take 3,300
+        "deep.html",
+        lambda n: _deep(n, min(300, n // 22)),
         "Where do quokkas live?",
     ),
     Case("prose", "prose.txt", lambda n: _repeat(_PARAGRAPH + "\n\n", n), "Where do quokkas live?"),

@@ -10,7 +10,8 @@ gives (a duplicate, a source another worker removed first, a lock held too long)
 traceback is a failure. After each round: PRAGMA integrity_check, the FTS5 index's own
 integrity-check, every source whole (all its sentences, the last one indexed, its chunks spelling
 its body) or absent, nothing orphaned, and the seeds in (once the library has been opened).
-Prints a summary; exits non-zero if anything failed. Not a test: it takes minutes.
+Then a `sources add` against the library held by another process inside BEGIN EXCLUSIVE must
+say it waits and give up in one line. Prints a summary; exits non-zero if anything failed. Not a test: it takes minutes.
 """
 
 from __future__ import annotations
@@ -196,6 +197,43 @@ def run_round(db: Path, number: int, workers: int, seconds: float, rng: random.R
     tally.problems += [f"round {number}: {p}" for p in problems]
 
 
+# issue 22: a process holding the library inside BEGIN EXCLUSIVE for HOLD_SECONDS while a
+# `sources add` with a write wait of HELD_WAIT_SECONDS runs: it must say it waits, then give up in one line.
+HOLD_SECONDS = 15.0
+HELD_WAIT_SECONDS = 6.0
+_HOLD = "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); " + (
+    "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+)
+_HELD_ADD = "import sys, storage.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; " + (
+    "raise SystemExit(main(sys.argv[2:]))"
+)
+
+
+def held_library(db: Path) -> list[str]:
+    """The problems of a `sources add` against a library another process holds (none: as it should)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FACTBOT_DB": str(db)}
+    text = db.parent / "held.txt"
+    text.write_text("Beavers build dams across the rivers of the north, said a held-library check.\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(db), str(HOLD_SECONDS)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        args = [sys.executable, "-c", _HELD_ADD, str(HELD_WAIT_SECONDS), "sources", "add", str(text)]
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
+    lines = done.stderr.strip().splitlines()
+    ok = (
+        done.returncode == 1
+        and len(lines) == 2
+        and "waiting for it" in lines[0]
+        and "locked by another process" in lines[1]
+    )
+    return [] if ok else [f"held library: exit {done.returncode}: {done.stderr.strip()[-2000:]}"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Stress one library with concurrent, killed processes.")
     parser.add_argument("--rounds", type=int, default=20)
@@ -221,6 +259,8 @@ def main() -> int:
                 f"{len(tally.tracebacks)} tracebacks, {len(tally.problems)} problems",
                 flush=True,
             )
+        tally.problems += held_library(db)
+        print(f"held library: {'waited aloud, gave up in one line' if not tally.problems else 'FAILED'}", flush=True)
         final = sqlite3.connect(db).execute("SELECT count(*) FROM sources").fetchone()[0]
     print()
     print(

@@ -21,13 +21,14 @@ from bot.answer.compare import compare
 from bot.answer.followup import Context
 from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
-from bot.settings import Settings, db_target
+from bot.settings import Settings, parse_db
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
 from bot.wording import reason_text, size_text
 from storage.errors import FactbotError, StoreError
 from storage.library import Library
 from storage.models import SourceInfo
 from storage.pg_options import PgOptions
+from storage.waiting import tell_waits
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="The library file is $FACTBOT_DB (also read from .env); see README.md for the default.",
     )
     parser.add_argument("--version", action="version", version=f"factbot {__version__}")
-    parser.add_argument("--db", type=db_target, help="library file or postgresql:// URL (overrides FACTBOT_DB)")
+    parser.add_argument("--db", help="library file or postgresql:// URL (overrides FACTBOT_DB)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="ask a question of the library")
@@ -94,9 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     library = commands.add_parser("library", help="move a library between SQLite files and PostgreSQL")
     library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
     copy = library_actions.add_parser("copy", help="copy every source of SRC into DST (again: copies nothing twice)")
-    copy.add_argument("src", type=db_target, metavar="SRC", help="a library file or postgresql:// URL")
-    copy.add_argument("dst", type=db_target, metavar="DST", help="a library file or postgresql:// URL")
+    copy.add_argument("src", metavar="SRC", help="a library file or postgresql:// URL")
+    copy.add_argument("dst", metavar="DST", help="a library file or postgresql:// URL")
     copy.set_defaults(handler=_library_copy)
+    check = library_actions.add_parser(
+        "check", help="check a library file for damage (SQLite's integrity check and the sentence index's own)"
+    )
+    check.set_defaults(handler=_library_check)
     reindex = library_actions.add_parser(
         "reindex", help="give every sentence that lacks one its vector in meaning (resumes where it stopped)"
     )
@@ -114,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_text(args)
         settings = Settings.load()
         if args.db:
-            settings = dataclasses.replace(settings, db_path=args.db)
+            settings = dataclasses.replace(settings, db_path=parse_db("--db", args.db))
         logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         handler: Handler = args.handler
         return handler(args, settings)
@@ -159,12 +164,24 @@ def _on_library(job: LibraryJob) -> Handler:
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         async def run() -> int:
+            tell_waits(_tell_wait)
             async with await Library.open(settings.db_path, pg=settings.pg) as library:
                 return await job(args, library, settings)
 
         return asyncio.run(run())
 
     return handler
+
+
+def _tell_wait(library: Path | str, seconds_left: float) -> None:
+    """A change is waiting for another process that holds the library: say so, once."""
+    echo(
+        terminal_safe(
+            f"factbot: another process is changing the library {library}; waiting for it "
+            f"(giving up in {seconds_left:.0f} s)..."
+        ),
+        file=sys.stderr,
+    )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,27 +212,55 @@ async def _shards(args: argparse.Namespace, library: Library, settings: Settings
 
 def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
     """`factbot library copy SRC DST`: each source in one transaction, then all checked in DST."""
-    if str(args.src) == str(args.dst):
+    src, dst = parse_db("SRC", args.src), parse_db("DST", args.dst)
+    if str(src) == str(dst):
         raise FactbotError("SRC and DST are the same library.")
-    if isinstance(args.src, Path) and not args.src.is_file():
-        raise FactbotError(f"There is no library file {args.src} to copy.")
-    return asyncio.run(_copy(args.src, args.dst, settings.pg))
+    if isinstance(src, Path) and not src.is_file():
+        raise FactbotError(f"There is no library file {src} to copy.")
+    return asyncio.run(_copy(src, dst, settings.pg))
 
 
 async def _copy(src: Path | str, dst: Path | str, pg: PgOptions) -> int:
     from storage.copy import copy_library
+    from storage.sqlite import SqliteLibrary
 
-    async with (
-        await Library.open(src, seed=False, pg=pg) as source,
-        await Library.open(dst, seed=False, pg=pg) as target,
-    ):
+    # A damaged file is opened all the same: copying what it still holds is how it is rescued.
+    opening = (
+        SqliteLibrary.open(src, seed=False, check=False)
+        if isinstance(src, Path)
+        else Library.open(src, seed=False, pg=pg)
+    )
+    async with await opening as source, await Library.open(dst, seed=False, pg=pg) as target:
         report = await copy_library(source, target, progress=lambda items: progress(items, unit="source"))
+    for info, why in report.skipped:
+        echo(terminal_safe(f"factbot: skipped source {info.id} ({info.title}): {why}."), file=sys.stderr)
     echo(
         terminal_safe(
             f"Copied {report.copied} sources to {target.path} ({report.already_there} were already there); "
             f"{report.verified} checked there: content hashes and counts match."
+            + (f" {len(report.skipped)} could not be read and were skipped." if report.skipped else "")
         )
     )
+    return EXIT_PARTIAL if report.skipped else 0
+
+
+def _library_check(args: argparse.Namespace, settings: Settings) -> int:
+    """`factbot library check`: the settings' library file checked in full; one line either way."""
+    from storage.integrity import DamagedLibrary, full_check
+
+    path = settings.db_path
+    if not isinstance(path, Path):
+        raise FactbotError("`factbot library check` checks a library file; PostgreSQL checks its own pages.")
+    report = full_check(path)
+    if report.problems:
+        more = len(report.problems) - 1
+        raise DamagedLibrary(path, report.problems[0] + (f", and {more} more problems" if more else ""))
+    index = (
+        "and the sentence index's own check found"
+        if report.index_checked
+        else ("found (the sentence index was not checked: that needs a writable file)")
+    )
+    print(terminal_safe(f"The library {path} is whole: SQLite's integrity check {index} nothing wrong."))
     return 0
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -33,15 +35,54 @@ class SettingsError(FactbotError):
     """A setting has a value factbot cannot use."""
 
 
+DB_ACCEPTS = "a library file or a postgresql:// URL"
+# user:password@ in a URL, the password hidden up to the last @ (too much, never too little).
+_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/@:]*:).*@", re.IGNORECASE)
+
+
 def default_db_path(env: Mapping[str, str]) -> Path:
     """`$XDG_DATA_HOME/factbot/library.db`, else `~/.local/share/factbot/library.db`."""
-    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    try:
+        base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    except RuntimeError:  # no HOME and no password entry for this user
+        raise SettingsError("Set FACTBOT_DB (or XDG_DATA_HOME): this user has no home folder.") from None
     return Path(base) / "factbot" / "library.db"
 
 
 def db_target(value: str) -> Path | str:
-    """FACTBOT_DB or --db: a PostgreSQL URL as it is, else a file path."""
-    return value if value.lower().startswith(POSTGRES_SCHEMES) else Path(value).expanduser()
+    """FACTBOT_DB or --db: a PostgreSQL URL as it is (its hosts and ports checked), else a file
+    path. Raises ValueError for `~nobody/x` (no such user) or a URL no driver could parse."""
+    if value.lower().startswith(POSTGRES_SCHEMES):
+        _check_postgres_url(value)
+        return value
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as err:  # `~user` of no such user
+        raise ValueError(value) from err
+
+
+def _check_postgres_url(url: str) -> None:
+    """Each host of the URL (libpq allows `h1:5432,h2:5433`) parses, with a port of 0-65535:
+    what the driver would otherwise find out with a traceback, or while connecting."""
+    netloc = urlsplit(url).netloc  # ValueError: unbalanced brackets
+    for host in netloc.rpartition("@")[2].split(","):
+        if host:
+            parts = urlsplit(f"//{host}")
+            _ = parts.hostname, parts.port  # ValueError: a bad IPv6 address, a port out of range
+
+
+def parse_db(name: str, value: str) -> Path | str:
+    """`db_target` for a command-line argument (`--db`, SRC, DST): a bad value is one line naming it."""
+    try:
+        return db_target(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be {DB_ACCEPTS}, not {_shown(value)!r}.") from None
+
+
+def _shown(value: str) -> str:
+    """A refused value as a message may show it: a URL's password as ***. A regular expression,
+    not a URL parser, since the value may be one no parser accepts."""
+    return _PASSWORD.sub(r"\1***@", value)
 
 
 def _discord_id(text: str) -> int:
@@ -113,7 +154,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("FACTBOT_DB", "db_path", db_target, "a library file or a postgresql:// URL"),
+    Setting("FACTBOT_DB", "db_path", db_target, DB_ACCEPTS),
     Setting("DISCORD_TOKEN", "discord_token", str, "the bot's token"),
     Setting("FACTBOT_DEV_GUILD", "dev_guild_id", _discord_id, "a Discord server id (a whole number)"),
     Setting("FACTBOT_MODERATOR_ROLE", "moderator_role", str, "a role name or id"),
@@ -179,5 +220,5 @@ class Settings:
             try:
                 values[setting.field] = setting.parse(text)
             except ValueError:
-                raise SettingsError(f"{setting.env} must be {setting.accepts}, not {text!r}.") from None
+                raise SettingsError(f"{setting.env} must be {setting.accepts}, not {_shown(text)!r}.") from None
         return cls(**values)

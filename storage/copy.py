@@ -3,10 +3,12 @@
 Each source is copied in its own transaction with its scope, metadata, date, page starts and (where
 the destination has it free) its id, so citations keep their numbers and pages. A source whose
 content is already in the destination's scope is skipped: a copy run again, or resumed after an
-interruption, copies nothing twice. Afterwards every source of the source library is checked in the
-destination: its content hash recomputed from the stored body, its paragraphs, sentences,
-characters and pages counted. The audit log is not copied: the destination logs each copied source
-as added by its original adder.
+interruption, copies nothing twice. A source whose text cannot be read (a damaged library:
+storage.integrity), or no longer matches its content hash, is skipped and named in the report; the
+rest are copied, which is how a damaged library is rescued. Afterwards every copied source is
+checked in the destination: its content hash recomputed from the stored body, its paragraphs,
+sentences, characters and pages counted. The audit log is not copied: the destination logs each
+copied source as added by its original adder.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 from storage.errors import DuplicateSource, StoreError
+from storage.integrity import DamagedLibrary
 from storage.library import Library, StoredSource, content_hash
 from storage.models import SourceInfo, SourceMeta
 
@@ -27,6 +30,7 @@ class CopyReport:
     copied: int
     already_there: int
     verified: int
+    skipped: tuple[tuple[SourceInfo, str], ...] = ()  # sources that could not be read, and why
 
 
 def _identity(items: list[SourceInfo]) -> Iterable[SourceInfo]:
@@ -47,9 +51,17 @@ async def copy_library(
     wanted = await src.list_sources()
     todo = [s for s in wanted if (s.scope, s.sha256) not in have]
     copied = 0
+    skipped: list[tuple[SourceInfo, str]] = []
     for info in progress(todo):
-        body = await src.get_body(info.id)
-        pages = await src.page_starts(info.id) if info.pages else []
+        try:
+            body = await src.get_body(info.id)
+            pages = await src.page_starts(info.id) if info.pages else []
+        except DamagedLibrary as err:
+            skipped.append((info, f"its text cannot be read ({err.detail})"))
+            continue
+        if content_hash(body) != info.sha256:
+            skipped.append((info, "its text no longer matches its content hash"))
+            continue
         meta = SourceMeta(info.title, info.author, info.publisher, info.url, info.published)
         try:
             added = await dst.add_source(
@@ -68,8 +80,9 @@ async def copy_library(
         copied += 1
         if on_copied is not None:
             on_copied(added)
-    verified = await verify_copy(wanted, dst)
-    return CopyReport(copied, len(wanted) - len(todo), verified)
+    lost = {info.id for info, _ in skipped}
+    verified = await verify_copy([s for s in wanted if s.id not in lost], dst)
+    return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped))
 
 
 async def verify_copy(wanted: list[SourceInfo], dst: Library) -> int:

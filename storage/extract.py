@@ -392,12 +392,17 @@ def _html(markup: str) -> Extracted:
     """The article text of a web page and its metadata, by trafilatura."""
     import trafilatura  # lazy: about 0.2 s of imports that the command line rarely needs
 
+    from storage import htmlshape
+
+    if htmlshape.max_depth_reached(markup):
+        markup = htmlshape.flatten(markup)
     document = trafilatura.bare_extraction(
         markup,
         include_comments=False,
         include_tables=False,
         favor_precision=True,
         with_metadata=True,
+        fast=len(markup) > htmlshape.FALLBACK_MAX_CHARS,
     )
     fields = _as_dict(document)
     text = _paragraphs(fields.get("text") or "")

@@ -216,17 +216,15 @@ def check_url(url: str | URL, policy: FetchPolicy) -> URL:
     """
     try:
         parsed = url if isinstance(url, URL) else URL(url.strip())
+        # The standard library's parser (used below) is stricter about hosts than yarl's: `[1:2:3]`.
+        netloc = urlsplit(url.strip()).netloc if isinstance(url, str) else ""
     except (ValueError, TypeError) as exc:
-        raise FetchError(f"That is not a valid URL ({exc}).") from None
+        raise FetchError(f"{str(url).strip()!r} is not a valid URL ({exc}).") from None
     if not parsed.scheme:
         raise FetchError("Refused: the URL must start with http:// or https://.")
     if parsed.scheme not in ("http", "https"):
         raise FetchError(f"Refused: only http:// and https:// URLs can be fetched, not {parsed.scheme}:.")
-    if (
-        parsed.raw_user is not None
-        or parsed.raw_password is not None
-        or (isinstance(url, str) and "@" in urlsplit(url.strip()).netloc)
-    ):
+    if parsed.raw_user is not None or parsed.raw_password is not None or "@" in netloc:
         raise FetchError("Refused: URLs with a user name or password are not fetched.")
     host = parsed.host
     if not host:

@@ -191,14 +191,16 @@ def check_file(conn: sqlite3.Connection) -> int:
     database and NewerSchema for a file from a newer factbot. Reads only."""
     # One statement, so one snapshot: read in three, another process creating the library between
     # them looks like a foreign file (its tables, no version yet).
-    version, app, names = conn.execute(
+    version, app, names, objects = conn.execute(
         "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id),"
-        " (SELECT group_concat(name, char(31)) FROM sqlite_master WHERE type = 'table')"
+        " (SELECT group_concat(name, char(31)) FROM sqlite_master WHERE type = 'table'),"
+        " (SELECT count(*) FROM sqlite_master)"
     ).fetchone()
     if app != APPLICATION_ID:
         tables = set(names.split("\x1f")) if names else set()
-        # Unmarked: a new empty file, or a library from before the mark (it has our tables).
-        if app != 0 or (version == 0 and tables) or (version > 0 and not tables >= _OWN_TABLES):
+        # Unmarked: a new empty file (no table, view, index or trigger: anything at all is another
+        # application's), or a library from before the mark (it has our tables).
+        if app != 0 or (version == 0 and objects) or (version > 0 and not tables >= _OWN_TABLES):
             raise NotALibrary(
                 "This file is not a factbot library (another application's database); it was left as it is."
             )

@@ -32,6 +32,7 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
+from storage.integrity import DamagedLibrary, is_damage, quick_check_on_open
 from storage.library import (
     MAX_ID,
     PAGE_PLACE,
@@ -55,6 +56,7 @@ from storage.library import (
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
 from storage.vectors import StoredVector
+from storage.waiting import waiting
 
 # Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
 READERS = 4
@@ -139,6 +141,8 @@ def _store_error(err: BaseException, path: Path) -> StoreError:
         return StoreError(f"The disk holding the library {path} is full; nothing was changed.")
     if "readonly" in text:
         return ReadOnlyLibrary(f"The library {path} cannot be written (read-only); nothing was changed.")
+    if is_damage(err):
+        return DamagedLibrary(path, str(err))
     if "not a database" in text or "malformed" in text:
         return NotALibrary(f"{path} is not a factbot library (not an SQLite database, or damaged).")
     if "unable to open" in text:
@@ -153,11 +157,15 @@ def _writable(path: Path) -> bool:
     return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
-def _prepare_file(path: Path, *, seed: bool) -> int:
+def _prepare_file(path: Path, *, seed: bool, check: bool = True) -> int:
     """Create or upgrade the file synchronously (start-up only); returns the prior version. A new
-    library is created, marked and (with `seed`) marked for its seeds in one transaction."""
+    library is created, marked and (with `seed`) marked for its seeds in one transaction. With
+    `check`, a damaged file is refused before anything is written to it."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
+        if check:
+            check_file(conn)  # another application's file is refused as such, not checked
+            quick_check_on_open(conn, path)
         if is_current(conn):
             return SCHEMA_VERSION
         check_file(conn)  # before WAL mode, which would change another application's file
@@ -168,7 +176,7 @@ def _prepare_file(path: Path, *, seed: bool) -> int:
         conn.close()
 
 
-async def _prepare_waiting(path: Path, *, seed: bool) -> int:
+async def _prepare_waiting(path: Path, *, seed: bool, check: bool = True) -> int:
     """_prepare_file, tried again while another process holds the file: past the busy timeout (a
     slow migration), or answered busy at once, which SQLite does without waiting when another
     opener is switching the file to WAL or recovering its log. Several processes starting at once
@@ -176,14 +184,14 @@ async def _prepare_waiting(path: Path, *, seed: bool) -> int:
     deadline = time.monotonic() + WRITE_WAIT_SECONDS
     while True:
         try:
-            return await asyncio.to_thread(_prepare_file, path, seed=seed)
+            return await asyncio.to_thread(_prepare_file, path, seed=seed, check=check)
         except sqlite3.OperationalError as err:
             if not _is_busy(err) or time.monotonic() >= deadline:
                 raise
         await asyncio.sleep(OPEN_RETRY_PAUSE)
 
 
-def _readonly_target(path: Path) -> str:
+def _readonly_target(path: Path, *, check: bool = True) -> str:
     """A read-only URI for a library that cannot be written (checked to be a current library).
     `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
     has neither, and `immutable=1` reads the file as it is."""
@@ -193,6 +201,8 @@ def _readonly_target(path: Path) -> str:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)
         try:
             version = check_file(conn)
+            if check:
+                quick_check_on_open(conn, path)
         except sqlite3.OperationalError:
             if query == "immutable=1":
                 raise
@@ -249,9 +259,10 @@ class SqliteLibrary(Library):
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, seed: bool = True) -> Self:  # type: ignore[override]
+    async def open(cls, path: str | Path, *, seed: bool = True, check: bool = True) -> Self:  # type: ignore[override]
         """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
-        file or folder that cannot be written is opened read-only."""
+        file or folder that cannot be written is opened read-only. With `check`, a damaged file
+        (storage.integrity) is refused; without, it is opened for reading what it still holds."""
         path = Path(path)
         writer = None
         try:
@@ -265,15 +276,17 @@ class SqliteLibrary(Library):
                 raise StoreError(f"Cannot open the library {path}: it is not a file.")
             target: Path | str = path
             if _writable(path):
-                await _prepare_waiting(path, seed=seed)
+                await _prepare_waiting(path, seed=seed, check=check)
                 writer = await _connect(path, readonly=False)
             else:
-                target = await asyncio.to_thread(_readonly_target, path)
+                target = await asyncio.to_thread(_readonly_target, path, check=check)
             reader = await _connect(target, readonly=True)
         except (sqlite3.Error, OSError) as err:
             if writer is not None:
                 await writer.close()
             raise _store_error(err, path) from None
+        except DamagedLibrary:
+            raise
         except NotALibrary as err:
             raise NotALibrary(f"{path}: {err}") from None
         except BaseException:
@@ -359,6 +372,7 @@ class SqliteLibrary(Library):
         writer = self._writer
         async with self._write_lock:
             deadline = time.monotonic() + WRITE_WAIT_SECONDS
+            told = False
             while True:
                 try:
                     await writer.execute("BEGIN IMMEDIATE")
@@ -366,6 +380,9 @@ class SqliteLibrary(Library):
                 except sqlite3.OperationalError as err:
                     if not _is_busy(err) or time.monotonic() >= deadline:
                         raise _store_error(err, self.path) from None
+                    if not told:  # the first attempt waited the busy timeout: say why nothing happens
+                        told = True
+                        waiting(self.path, deadline - time.monotonic())
             try:
                 yield writer
             except BaseException as err:

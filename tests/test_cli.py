@@ -323,6 +323,10 @@ HOSTILE_ADDS = {
     "an id of 2^64": (lambda d: ["sources", "show", str(2**64)], "no source"),
     "a negative id": (lambda d: ["sources", "remove", "-1"], "no source"),
     "a non-UTF-8 question": (lambda d: ["ask", NOT_UTF8], "utf-8"),
+    "a URL of a bad IPv6 host": (
+        lambda d: ["sources", "add", "http://[1:2:3]/"],
+        "'http://[1:2:3]/' is not a valid url",
+    ),
 }
 
 
@@ -349,6 +353,12 @@ def other_sqlite(path: Path) -> Path:
     return path
 
 
+def sqlite_with(path: Path, script: str) -> Path:
+    with sqlite3.connect(path) as conn:
+        conn.executescript(script)
+    return path
+
+
 BAD_LIBRARIES = {
     "its folder is a file": (lambda d: (d / "file").write_text("x") and d / "file" / "library.db", "not a folder"),
     "a name too long": (lambda d: d / ("n" * 300 + ".db"), "name too long"),
@@ -361,6 +371,15 @@ BAD_LIBRARIES = {
     ),
     "another application's SQLite file": (
         lambda d: other_sqlite(d / "app.db"),
+        "not a factbot library",
+    ),
+    # issue 22: no table, so it was taken for a new file, adopted and seeded.
+    "an SQLite file holding only a view": (
+        lambda d: sqlite_with(d / "view.db", "CREATE VIEW answer AS SELECT 42 AS x;"),
+        "not a factbot library",
+    ),
+    "an SQLite file of another application's tables and versions": (
+        lambda d: sqlite_with(d / "app2.db", "CREATE TABLE sources (url TEXT); PRAGMA user_version = 2;"),
         "not a factbot library",
     ),
 }

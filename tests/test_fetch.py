@@ -457,6 +457,7 @@ def test_socket_factory_refuses_unchecked_address() -> None:
         ("https://@files.invalid/", "user name or password"),
         ("http://[::1", "not a valid URL"),
         ("http://files.invalid:99999/", "not a valid URL"),
+        ("http://[1:2:3]/", "'http://\\[1:2:3\\]/' is not a valid URL"),  # issue 22: was a ValueError
         ("http://127.0.0.1/", "127.0.0.1 is a loopback address"),
         ("http://127.0.0.1:8080/x", "loopback"),
         ("http://0.0.0.0/", "unspecified"),

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.settings import SETTINGS, Settings, SettingsError
-from tests.test_cli import Factbot, one_line_error
+from tests.test_cli import ROOT, Factbot, one_line_error
 
 GOOD: list[tuple[str, str, str, Any]] = [
     # (variable, value, Settings field, what the field holds)
     ("FACTBOT_DB", "/tmp/x/library.db", "db_path", Path("/tmp/x/library.db")),
     ("FACTBOT_DB", "~/library.db", "db_path", Path.home() / "library.db"),
     ("FACTBOT_DB", "postgresql://u@h/db", "db_path", "postgresql://u@h/db"),
+    ("FACTBOT_DB", "postgresql://u@h1:5432,[::1]:5433/db", "db_path", "postgresql://u@h1:5432,[::1]:5433/db"),
     ("DISCORD_TOKEN", " abc.def ", "discord_token", "abc.def"),
     ("DISCORD_TOKEN", "  ", "discord_token", None),
     ("FACTBOT_DEV_GUILD", "123456789012345678", "dev_guild_id", 123456789012345678),
@@ -46,6 +50,10 @@ GOOD: list[tuple[str, str, str, Any]] = [
 ]
 
 BAD: list[tuple[str, str]] = [
+    ("FACTBOT_DB", "~nosuchuser/lib.db"),  # issue 22: tracebacks from the path and URL parsers
+    ("FACTBOT_DB", "postgresql://[bad"),
+    ("FACTBOT_DB", "postgresql://host:99999/x"),
+    ("FACTBOT_DB", "postgresql://h1:5432,h2:port/x"),
     ("FACTBOT_DEV_GUILD", "my-server"),
     ("FACTBOT_DEV_GUILD", "-5"),
     ("FACTBOT_QUESTION_CHANNELS", "1, general"),
@@ -115,3 +123,35 @@ def test_the_command_line_says_one_line_before_doing_anything(tmp_path: Path, co
         f"factbot: FACTBOT_FETCH_ALLOW_NETWORKS must be {accepts('FACTBOT_FETCH_ALLOW_NETWORKS')}, not 'nonsense'."
     )
     assert done.returncode == 1 and not factbot.db.parent.exists()
+
+
+def test_a_refused_url_never_shows_its_password() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load({"FACTBOT_DB": "postgresql://me:s3cr@t@db.example:99999/x"}, dotenv_path=None)
+    assert "s3cr" not in caught.value.message
+    assert caught.value.message.endswith("not 'postgresql://me:***@db.example:99999/x'.")
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (("--db", "~nosuchuser/lib.db", "sources", "list"), "--db"),
+        (("--db", "postgresql://[bad", "sources", "list"), "--db"),
+        (("library", "copy", "postgresql://127.0.0.1:99999/x", "y.db"), "SRC"),
+        (("library", "copy", "x.db", "~nosuchuser/y.db"), "DST"),
+    ],
+)
+def test_a_bad_library_argument_is_one_line_naming_it(tmp_path: Path, args: tuple[str, ...], name: str) -> None:
+    (tmp_path / "x.db").touch()
+    line = one_line_error(Factbot(tmp_path / "library.db", tmp_path)(*args))
+    assert line.startswith(f"factbot: {name} must be a library file or a postgresql:// URL, not ")
+
+
+@pytest.mark.parametrize("value", ["~nosuchuser/lib.db", "postgresql://[bad", "postgresql://127.0.0.1:99999/x"])
+def test_a_bad_library_setting_is_one_line_from_the_command_line(tmp_path: Path, value: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACTBOT_")}
+    env.update(FACTBOT_DB=value, PYTHONPATH=str(ROOT))
+    args = [sys.executable, "-m", "bot", "sources", "list"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    line = one_line_error(done)
+    assert line == f"factbot: FACTBOT_DB must be a library file or a postgresql:// URL, not {value!r}."
