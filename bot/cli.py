@@ -19,7 +19,7 @@ from bot import __version__, feedback_cli
 from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.answer.followup import Context
-from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
+from bot.exits import EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
 from bot.settings import Settings, db_target
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe

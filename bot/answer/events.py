@@ -20,8 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.answer.facts import find_facts
-from bot.answer.model import Answer, Fact
-from bot.wording import unanswered_text
+from bot.answer.model import Answer, Fact, Reason
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceInfo
 from storage.segment import segment
@@ -361,13 +360,15 @@ class Event:
 class Timeline:
     """What one picture shows: `sources` (a lane each), `events` numbered 1.. (placed ones by time,
     then the ones that cannot be placed), `left_out` events over the cap, and `note` when there is
-    nothing to place."""
+    nothing to place; `reason` instead when the topic's answer quotes nothing (the front ends word it,
+    as they word an answer's reason)."""
 
     topic: str
     sources: tuple[SourceInfo, ...]
     events: tuple[Event, ...]
     left_out: int = 0
     note: str | None = None
+    reason: Reason | None = None
 
     @property
     def placed(self) -> tuple[Event, ...]:
@@ -421,7 +422,7 @@ def build_timeline(topic: str, found: list[_Found], *, empty_note: str = NO_DATE
 def answer_timeline(answer: Answer) -> Timeline:
     """The dated statements of an answer's quotes (the engine's answer to a topic)."""
     if not answer.answered:
-        return Timeline(answer.question, (), (), note=unanswered_text(answer.reason))
+        return Timeline(answer.question, (), (), reason=answer.reason or Reason.NOTHING)
     found: list[_Found] = []
     for part in answer.sources:
         for quote in part.quotes:
