@@ -19,7 +19,7 @@ from bot import __version__, feedback_cli
 from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.answer.followup import Context
-from bot.exits import EXIT_INTERRUPTED, INTERRUPTED
+from bot.exits import EXIT_ERROR, EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
 from bot.settings import Settings, db_target
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
@@ -29,7 +29,6 @@ from storage.library import Library
 from storage.models import SourceInfo
 from storage.pg_options import PgOptions
 
-EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
 CHAT = "chat"  # the one conversation `factbot chat` holds
 # Sentences `ask` and `chat` encode before answering when the library has that many or fewer without

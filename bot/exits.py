@@ -3,5 +3,7 @@ and the bot runner. Imports nothing, so the entry point can load it before anyth
 
 from __future__ import annotations
 
+EXIT_OK = 0
+EXIT_ERROR = 1  # a known failure, said in one line
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 INTERRUPTED = "factbot: interrupted."

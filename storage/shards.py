@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from storage.errors import StoreError
+from storage.waits import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from storage.library import Library
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0
-BUSY_TIMEOUT_MS = 5_000
 # pg_advisory_xact_lock key ("FACW") under which a process claims its shards.
 SHARDS_LOCK = 0x46414357
 

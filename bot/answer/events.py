@@ -19,7 +19,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from bot.answer.facts import find_facts
+from bot.answer.facts import MONTH_NAME, find_facts
 from bot.answer.model import Answer, Fact, Reason
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceInfo
@@ -29,11 +29,7 @@ MONTHS = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
-_MONTH_RE = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
-_MONTH_WORD = re.compile(r"\b" + _MONTH_RE + r"\b\.?", re.IGNORECASE)
+_MONTH_WORD = re.compile(r"\b" + MONTH_NAME + r"\b\.?", re.IGNORECASE)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_TAIL = re.compile(r"-\d{2}-\d{2}\b")
 _YEAR = re.compile(r"\b(\d{4})\b")
@@ -44,7 +40,7 @@ _DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\b")
 # Relative dates: what "last", "next" or "ago" is counted from is when the text was written.
 _RELATIVE = re.compile(
     rf"\b(?:(?:last|next|this|past|previous|coming|the\s+following|the\s+previous)\s+"
-    rf"(?:year|month|week|spring|summer|autumn|fall|winter|{_MONTH_RE})"
+    rf"(?:year|month|week|spring|summer|autumn|fall|winter|{MONTH_NAME})"
     r"|(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:years?|months?|weeks?|days?)\s+ago"
     r"|(?:earlier|later)\s+this\s+(?:year|month))\b",
     re.IGNORECASE,
