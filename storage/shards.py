@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from storage.errors import StoreError
+from storage.errors import ShardConflict, StoreError
 from storage.waits import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
@@ -46,10 +46,6 @@ HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0
 # pg_advisory_xact_lock key ("FACW") under which a process claims its shards.
 SHARDS_LOCK = 0x46414357
-
-
-class ShardConflict(StoreError):
-    """Another live process runs a shard this one was given (or runs another shard count)."""
 
 
 @dataclass(frozen=True)
