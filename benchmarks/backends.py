@@ -26,8 +26,6 @@ from typing import Any
 
 from benchmarks import corpus
 
-WARMUP = 20
-
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -56,7 +54,7 @@ async def ask_all(target: Path | str, questions: list[str]) -> tuple[list[float]
 
     async with await Library.open(target, seed=False) as library:
         engine = Engine(library)
-        for q in questions[:WARMUP]:
+        for q in questions[: corpus.WARMUP]:
             await engine.ask(q)
         times, answers = [], []
         for q in questions:

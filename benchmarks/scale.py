@@ -53,7 +53,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "out"
 FULL_SIZES = (1_000, 10_000, 40_000)
 QUICK_SIZE = 200
-WARMUP = 20
 STAGE_LIMIT = 10  # peers and the like-for-like FTS5 figure: top 10, as the orientation figures
 CHILDREN = ("ingest", "ask", "tantivy", "bm25")
 
@@ -177,7 +176,7 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
         first = time.perf_counter()
         await engine.ask(asked[0].text)
         figures["first_ask_ms"] = 1000 * (time.perf_counter() - first)
-        for q in asked[:WARMUP]:
+        for q in asked[: corpus.WARMUP]:
             await engine.ask(q.text)
         all_s: list[float] = []
         by_kind: dict[str, list[float]] = {"answerable": [], "outside": []}
@@ -335,7 +334,7 @@ def child_tantivy(work: Path) -> Figures:
         return [searcher.doc(address)["sid"][0] for _score, address in searcher.search(query, STAGE_LIMIT).hits]
 
     live = [q for q in queries if q]
-    for q in live[:WARMUP]:
+    for q in live[: corpus.WARMUP]:
         search(q)
     latencies = []
     for q in live:

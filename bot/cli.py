@@ -19,7 +19,7 @@ from bot import __version__, feedback_cli
 from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.answer.followup import Context
-from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
+from bot.exits import EXIT_ERROR, EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
 from bot.settings import Settings, parse_db
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
@@ -30,7 +30,6 @@ from storage.models import SourceInfo
 from storage.pg_options import PgOptions
 from storage.waiting import tell_waits
 
-EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
 CHAT = "chat"  # the one conversation `factbot chat` holds
 # Sentences `ask` and `chat` encode before answering when the library has that many or fewer without
@@ -246,7 +245,8 @@ async def _copy(src: Path | str, dst: Path | str, pg: PgOptions) -> int:
 
 def _library_check(args: argparse.Namespace, settings: Settings) -> int:
     """`factbot library check`: the settings' library file checked in full; one line either way."""
-    from storage.integrity import DamagedLibrary, full_check
+    from storage.errors import DamagedLibrary
+    from storage.integrity import full_check
 
     path = settings.db_path
     if not isinstance(path, Path):

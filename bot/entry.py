@@ -9,8 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 
-EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
-INTERRUPTED = "factbot: interrupted."
+from bot.exits import EXIT_INTERRUPTED, INTERRUPTED
 
 
 def main() -> int:

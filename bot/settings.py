@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from storage.errors import FactbotError
+from storage.errors import SettingsError
 from storage.library import POSTGRES_SCHEMES
 from storage.pg_options import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT, PgOptions
 
@@ -29,10 +29,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 MAX_POOL_SIZE = 100
 SECONDS_OR_NONE = "a number of seconds, 0 or more (0: no limit)"
-
-
-class SettingsError(FactbotError):
-    """A setting has a value factbot cannot use."""
 
 
 DB_ACCEPTS = "a library file or a postgresql:// URL"

@@ -20,6 +20,7 @@ from typing import Any
 from bot.answer.engine import Engine
 from bot.answer.events import Event, Timeline, When, answer_timeline, library_timeline
 from bot.textview import citation, terminal_safe
+from bot.wording import timeline_note
 from storage.errors import FactbotError
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE
@@ -318,8 +319,8 @@ def save_png(data: bytes, path: Path) -> None:
 def render_text(timeline: Timeline, width: int = 100) -> str:
     """The terminal's list: each number with its date, its full quote and its citation."""
     lines = [heading(timeline), ""]
-    if timeline.note:
-        lines += [timeline.note, ""]
+    if note := timeline_note(timeline):
+        lines += [note, ""]
     if timeline.sources:
         lines.append("Sources:")
         lines += [f"  [{lane + 1}] {citation(source)}" for lane, source in enumerate(timeline.sources)]
@@ -356,7 +357,7 @@ async def timeline_command(engine: Engine, library: Library, topic: str | None, 
     if out is not None and not timeline.drawable:
         if timeline.events:
             print(terminal_safe(render_text(timeline)), end="")
-        raise FactbotError(f"{timeline.note} No picture written.")
+        raise FactbotError(f"{timeline_note(timeline)} No picture written.")
     if out is not None:
         save_png(await asyncio.to_thread(draw_png, timeline), out)
         width, height = picture_size(timeline)

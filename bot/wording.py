@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.answer.events import Timeline
 from bot.answer.model import Reason
 from bot.answer.question import MAX_QUESTION_CHARS
 from storage.models import SourceInfo
@@ -22,6 +23,11 @@ def reason_text(reason: Reason) -> str:
 def unanswered_text(reason: Reason | None) -> str:
     """What an answer without quotes says: its reason, else that nothing answers."""
     return REASONS[reason or Reason.NOTHING]
+
+
+def timeline_note(timeline: Timeline) -> str | None:
+    """What a timeline says above its events: why nothing is placed, if nothing is."""
+    return unanswered_text(timeline.reason) if timeline.reason else timeline.note
 
 
 def size_text(source: SourceInfo) -> str:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
-from storage.errors import DuplicateSource, StoreError
-from storage.integrity import DamagedLibrary
+from storage.errors import DamagedLibrary, DuplicateSource, StoreError
 from storage.library import Library, StoredSource, content_hash
 from storage.models import SourceInfo, SourceMeta
 

@@ -1,7 +1,37 @@
 """Errors a user can cause. Each carries a message fit to show as it is; front ends turn them
-into a reply or an exit code, and nothing in the library has changed when one is raised."""
+into a reply or an exit code, and nothing in the library has changed when one is raised.
+
+Every one lives here, so a front end sees in one place all it may have to word:
+
+    FactbotError                 a message safe to show to whoever caused it
+    ├── SettingsError            a setting (environment, .env, a flag) has a value factbot cannot use
+    ├── IngestError              a document cannot become a source
+    ├── FetchError               a URL cannot be fetched safely
+    ├── DuplicateSource          the same content is already in this scope
+    ├── UnknownSource            no such source in the caller's scope
+    ├── ProtectedSource          a global (seed) source, removed from a server
+    ├── NewerSchema              a library file written by a newer factbot
+    ├── DataFileError            a data file factbot ships is missing, unreadable or does not fit
+    │   ├── ModelFileError       the no-answer model (bot.answer.noanswer)
+    │   ├── EmbeddingsFileError  the word vectors (bot.answer.semantic)
+    │   └── EncoderFileError     the sentence encoder (bot.answer.encoder)
+    └── StoreError               the library cannot be used as asked
+        ├── NotALibrary          not a factbot library
+        │   └── DamagedLibrary   a library file whose pages do not hold what SQLite wrote
+        ├── LibraryBusy          another process held it too long
+        ├── ReadOnlyLibrary      opened read-only
+        ├── LibraryUnavailable   its server cannot be reached (try again in a minute)
+        └── ShardConflict        another live process runs one of this process's shards
+
+Not here, on purpose: seeds.SeedError (seeds sits below storage and imports nothing from it; a
+broken seed library is a packaging bug, not a user's), bot.discord.checks.NotModerator (a
+discord.py CheckFailure, which storage may not import), and the signals that never leave their
+module as themselves (storage.pdf.Refused, storage.fetch._RefusedSocket).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class FactbotError(Exception):
@@ -10,6 +40,10 @@ class FactbotError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+
+class SettingsError(FactbotError):
+    """A setting has a value factbot cannot use."""
 
 
 class IngestError(FactbotError):
@@ -45,12 +79,37 @@ class ProtectedSource(FactbotError):
         self.source_id = source_id
 
 
+class NewerSchema(FactbotError):
+    """The file was written by a newer factbot; opening it could lose data."""
+
+
 class DataFileError(FactbotError):
     """A data file factbot ships (a model, word vectors) is missing, unreadable or does not fit."""
 
     def __init__(self, what: str, path: object, why: str, rebuild: str) -> None:
         super().__init__(f"The {what} file {path} {why}. Reinstall factbot, or rebuild the file with `{rebuild}`.")
         self.path = path
+
+
+class ModelFileError(DataFileError):
+    """The no-answer model's data file is missing, unreadable or does not fit this engine."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__("no-answer model", path, why, "python benchmarks/calibrate.py --write")
+
+
+class EmbeddingsFileError(DataFileError):
+    """The word vectors' data file is missing, unreadable or not in the expected format."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__("word vectors", path, why, "python tools/build_embeddings.py")
+
+
+class EncoderFileError(DataFileError):
+    """The encoder's model or tokenizer file is missing, unreadable or not the expected model."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__("sentence encoder", path, why, "python tools/build_encoder.py")
 
 
 class StoreError(FactbotError):
@@ -82,3 +141,19 @@ class LibraryUnavailable(StoreError):
         super().__init__(f"The library at {host} is unavailable ({why}); nothing was changed. Try again in a minute.")
         self.host = host
         self.why = why
+
+
+class ShardConflict(StoreError):
+    """Another live process runs a shard this one was given (or runs another shard count)."""
+
+
+class DamagedLibrary(NotALibrary):
+    """The library file is damaged: some of its pages do not hold what SQLite wrote there."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"The library {path} is damaged ({detail}). `factbot library copy {path} NEW.db` copies every "
+            "source that can still be read into a new file; then use NEW.db."
+        )
+        self.path = path
+        self.detail = detail

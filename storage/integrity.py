@@ -22,7 +22,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.errors import NotALibrary, StoreError
+from storage.errors import DamagedLibrary, NotALibrary, StoreError
 from storage.schema import check_file
 
 # Files at most this large get PRAGMA quick_check on every open (about 0.1 s at 32 MB, warm).
@@ -31,18 +31,6 @@ QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
 MAX_PROBLEMS = 3
 # The FTS5 index of sentences (storage.schema), whose 'integrity-check' command checks it.
 FTS_TABLE = "sentence_index"
-
-
-class DamagedLibrary(NotALibrary):
-    """The library file is damaged: some of its pages do not hold what SQLite wrote there."""
-
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(
-            f"The library {path} is damaged ({detail}). `factbot library copy {path} NEW.db` copies every "
-            "source that can still be read into a new file; then use NEW.db."
-        )
-        self.path = path
-        self.detail = detail
 
 
 def is_damage(err: BaseException) -> bool:

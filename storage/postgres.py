@@ -59,9 +59,8 @@ from storage.pg_options import PgOptions
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.schema import BODY_CHUNK
 from storage.vectors import StoredVector
+from storage.waits import WRITE_WAIT_SECONDS
 
-# How long a change waits for other processes' changes before it gives up with LibraryBusy.
-WRITE_WAIT_SECONDS = 60.0
 # FTS5's bm25 constants (fts5_aux.c), reproduced exactly.
 BM25_K1 = 1.2
 BM25_B = 0.75

@@ -9,7 +9,7 @@ import contextlib
 import sqlite3
 from collections.abc import Sequence
 
-from storage.errors import FactbotError, NotALibrary
+from storage.errors import NewerSchema, NotALibrary
 
 # Characters in each row of body_chunks (migration 4). Fixed for ever: stored rows depend on it.
 # 4,000 fills a 4 KB page with one row of English text; smaller rows wasted half of each page
@@ -180,10 +180,6 @@ MIGRATIONS: list[str] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class NewerSchema(FactbotError):
-    """The file was written by a newer factbot; opening it could lose data."""
 
 
 def check_file(conn: sqlite3.Connection) -> int:

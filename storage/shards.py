@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from storage.errors import StoreError
+from storage.errors import ShardConflict, StoreError
+from storage.waits import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from storage.library import Library
@@ -43,13 +44,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0
-BUSY_TIMEOUT_MS = 5_000
 # pg_advisory_xact_lock key ("FACW") under which a process claims its shards.
 SHARDS_LOCK = 0x46414357
-
-
-class ShardConflict(StoreError):
-    """Another live process runs a shard this one was given (or runs another shard count)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from storage.errors import StoreError
+from storage.waits import BUSY_TIMEOUT_MS
 
 if TYPE_CHECKING:
     from storage.library import Library
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 SHARED_SUFFIX = "-shared"
 # Every this many questions, windows long over are deleted.
 PRUNE_EVERY = 1_000
-BUSY_TIMEOUT_MS = 5_000
 
 _SQLITE_TABLE = """
 CREATE TABLE IF NOT EXISTS ask_cooldown (

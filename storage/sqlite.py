@@ -25,6 +25,7 @@ import aiosqlite
 
 from storage import text as textmod
 from storage.errors import (
+    DamagedLibrary,
     DuplicateSource,
     LibraryBusy,
     NotALibrary,
@@ -32,7 +33,7 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.integrity import DamagedLibrary, is_damage, quick_check_on_open
+from storage.integrity import is_damage, quick_check_on_open
 from storage.library import (
     MAX_ID,
     PAGE_PLACE,
@@ -57,13 +58,10 @@ from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceIn
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
 from storage.vectors import StoredVector
 from storage.waiting import waiting
+from storage.waits import BUSY_TIMEOUT_MS, WRITE_WAIT_SECONDS
 
 # Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
 READERS = 4
-# How long one attempt to take the write lock waits inside SQLite, and how long a change waits in
-# all for other processes' changes before it gives up with LibraryBusy.
-BUSY_TIMEOUT_MS = 5_000
-WRITE_WAIT_SECONDS = 60.0
 # Between two attempts to prepare a file another opener holds (opening waits WRITE_WAIT_SECONDS too).
 OPEN_RETRY_PAUSE = 0.1
 # Bytes of the file each reader connection reads through a memory map instead of read() calls into its own

@@ -13,5 +13,5 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     readme = next(b for b in blocks if "pytest" in b)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert readme == ci
-    checks = ["ruff check", "ruff format --check", "mypy", "pytest"]
+    checks = ["ruff check", "ruff format --check", "mypy", "lint-imports", "pytest"]
     assert [ci.index(c) for c in checks] == sorted(ci.index(c) for c in checks), "the checks run before the tests"

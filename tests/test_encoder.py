@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from bot.answer import encoder
-from bot.answer.encoder import Encoder, EncoderFileError
+from bot.answer.encoder import Encoder
 from bot.answer.engine import Engine, Understanding
 from bot.cli import main as cli_main
-from storage.errors import FactbotError
+from storage.errors import EncoderFileError, FactbotError
 from storage.library import Library
 from storage.models import SourceMeta
 

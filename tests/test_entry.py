@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.entry import EXIT_INTERRUPTED, INTERRUPTED
+from bot.exits import EXIT_INTERRUPTED, INTERRUPTED
 
 ROOT = Path(__file__).resolve().parent.parent
 # Seconds after bot.cli begins to load: the imports take about 0.25 s here, a new library's seeding

@@ -15,7 +15,8 @@ import pytest
 from benchmarks import datasets
 from benchmarks.seed_score import norm
 from bot.answer.followup import Context, read, subject_of
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
+from storage.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 FORCE = "How large is the CSTO rapid reaction force?"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage import integrity
-from storage.integrity import DamagedLibrary
+from storage.errors import DamagedLibrary
 from storage.library import Library
 from storage.models import SourceMeta
 from storage.sqlite import SqliteLibrary

@@ -17,6 +17,7 @@ from storage import sqlite as sqlite_backend
 from storage.errors import (
     DuplicateSource,
     IngestError,
+    NewerSchema,
     NotALibrary,
     ProtectedSource,
     ReadOnlyLibrary,
@@ -26,7 +27,7 @@ from storage.errors import (
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 from storage.postgres import PostgresLibrary
-from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, NewerSchema, migrate
+from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, migrate
 from storage.sqlite import SqliteLibrary
 from tests.stores import index_count, sql_execute, sql_value
 

@@ -11,9 +11,9 @@ import pytest
 
 from bot.answer import Engine, noanswer
 from bot.answer import engine as engine_module
-from bot.answer.noanswer import MODEL_FILE, Logistic, ModelFileError, load_model
+from bot.answer.noanswer import MODEL_FILE, Logistic, load_model
 from bot.cli import main as cli_main
-from storage.errors import FactbotError
+from storage.errors import FactbotError, ModelFileError
 from storage.library import Library
 
 FEATURES = engine_module.FEATURES

@@ -11,7 +11,8 @@ import pytest
 from bot.answer import semantic
 from bot.answer.engine import Engine, Understanding
 from bot.answer.question import parse_question
-from bot.answer.semantic import EmbeddingsFileError, load_embeddings
+from bot.answer.semantic import load_embeddings
+from storage.errors import EmbeddingsFileError
 from storage.library import Library
 from storage.models import SourceMeta
 from storage.text import term, terms

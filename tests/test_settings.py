@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.settings import SETTINGS, Settings, SettingsError
+from bot.settings import SETTINGS, Settings
+from storage.errors import SettingsError
 from tests.test_cli import ROOT, Factbot, one_line_error
 
 GOOD: list[tuple[str, str, str, Any]] = [

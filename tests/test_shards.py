@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from storage.errors import ShardConflict
 from storage.library import Library
 from storage.shards import (
     STALE_SECONDS,
-    ShardConflict,
     holding_shards,
     open_shard_records,
     this_process,

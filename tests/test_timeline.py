@@ -11,8 +11,10 @@ import pytest
 from PIL import Image
 
 from bot import cli
-from bot.answer.events import MAX_EVENTS, MAX_LANES, NO_DATES, Timeline, build_timeline, find_dated
+from bot.answer.events import MAX_EVENTS, MAX_LANES, NO_DATES, Timeline, answer_timeline, build_timeline, find_dated
+from bot.answer.model import Answer, Reason
 from bot.timeline import AXIS_W, LANE_W, PAD, PALETTE, WIDTH_PX, draw_png, picture_size, render_text
+from bot.wording import REASONS
 from storage.models import SourceInfo
 
 
@@ -126,3 +128,11 @@ def test_an_empty_library_writes_no_picture(tmp_path: Path, capsys: pytest.Captu
     assert cli.main(["--db", db, "timeline", "--out", str(out)]) == cli.EXIT_ERROR
     assert capsys.readouterr().err == "factbot: There are no sources to draw a timeline of. No picture written.\n"
     assert not out.exists()
+
+
+def test_a_topic_nothing_answers_says_the_answers_reason_in_the_front_ends_words() -> None:
+    """The engine hands back the reason (it words nothing); the text view words it as for an answer."""
+    for reason in (None, Reason.NO_WORDS):
+        timeline = answer_timeline(Answer("what of the moon", reason=reason))
+        assert timeline.reason == (reason or Reason.NOTHING) and not timeline.drawable
+        assert REASONS[reason or Reason.NOTHING] in render_text(timeline)

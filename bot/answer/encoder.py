@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.errors import DataFileError
+from storage.errors import EncoderFileError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MODEL_FILE = DATA_DIR / "encoder.onnx"
@@ -38,13 +38,6 @@ DIMENSIONS = 384
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 # Sentence vectors kept (float16, 384 dimensions: about 0.8 kB each, 16 MB in all).
 CACHED = 20_000
-
-
-class EncoderFileError(DataFileError):
-    """The encoder's model or tokenizer file is missing, unreadable or not the expected model."""
-
-    def __init__(self, path: Path, why: str) -> None:
-        super().__init__("sentence encoder", path, why, "python tools/build_encoder.py")
 
 
 class Encoder:

@@ -19,9 +19,8 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from bot.answer.facts import find_facts
-from bot.answer.model import Answer, Fact
-from bot.wording import unanswered_text
+from bot.answer.facts import MONTH_NAME, find_facts
+from bot.answer.model import Answer, Fact, Reason
 from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceInfo
 from storage.segment import segment
@@ -30,11 +29,7 @@ MONTHS = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
-_MONTH_RE = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
-_MONTH_WORD = re.compile(r"\b" + _MONTH_RE + r"\b\.?", re.IGNORECASE)
+_MONTH_WORD = re.compile(r"\b" + MONTH_NAME + r"\b\.?", re.IGNORECASE)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_TAIL = re.compile(r"-\d{2}-\d{2}\b")
 _YEAR = re.compile(r"\b(\d{4})\b")
@@ -45,7 +40,7 @@ _DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\b")
 # Relative dates: what "last", "next" or "ago" is counted from is when the text was written.
 _RELATIVE = re.compile(
     rf"\b(?:(?:last|next|this|past|previous|coming|the\s+following|the\s+previous)\s+"
-    rf"(?:year|month|week|spring|summer|autumn|fall|winter|{_MONTH_RE})"
+    rf"(?:year|month|week|spring|summer|autumn|fall|winter|{MONTH_NAME})"
     r"|(?:a|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:years?|months?|weeks?|days?)\s+ago"
     r"|(?:earlier|later)\s+this\s+(?:year|month))\b",
     re.IGNORECASE,
@@ -361,13 +356,15 @@ class Event:
 class Timeline:
     """What one picture shows: `sources` (a lane each), `events` numbered 1.. (placed ones by time,
     then the ones that cannot be placed), `left_out` events over the cap, and `note` when there is
-    nothing to place."""
+    nothing to place; `reason` instead when the topic's answer quotes nothing (the front ends word it,
+    as they word an answer's reason)."""
 
     topic: str
     sources: tuple[SourceInfo, ...]
     events: tuple[Event, ...]
     left_out: int = 0
     note: str | None = None
+    reason: Reason | None = None
 
     @property
     def placed(self) -> tuple[Event, ...]:
@@ -421,7 +418,7 @@ def build_timeline(topic: str, found: list[_Found], *, empty_note: str = NO_DATE
 def answer_timeline(answer: Answer) -> Timeline:
     """The dated statements of an answer's quotes (the engine's answer to a topic)."""
     if not answer.answered:
-        return Timeline(answer.question, (), (), note=unanswered_text(answer.reason))
+        return Timeline(answer.question, (), (), reason=answer.reason or Reason.NOTHING)
     found: list[_Found] = []
     for part in answer.sources:
         for quote in part.quotes:

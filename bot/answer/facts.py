@@ -10,14 +10,15 @@ import re
 
 from bot.answer.model import Fact
 
-_MONTH = (
+# A month's name, in full or abbreviated (also how bot.answer.events finds one).
+MONTH_NAME = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
 _DATE = re.compile(
-    rf"\b(?:{_MONTH}\.?\s?\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
-    rf"|{_MONTH}\s+\d{{4}}"
+    rf"\b(?:{MONTH_NAME}\.?\s?\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_NAME}(?:,?\s+\d{{4}})?"
+    rf"|{MONTH_NAME}\s+\d{{4}}"
     r"|\d{4}s?"
     r"|\d{4}-\d{2}-\d{2})\b"
     r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b",
@@ -25,7 +26,7 @@ _DATE = re.compile(
 )
 _YEAR = re.compile(r"^\d{4}s?$")
 # A capitalised word that names a time, not a person, place or thing ("Last October", "on Monday").
-_DATE_WORD = re.compile(rf"(?:{_MONTH}|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)\.?", re.IGNORECASE)
+_DATE_WORD = re.compile(rf"(?:{MONTH_NAME}|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)\.?", re.IGNORECASE)
 _QUANTITY = re.compile(
     r"(?<![\w.])(?:[$€£¥]\s?)?\d+(?:[,.]\d+)*(?:\s?(?:%|percent|per cent))?"
     r"(?:\s(?:thousand|million|billion|trillion|hundred|dozen))?",

@@ -17,19 +17,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from storage.errors import DataFileError
+from storage.errors import ModelFileError
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "noanswer.json"
 FORMAT = 1
 # `z` is clipped before the logistic so extreme feature values never overflow.
 Z_CLIP = 30.0
-
-
-class ModelFileError(DataFileError):
-    """The no-answer model's data file is missing, unreadable or does not fit this engine."""
-
-    def __init__(self, path: Path, why: str) -> None:
-        super().__init__("no-answer model", path, why, "python benchmarks/calibrate.py --write")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,17 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.errors import DataFileError
+from storage.errors import EmbeddingsFileError
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "embeddings.npz"
 FORMAT_VERSION = 1
-
-
-class EmbeddingsFileError(DataFileError):
-    """The word vectors' data file is missing, unreadable or not in the expected format."""
-
-    def __init__(self, path: Path, why: str) -> None:
-        super().__init__("word vectors", path, why, "python tools/build_embeddings.py")
 
 
 class Embeddings:

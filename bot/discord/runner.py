@@ -26,6 +26,7 @@ import discord
 
 from bot.discord.client import FactBot, make_bot
 from bot.discord.sharding import Sharding
+from bot.exits import EXIT_ERROR, EXIT_OK
 from bot.settings import Settings
 from storage.library import Library
 from storage.shards import holding_shards
@@ -33,8 +34,6 @@ from storage.shared import SharedCooldowns, open_shared_cooldowns
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_ERROR = 1
 
 MISSING_TOKEN = (
     "DISCORD_TOKEN is not set: put the bot's token in the environment or in .env (README, 'Running on Discord')."

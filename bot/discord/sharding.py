@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.settings import SettingsError
+from storage.errors import SettingsError
 
 # Discord allows up to this many shards per bot without a special arrangement; a guard on typos.
 MAX_SHARD_COUNT = 4096

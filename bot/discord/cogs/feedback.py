@@ -21,6 +21,7 @@ from bot.discord.cogs.ask import PAGE_KIND as ANSWER_PAGES
 from bot.discord.feedback import feedback_buttons
 from bot.discord.fit import escape, fit, squash
 from bot.discord.pages import Page, PageKey, Pages, send_pages
+from bot.discord.sourceview import COLOUR
 from storage.feedback import KINDS, FeedbackEntry
 from storage.library import Library
 
@@ -31,7 +32,6 @@ LIST_PAGES = "feedback"
 PER_PAGE = 8
 QUESTION_CHARS = 200
 COMMENT_CHARS = 200
-COLOUR = 0x5865F2
 ALL = "all"
 KIND_CHOICES = [app_commands.Choice(name="All", value=ALL)] + [
     app_commands.Choice(name=label, value=kind) for kind, label in KINDS.items()

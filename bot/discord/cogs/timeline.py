@@ -17,6 +17,7 @@ from bot.discord.asking import scope_of
 from bot.discord.cooldown import ask_cooldown
 from bot.discord.timelineview import timeline_pages
 from bot.timeline import FILENAME, draw_png
+from bot.wording import timeline_note
 
 if TYPE_CHECKING:
     from bot.discord.client import FactBot
@@ -53,10 +54,10 @@ class TimelineCog(commands.Cog):
             png = None  # cannot happen at 800 px wide, but a reply without the picture beats none
         pages = timeline_pages(timeline, with_picture=png is not None)
         if not pages:
-            await interaction.followup.send(timeline.note or "Nothing to draw.", ephemeral=private)
+            await interaction.followup.send(timeline_note(timeline) or "Nothing to draw.", ephemeral=private)
             return
         for n, embeds in enumerate(pages):
-            note = timeline.note if n == 0 and not timeline.drawable else None
+            note = timeline_note(timeline) if n == 0 and not timeline.drawable else None
             picture = discord.File(io.BytesIO(png), filename=FILENAME) if n == 0 and png is not None else None
             await interaction.followup.send(
                 content=note or discord.utils.MISSING,
