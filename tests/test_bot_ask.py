@@ -309,3 +309,29 @@ async def test_global_sources_answer_in_every_server(fake_discord: FakeDiscord, 
         reply = await fake_discord.reply(await fake_discord.slash("ask", {"question": MEMBERS}, channel_id=channel))
         assert titles(reply)[0] == f"[1] {CSTO}"
     assert GLOBAL_SCOPE == 0
+
+
+# -- meaning ----------------------------------------------------------------------------------------
+
+HARBOUR = (
+    "The harbour authority published its annual figures on Monday. Cargo volumes rose for the third year"
+    " running. Most of the growth came from container traffic.\n\n"
+    "Dockworkers went on strike for two days in June over pay. Ferry services to the islands were not affected."
+)
+
+
+async def test_a_question_sharing_no_word_with_its_answer_is_answered(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    """The source is added behind the bot's back, encoded in its background, and asked in other words."""
+    await library.add_source(HARBOUR, SourceMeta("Harbour report"), scope=w.GUILD_ID)
+    running_bot.encoding.wake()
+    await running_bot.encoding.idle.wait()
+    encoded, sentences = await library.vector_progress()
+    assert encoded == sentences > 0, "every sentence is searchable by meaning"
+    asked = await fake_discord.send_message(
+        "did the ships to the isles keep sailing?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True
+    )
+    reply = await fake_discord.reply_to(asked)
+    assert titles(reply)[0] == "[1] Harbour report"
+    assert "Ferry services to the islands were not affected." in descriptions(reply)
