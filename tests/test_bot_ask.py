@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bot.answer.vectorize import BackgroundEncoder
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
 from storage.library import Library
@@ -325,13 +326,15 @@ async def test_a_question_sharing_no_word_with_its_answer_is_answered(
 ) -> None:
     """The source is added behind the bot's back, encoded in its background, and asked in other words."""
     await library.add_source(HARBOUR, SourceMeta("Harbour report"), scope=w.GUILD_ID)
-    running_bot.encoding.wake()
-    await running_bot.encoding.idle.wait()
+    encoding = running_bot.encoding
+    assert isinstance(encoding, BackgroundEncoder), "the bot runs the sentence encoder"
+    encoding.wake()
+    await encoding.idle.wait()
     encoded, sentences = await library.vector_progress()
     assert encoded == sentences > 0, "every sentence is searchable by meaning"
     asked = await fake_discord.send_message(
         "did the ships to the isles keep sailing?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True
     )
     reply = await fake_discord.reply_to(asked)
-    assert titles(reply)[0] == "[1] Harbour report"
-    assert "Ferry services to the islands were not affected." in descriptions(reply)
+    assert reply.embeds[0]["title"] == "[1] Harbour report"
+    assert "Ferry services to the islands were not affected." in reply.embeds[0]["description"]
