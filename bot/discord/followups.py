@@ -3,18 +3,19 @@
 A reply to one of the bot's answers continues the question that answer shows (its first line), and
 a message in a thread started from one of the bot's answers continues the last question its author
 asked there (at first, the answer's own). Nothing else does: a mention that replies to nothing is a
-new question, and `/ask` keeps no hidden state (its follow-ups come by replying to its answer).
-Context is per server, channel and user, and expires after FACTBOT_FOLLOWUP_MINUTES: an answer
-older than that is not continued, and neither is a thread's last question. The reading itself is
-plain Python (bot/answer/followup.py).
+new question (in any other thread too), and `/ask` keeps no hidden state (its follow-ups come by
+replying to its answer). Context is per server, channel and user, and expires after
+FACTBOT_FOLLOWUP_MINUTES: an answer older than that is not continued, and neither is a thread's
+last question; a thread whose answer and last question are both older is an ordinary thread again.
+The reading itself is plain Python (bot/answer/followup.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 
@@ -45,34 +46,45 @@ def read_as_pages(pages: Sequence[Page]) -> list[Page]:
 class Followups:
     """The bot's follow-up context; one per client."""
 
-    def __init__(self, minutes: float) -> None:
+    def __init__(self, minutes: float, clock: Callable[[], float] = time.time) -> None:
         self.minutes = minutes
-        self.context = Context(minutes)
+        self.clock = clock  # wall-clock seconds, as Discord's message times are
+        self.context = Context(minutes, clock=lambda: self.clock())
         self._threads: OrderedDict[int, str | None] = OrderedDict()  # thread id -> its answer's question
 
-    def _recent(self, message: discord.Message) -> bool:
-        return discord.utils.utcnow() - message.created_at <= dt.timedelta(minutes=self.minutes)
+    def _recent(self, snowflake: int) -> bool:
+        """Whether the message (or thread) with this id is younger than the follow-up window."""
+        return self.clock() - discord.utils.snowflake_time(snowflake).timestamp() <= self.minutes * 60
 
     async def question_in(self, message: discord.Message, me: discord.abc.User) -> str | None:
         """The text of a message that is not addressed to the bot but continues one of its answers
         (a reply to it, or a message in its thread); None otherwise, or when Discord withheld the text."""
         if self.minutes <= 0 or message.author.bot or message.webhook_id is not None or not message.content.strip():
             return None
-        if await self._answer_replied_to(message, me) is None and await self._thread_question(message, me) is None:
+        if await self._answer_replied_to(message, me) is None and await self._thread_previous(message, me) is None:
             return None
         return squash(message.content.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", ""))
 
     async def read(self, message: discord.Message, me: discord.abc.User, question: str) -> Reading:
-        """`question` read after the one it continues, if any; a thread remembers how it was read."""
-        previous = None
-        if self.minutes > 0:
-            previous = await self._answer_replied_to(message, me)
-            if previous is None and isinstance(message.channel, discord.Thread):
-                previous = self.context.previous(self._key(message)) or await self._thread_question(message, me)
+        """`question` read after the one it continues, if any; a thread started from one of the
+        bot's answers remembers how it was read (no other thread does: a mention there is new)."""
+        if self.minutes <= 0:
+            return read(question, None)
+        previous = await self._answer_replied_to(message, me)
+        if previous is None:
+            previous = await self._thread_previous(message, me)
         reading = read(question, previous)
-        if self.minutes > 0 and isinstance(message.channel, discord.Thread):
+        if await self._thread_question(message, me) is not None:
             self.context.remember(self._key(message), reading.read)
         return reading
+
+    async def _thread_previous(self, message: discord.Message, me: discord.abc.User) -> str | None:
+        """In a thread started from one of the bot's answers, the question a message continues: its
+        author's last one there, else the answer's own, whichever is still recent."""
+        answered = await self._thread_question(message, me)
+        if answered is None:
+            return None
+        return self.context.previous(self._key(message)) or (answered if self._recent(message.channel.id) else None)
 
     @staticmethod
     def _key(message: discord.Message) -> tuple[int, int, int]:
@@ -90,7 +102,7 @@ class Followups:
                 target = await message.channel.fetch_message(ref.message_id)
             except discord.HTTPException:
                 return None
-        if target is None or target.author.id != me.id or not self._recent(target):
+        if target is None or target.author.id != me.id or not self._recent(target.id):
             return None
         return question_shown(target.content)
 

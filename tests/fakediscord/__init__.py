@@ -19,9 +19,10 @@ X-RateLimit headers; ``fake.rate_limited`` lists them), ``fake.interaction_deadl
 interaction has expired: 10062), ``await fake.delete_message(msg)`` (replies to it then fail).
 ``await fake.remove_bot(guild_id)`` (the bot is removed from a guild: GUILD_DELETE, then 403 50001
 Missing Access for anything there).
-``await fake.create_thread(parent_id)`` (a thread the bot's cache does not know, as an older one;
-``announce=True`` sends THREAD_CREATE), ``await fake.create_forum()`` then ``create_thread(forum.id)``
-(a forum post).
+``await fake.create_thread(parent_id)`` (a thread the bot's cache does not know, as an older one,
+until it reconnects: GUILD_CREATE lists every thread; ``announce=True`` sends THREAD_CREATE),
+``await fake.start_thread(message)`` (a thread started from a message: the same id),
+``await fake.create_forum()`` then ``create_thread(forum.id)`` (a forum post).
 ``await fake.edit_message(msg, content)`` (its author edits it: MESSAGE_UPDATE).
 Sharding as Discord does it: clients that IDENTIFY with ``shard: [id, count]`` (discord.py's
 ``AutoShardedClient``) each get only their guilds' events, by ``(guild_id >> 22) % count``, and DMs

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from . import limits as lim
 from . import records as rec
 from . import world as w
 
@@ -99,11 +100,31 @@ class Drives:
         if parent.guild_id is None or parent.is_thread:
             raise ValueError(f"{parent_id} cannot hold threads")
         thread = w.Channel(self.new_id(), name, parent.guild_id, type=w.PUBLIC_THREAD, parent_id=parent.id)
+        await self._add_thread(thread, announce)
+        return thread
+
+    async def start_thread(self, message: rec.Message, name: str = "a thread", *, announce: bool = False) -> w.Channel:
+        """A user starts a public thread from ``message`` (Discord: POST
+        /channels/{channel}/messages/{message}/threads): the thread's id is the message's, its parent
+        the message's channel, and the message gets the HAS_THREAD flag. ``announce`` as in create_thread."""
+        live = self.message(message.id)
+        if live is None or live.deleted or live.ephemeral:
+            raise ValueError(f"message {message.id} does not exist (any more)")
+        parent = self._channel(live.channel_id)
+        if parent.guild_id is None or parent.is_thread or parent.type != w.TEXT_CHANNEL:
+            raise ValueError(f"message {message.id} is in a channel whose messages cannot start threads")
+        if live.flags & lim.HAS_THREAD:
+            raise ValueError(f"message {message.id} already started a thread (Discord: 160004)")
+        live.flags |= lim.HAS_THREAD
+        thread = w.Channel(live.id, name, parent.guild_id, type=w.PUBLIC_THREAD, parent_id=parent.id)
+        await self._add_thread(thread, announce)
+        return thread
+
+    async def _add_thread(self, thread: w.Channel, announce: bool) -> None:
         self.world.add_channel(thread)
         if announce:
             payload = {**w.channel_payload(thread, self.world), "newly_created": True}
             await self._dispatch("THREAD_CREATE", lambda _intents: payload)
-        return thread
 
     async def create_forum(self, guild_id: int = w.GUILD_ID, name: str = "forum") -> w.Channel:
         """A forum channel, announced with CHANNEL_CREATE (its posts: create_thread(forum.id))."""

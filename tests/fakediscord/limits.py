@@ -41,6 +41,7 @@ TEXT_INPUT_LABEL_MAX = 45
 TEXT_INPUT_VALUE_MAX = 4000
 COMMANDS_PER_TYPE_MAX = {1: 100, 2: 15, 3: 15}
 
+HAS_THREAD = 1 << 5  # a message that started a thread (the thread's id is the message's)
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 SUPPRESS_EMBEDS = 1 << 2

@@ -672,6 +672,29 @@ async def test_threads_unknown_to_the_cache_can_be_fetched(fake_discord: FakeDis
     assert fake_discord.bot_messages(post.id)[0].id == sent.id
 
 
+async def test_a_thread_started_from_a_message_has_its_id_and_is_known_after_a_reconnect(
+    fake_discord: FakeDiscord,
+) -> None:
+    async with run_client(DemoBot(), fake_discord) as bot:
+        channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
+        assert isinstance(channel, discord.TextChannel)
+        sent = await channel.send("start a thread from me")
+        thread = await fake_discord.start_thread(fake_discord.bot_messages()[-1], "about it", announce=True)
+        known = await fake_discord.wait_until(lambda: bot.get_channel(sent.id), what="THREAD_CREATE")
+        assert thread.id == sent.id and isinstance(known, discord.Thread) and known.parent_id == channel.id
+        assert known.starter_message is not None and known.starter_message.id == sent.id
+        fetched = await channel.fetch_message(thread.id)
+        assert fetched.flags.has_thread
+        with pytest.raises(ValueError, match="already started a thread"):
+            await fake_discord.start_thread(fake_discord.bot_messages()[-1])
+        older = await fake_discord.create_thread(w.GENERAL_CHANNEL_ID, "unannounced")
+        assert bot.get_channel(older.id) is None
+    async with run_client(DemoBot(), fake_discord) as again:  # GUILD_CREATE lists the active threads
+        assert isinstance(again.get_channel(thread.id), discord.Thread)
+        assert isinstance(again.get_channel(older.id), discord.Thread)
+        assert again.get_channel(w.OTHER_GENERAL_CHANNEL_ID) is not None
+
+
 async def test_an_embed_without_embed_links_is_missing_permissions(fake_discord: FakeDiscord, bot: DemoBot) -> None:
     channel = bot.get_channel(w.GENERAL_CHANNEL_ID)
     assert isinstance(channel, discord.TextChannel)

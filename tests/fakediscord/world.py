@@ -208,6 +208,10 @@ class World:
         """A channel or thread made at run time (FakeDiscord.create_thread, create_forum)."""
         self._channels[channel.id] = channel
 
+    def threads_of(self, guild_id: int) -> list[Channel]:
+        """The threads made at run time in ``guild_id`` (all active: none is ever archived here)."""
+        return [c for c in self._channels.values() if c.is_thread and c.guild_id == guild_id]
+
     def guild(self, guild_id: int | None) -> Guild | None:
         return next((g for g in self.guilds if g.id == guild_id), None)
 
@@ -446,7 +450,8 @@ def guild_payload(guild: Guild, world: World) -> dict:
         "emojis": [],
         "stickers": [],
         "channels": [channel_payload(c, world) for c in guild.channels],
-        "threads": [],
+        # Discord lists the active threads the bot can see, so it knows them after a reconnect.
+        "threads": [channel_payload(t, world) for t in world.threads_of(guild.id)],
         "members": [member_payload(guild, m) for m in guild.members],
         "voice_states": [],
         "presences": [],
