@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import unicodedata
 import urllib.parse
@@ -59,7 +60,9 @@ from storage.pg_options import PgOptions
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.schema import BODY_CHUNK
 from storage.vectors import StoredVector
-from storage.waits import WRITE_WAIT_SECONDS
+from storage.waits import CLOSE_WAIT_SECONDS, WRITE_WAIT_SECONDS
+
+log = logging.getLogger(__name__)
 
 # FTS5's bm25 constants (fts5_aux.c), reproduced exactly.
 BM25_K1 = 1.2
@@ -194,7 +197,17 @@ class PostgresLibrary(Library):
         return library
 
     async def close(self) -> None:
-        await self._pool.close()
+        """Close the pool; connections still in use after CLOSE_WAIT_SECONDS are cut, so closing
+        never hangs (asyncpg's close waits for every connection to be released)."""
+        try:
+            await asyncio.wait_for(self._pool.close(), CLOSE_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning(
+                "Closing the library at %s: connections still in use after %.0f s were cut.",
+                self.path,
+                CLOSE_WAIT_SECONDS,
+            )
+            self._pool.terminate()
 
     @property
     def pool(self) -> asyncpg.Pool:

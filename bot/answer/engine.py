@@ -496,7 +496,7 @@ class Engine:
             listed = [s for s in await self.library.list_sources(scope=scope) if s.id not in answered]
         else:
             infos = await self.library.sources_by_id(sorted(near - answered)[:MAX_UNCOVERED])
-            listed = list(infos.values())
+            listed = [infos[i] for i in sorted(infos)]  # by id on every backend, whatever order rows come in
         return tuple(Uncovered(s.id, s.title) for s in listed), total - len(answered)
 
     async def _refuse(self, question: Question, scope: int, reason: Reason, near: set[int] | None = None) -> Answer:
