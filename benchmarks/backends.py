@@ -7,7 +7,13 @@ answers, and what moving the library costs.
 The library is the synthetic corpus of benchmarks.scale (SQuAD-derived articles), added to an
 SQLite file one transaction each, then moved with `storage.copy.copy_library` (what `factbot
 library copy` does) into an empty PostgreSQL database. The same questions (answerable and outside)
-are then asked of each, one process, warm, one at a time; the JSON answers are compared.
+are then asked of both in one warm process, alternating per question (the order swapped each
+question) with the process-wide caches (the sentence encoder's vectors, memoised terms) emptied
+before every ask; the JSON answers are compared. A second pass counts each question's round trips
+to PostgreSQL through a loopback proxy (benchmarks/roundtrips.py), outside the timings.
+
+The output names the commit (marked dirty if bot/ or storage/ have uncommitted changes), the CPU
+count and the load average before and after, and ends with the README's table row.
 
 Without --pg a server is started in a temporary folder with tests/pgserver.py (fsync off: the
 figures are for reading, not durable writes). Not a test: timings depend on the machine.
@@ -17,14 +23,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import corpus
+from benchmarks import conditions, corpus, roundtrips
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,31 +56,99 @@ async def build(path: Path, size: int) -> float:
     return time.perf_counter() - started
 
 
-async def ask_all(target: Path | str, questions: list[str]) -> tuple[list[float], list[dict[str, Any]]]:
+async def ask_alternating(
+    targets: dict[str, Path | str], questions: list[str]
+) -> tuple[dict[str, list[float]], dict[str, list[dict[str, Any]]]]:
+    """Each question asked of every backend in turn, the order swapped from one question to the
+    next, and the process-wide caches emptied before each ask: neither backend reuses the other's
+    encoding, nor gains from going first or second, nor from the machine's load drifting."""
     from bot.answer import Engine
     from storage.library import Library
 
-    async with await Library.open(target, seed=False) as library:
-        engine = Engine(library)
-        for q in questions[: corpus.WARMUP]:
-            await engine.ask(q)
-        times, answers = [], []
-        for q in questions:
-            t = time.perf_counter()
-            answer = await engine.ask(q)
-            times.append(time.perf_counter() - t)
-            answers.append(answer.to_json())
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    answers: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+    async with contextlib.AsyncExitStack() as stack:
+        engines = {
+            name: Engine(await stack.enter_async_context(await Library.open(target, seed=False)))
+            for name, target in targets.items()
+        }
+        order = list(engines)
+        for q in questions[: corpus.WARMUP]:  # connections, each library's cached figures
+            for name in order:
+                await engines[name].ask(q)
+        for i, q in enumerate(questions):
+            for name in order if i % 2 == 0 else order[::-1]:
+                conditions.cold_caches()
+                t = time.perf_counter()
+                answer = await engines[name].ask(q)
+                times[name].append(time.perf_counter() - t)
+                answers[name].append(answer.to_json())
     return times, answers
+
+
+async def count_round_trips(url: str, questions: list[str]) -> list[int]:
+    """Round trips to PostgreSQL per question (benchmarks/roundtrips.py), warm, caches cold."""
+    from bot.answer import Engine
+    from storage.library import Library
+
+    proxy = roundtrips.CountingProxy(url)
+    await proxy.start()
+    counts = []
+    try:
+        async with await Library.open(proxy.url(), seed=False) as library:
+            engine = Engine(library)
+            for q in questions[: corpus.WARMUP]:
+                await engine.ask(q)
+            for q in questions:
+                conditions.cold_caches()
+                before = proxy.round_trips
+                await engine.ask(q)
+                counts.append(proxy.round_trips - before)
+    finally:
+        await proxy.close()
+    return counts
 
 
 def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in answer.items() if k != "timings"}
 
 
+def _latency(times: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(1000 * statistics.median(times), 1),
+        "p95_ms": round(1000 * percentile(times, 0.95), 1),
+        "mean_ms": round(1000 * statistics.fmean(times), 1),
+    }
+
+
+def table(figures: dict[str, Any]) -> str:
+    """The README's row: p50 / p95 per backend and PostgreSQL's ratio to SQLite."""
+    lite, pg, ratio = figures["sqlite"], figures["postgres"], figures["ratio"]
+    trips = figures.get("round_trips")
+    counted = f"{trips['median']} (max {trips['max']})" if trips else "-"
+    return "\n".join(
+        [
+            "| library | SQLite p50 / p95 | PostgreSQL p50 / p95 | ratio p50 / p95 | round trips | same answers |",
+            "| --- | --- | --- | --- | --- | --- |",
+            f"| {figures['articles']:,} articles ({figures['sentences']:,} sentences) "
+            f"| {lite['p50_ms']:.0f} / {lite['p95_ms']:.0f} ms | {pg['p50_ms']:.0f} / {pg['p95_ms']:.0f} ms "
+            f"| {ratio['p50']}x / {ratio['p95']}x "
+            f"| {counted} | {figures['identical_answers']} |",
+            f"commit {figures['commit']}, {figures['cpus']} CPUs, load {figures['load_before']} before, "
+            f"{figures['load_after']} after (1/5/15 min)",
+        ]
+    )
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from storage.copy import copy_library
     from storage.library import Library
 
+    figures: dict[str, Any] = {
+        "commit": conditions.commit(),
+        "cpus": os.cpu_count(),
+        "load_before": conditions.load(),
+    }
     server = None
     url = args.pg
     if url is None:
@@ -90,7 +166,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 copy_s = time.perf_counter() - started
                 sentences = (await src.sentence_stats())[0]
             questions = [q.text for q in corpus.questions(args.answerable, args.outside)]
-            figures: dict[str, Any] = {
+            figures |= {
                 "articles": args.size,
                 "sources": report.verified,
                 "sentences": sentences,
@@ -98,19 +174,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "copy_to_postgres_s": round(copy_s, 1),
                 "questions": len(questions),
             }
-            answers = {}
-            for name, target in (("sqlite", db), ("postgres", url)):
-                times, answers[name] = await ask_all(target, questions)
-                figures[name] = {
-                    "p50_ms": round(1000 * statistics.median(times), 1),
-                    "p95_ms": round(1000 * percentile(times, 0.95), 1),
-                    "mean_ms": round(1000 * statistics.fmean(times), 1),
-                }
+            times, answers = await ask_alternating({"sqlite": db, "postgres": url}, questions)
+            for name, measured in times.items():
+                figures[name] = _latency(measured)
             pairs = list(zip(answers["sqlite"], answers["postgres"], strict=True))
             differ = [(a, b) for a, b in pairs if _comparable(a) != _comparable(b)]
             figures["identical_answers"] = f"{len(pairs) - len(differ)}/{len(questions)}"
             figures["differing"] = [{"sqlite": _comparable(a), "postgres": _comparable(b)} for a, b in differ[:3]]
-            figures["p95_ratio"] = round(figures["postgres"]["p95_ms"] / figures["sqlite"]["p95_ms"], 2)
+            figures["ratio"] = {
+                q: round(figures["postgres"][f"{q}_ms"] / figures["sqlite"][f"{q}_ms"], 2) for q in ("p50", "p95")
+            }
+            if args.round_trip_questions:
+                counts = await count_round_trips(url, questions[: args.round_trip_questions])
+                figures["round_trips"] = {
+                    "questions": len(counts),
+                    "median": statistics.median(counts),
+                    "mean": round(statistics.fmean(counts), 1),
+                    "max": max(counts),
+                }
+            figures["load_after"] = conditions.load()
             return figures
     finally:
         if server is not None:
@@ -122,9 +204,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=1000, help="articles in the library (default 1000)")
     parser.add_argument("--answerable", type=int, default=200)
     parser.add_argument("--outside", type=int, default=50)
+    parser.add_argument(
+        "--round-trip-questions",
+        type=int,
+        default=50,
+        help="questions whose round trips to PostgreSQL are counted, in a pass of their own (0: none)",
+    )
     parser.add_argument("--pg", help="an empty PostgreSQL database's URL (default: start a throw-away server)")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(parse_args())), indent=2))
+    measured = asyncio.run(main(parse_args()))
+    print(json.dumps(measured, indent=2))
+    print(table(measured))

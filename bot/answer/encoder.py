@@ -105,6 +105,12 @@ class Encoder:
                 self._cache.popitem(last=False)
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
+    def forget(self) -> None:
+        """Empty the cache of sentence vectors: a benchmark comparing two libraries in one process
+        starts each question cold, so the second library asked does not reuse the first's work."""
+        with self._lock:
+            self._cache.clear()
+
     def _run(self, text: str) -> np.ndarray:
         """One text alone: a batch would pad, and the int8 model's activation scales are measured
         over the whole batch, so a text's vector would depend on its neighbours (and one at a time
