@@ -324,7 +324,8 @@ async def _heartbeat(records: ShardRecords, me: ShardProcess, every: float) -> N
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.wait_for(records.beat(me), every)
+            async with asyncio.timeout(every):  # not wait_for, which can swallow a cancel on 3.11
+                await records.beat(me)
         except Exception as err:  # the bot keeps answering whatever happens to its record
             if not failing:
                 log.warning("Cannot record this process's heartbeat (%s); it keeps running.", err)

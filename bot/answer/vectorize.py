@@ -74,6 +74,7 @@ class BackgroundEncoder:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.idle = asyncio.Event()  # set while nothing is left to encode (tests wait on it)
 
     def start(self) -> None:
@@ -86,6 +87,8 @@ class BackgroundEncoder:
         self._wake.set()
 
     async def stop(self) -> None:
+        self._stopping = True  # a cancel that asyncio loses still ends the loop at its next turn
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -93,7 +96,7 @@ class BackgroundEncoder:
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 done = await encode_pending(self.library, self.encoder)
@@ -103,8 +106,11 @@ class BackgroundEncoder:
                 # The library is busy or unreachable: the words still answer; try again later.
                 log.warning("Encoding sentences failed, will retry: %s", err.message)
             self.idle.set()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that lands
+            # as the wake does, and stop() then waited forever (seen under load in CI).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
 
 
 class NoEncoding:
