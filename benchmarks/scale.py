@@ -133,7 +133,13 @@ async def child_ingest(work: Path, size: int, seed: int) -> Figures:
             except DuplicateSource:
                 duplicates += 1
             durations.append(time.perf_counter() - t)
-    wall = time.perf_counter() - started
+        wall = time.perf_counter() - started
+        # Then every sentence's vector, as `sources add` does after its adds (the bot: in the background).
+        from bot.answer import Engine
+
+        t = time.perf_counter()
+        encoded = await Engine(library).catch_up()
+        encode_s = time.perf_counter() - t
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -154,6 +160,9 @@ async def child_ingest(work: Path, size: int, seed: int) -> Figures:
         "file_ratio": file_bytes / raw,
         "ingest_s": sum(durations),
         "wall_s": wall,
+        "encoded": encoded,
+        "encode_s": encode_s,
+        "encode_rate": size / encode_s if encode_s else None,  # articles a second
         "rate": len(durations) / sum(durations),
         "rate_last_10pct": len(tail) / sum(tail),
         "per_article": summarise(durations),
