@@ -109,8 +109,8 @@ async def collect(
     on topic but does not answer it, the case the formal SQuAD split never shows and WikiQA is full
     of. Nothing here reads WikiQA."""
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.ingest import MetaOverrides, add_file
-    from storage.library import Library
 
     manifest = [json.loads(line) for line in (squad / "articles.jsonl").read_text().splitlines()]
     questions = [json.loads(line) for line in (squad / "questions.jsonl").read_text().splitlines()]
@@ -133,7 +133,7 @@ async def collect(
             if m["role"] == "library":
                 kept[m["title"]] = trimmed((squad / m["file"]).read_text(encoding="utf-8"), m["title"])
                 (tmp / Path(m["file"]).name).write_text(kept[m["title"]], encoding="utf-8")
-        library = await Library.open(tmp / "trimmed.db")
+        library = await open_library(tmp / "trimmed.db")
         try:
             for m in manifest:
                 if m["role"] == "library":
@@ -163,11 +163,11 @@ async def _meaning_rows(path: Path) -> list[dict]:
     where the question's words are not the answer's: the cases SQuAD never shows."""
     from bot.answer import Engine
     from seeds import load_seeds
-    from storage.library import Library
+    from storage.backends import open_library
 
     key_of = {seed.title: seed.key for seed in load_seeds()}
     questions = [q for q in (json.loads(x) for x in datasets.seed_meaning().read_text().splitlines()) if q]
-    library = await Library.open(path)
+    library = await open_library(path)
     rows = []
     try:
         keys = {s.id: key_of[s.title] for s in await library.list_sources(scope=None)}

@@ -232,10 +232,10 @@ def _timed(function: Callable[[], T]) -> tuple[float, T | FactbotError]:
 
 async def _add_and_ask(case: Case, data: bytes, folder: Path) -> tuple[float, float, str]:
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.ingest import add_document
-    from storage.library import Library
 
-    async with await Library.open(folder / "library.db", seed=False) as library:
+    async with await open_library(folder / "library.db", seed=False) as library:
         gc.collect()
         start = _cpu()
         note = ""

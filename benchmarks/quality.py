@@ -218,11 +218,11 @@ def squad_sample(seed: int, n_in: int, n_out: int, squad: Path | None = None) ->
 
 async def build_squad_library(path: Path, manifest: list[dict], squad: Path | None = None):
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.ingest import MetaOverrides, add_file
-    from storage.library import Library
 
     squad = squad or datasets.squad_dir()
-    library = await Library.open(path)
+    library = await open_library(path)
     for m in manifest:
         if m["role"] == "library":
             await add_file(library, squad / m["file"], given=MetaOverrides(title=m["title"]))
@@ -442,9 +442,9 @@ class Sets:
 
     async def open(self, tmp: Path) -> None:
         from bot.answer import Engine
-        from storage.library import Library
+        from storage.backends import open_library
 
-        self.libraries["seeds"] = seeds = await Library.open(tmp / "seeds.db")
+        self.libraries["seeds"] = seeds = await open_library(tmp / "seeds.db")
         await Engine(seeds).catch_up()
         self.libraries["squad"] = await build_squad_library(tmp / "squad.db", self.squad_manifest)
         if self.wikiqa_dir:
@@ -606,11 +606,11 @@ async def score_feedback(path: Path, rows: list[dict], target: str | None) -> No
     """Ask every exported vote's question again (in its server's view) and count the answers that do
     what the vote asks, by kind."""
     from bot.answer import Engine
-    from storage.library import Library
+    from storage.backends import open_library
 
     tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
     try:
-        async with await Library.open(target or tmp / "seeds.db") as library:
+        async with await open_library(target or tmp / "seeds.db") as library:
             engine = Engine(library)
             passed: dict[str, list[int]] = {}
             for row in rows:

@@ -115,16 +115,16 @@ def write(path: Path, figures: Figures) -> None:
 
 async def child_ingest(work: Path, size: int, seed: int) -> Figures:
     """Add `size` articles one transaction each, the way `factbot sources add` does."""
+    from storage.backends import open_library
     from storage.errors import DuplicateSource
     from storage.ingest import add_document
-    from storage.library import Library
 
     topics, _ = corpus.load_topics()
     db = work / "library.db"
     durations: list[float] = []
     duplicates = 0
     started = time.perf_counter()
-    async with await Library.open(db) as library:  # with the seeds, as the command line opens it
+    async with await open_library(db) as library:  # with the seeds, as the command line opens it
         for article in corpus.articles(size, topics, seed):
             data = article.body.encode("utf-8")
             t = time.perf_counter()
@@ -176,11 +176,11 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
     from bot.answer import Engine
     from bot.answer.engine import CANDIDATES, search_terms
     from bot.answer.question import parse_question
-    from storage.library import Library
+    from storage.backends import open_library
 
     asked = corpus.questions(answerable, outside, seed=seed)
     figures: Figures = {}
-    async with await Library.open(work / "library.db", seed=False) as library:
+    async with await open_library(work / "library.db", seed=False) as library:
         engine = Engine(library)
         first = time.perf_counter()
         await engine.ask(asked[0].text)

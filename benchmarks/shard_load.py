@@ -85,8 +85,9 @@ async def run(target: str | Path, rate: float, duration: float, folder: Path) ->
 
     from bot.discord.runner import sync
     from bot.settings import Settings
-    from storage.library import Library
+    from storage.backends import open_library
     from storage.models import SourceMeta
+    from storage.target import LibraryTarget
     from tests.fakediscord import world as w
     from tests.fakediscord.server import FakeDiscord
 
@@ -100,8 +101,7 @@ async def run(target: str | Path, rate: float, duration: float, folder: Path) ->
         fake.default_timeout = 120.0
         discord.http.Route.BASE = fake.api_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-        settings = Settings(db_path=folder / "unused.db", discord_token=fake.token)
-        settings = dataclasses.replace(settings, db_path=target)
+        settings = Settings(library=LibraryTarget.of(target), discord_token=fake.token)
         if await sync(settings) != 0:  # the operator pushes the commands once
             raise SystemExit("sync failed")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
@@ -188,7 +188,7 @@ async def run(target: str | Path, rate: float, duration: float, folder: Path) ->
                     result.late += 1
 
             # The operator adds a source; how long until each process quotes it.
-            async with await Library.open(target) as operator:
+            async with await open_library(target) as operator:
                 await operator.add_source(PROPAGATION_FACT, SourceMeta("Velmora lighthouse"))
             added = time.monotonic()
             for shards in PROCESSES:

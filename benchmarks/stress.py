@@ -53,12 +53,12 @@ def _body(rng: random.Random, n: int) -> str:
 
 async def _work(db: Path, seed: int, seconds: float) -> None:
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.errors import FactbotError
-    from storage.library import Library
     from storage.models import SourceMeta
 
     rng = random.Random(seed)
-    async with await Library.open(db) as library:
+    async with await open_library(db) as library:
         print("opened", flush=True)
         engine = Engine(library)
         deadline = time.monotonic() + seconds
@@ -204,8 +204,9 @@ HELD_WAIT_SECONDS = 6.0
 _HOLD = "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); " + (
     "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(float(sys.argv[2]))"
 )
-_HELD_ADD = "import sys, storage.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; " + (
-    "raise SystemExit(main(sys.argv[2:]))"
+_HELD_ADD = (
+    "import sys, storage.backends.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; "
+    + ("raise SystemExit(main(sys.argv[2:]))")
 )
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.textview import terminal_safe
+from storage.backends.base import Library
 from storage.errors import FactbotError
 from storage.feedback import HELPFUL, KINDS, SAY_NOTHING, SOURCE_MISSING, WRONG_QUOTE, FeedbackEntry
-from storage.library import Library
 
 READ_BATCH = 500
 LIST_LIMIT = 50

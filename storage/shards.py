@@ -30,15 +30,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 from storage.errors import ShardConflict, StoreError
 from storage.waits import BUSY_TIMEOUT_MS
-
-if TYPE_CHECKING:
-    from storage.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +43,12 @@ HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0
 # pg_advisory_xact_lock key ("FACW") under which a process claims its shards.
 SHARDS_LOCK = 0x46414357
+
+
+class HasShardRecords(Protocol):
+    """A library: each backend keeps its shard records its own way (`Library.shard_records`)."""
+
+    async def shard_records(self) -> ShardRecords: ...
 
 
 @dataclass(frozen=True)
@@ -307,17 +310,6 @@ class PostgresShardRecords(ShardRecords):
             raise self._failed(err) from None
 
 
-async def open_shard_records(library: Library) -> ShardRecords:
-    """The shard records of `library`'s processes: in its PostgreSQL database, or beside its file."""
-    from storage.library import is_postgres_target
-    from storage.shared import shared_path
-
-    url = getattr(library, "url", None)
-    if isinstance(url, str) and is_postgres_target(url):
-        return PostgresShardRecords(str(library.path), library.pool)  # type: ignore[attr-defined]
-    return await SqliteShardRecords.open(shared_path(Path(library.path)))
-
-
 async def _heartbeat(records: ShardRecords, me: ShardProcess, every: float) -> None:
     """Beat until cancelled; one warning when beats start failing, one line when they work again."""
     failing = False
@@ -338,11 +330,11 @@ async def _heartbeat(records: ShardRecords, me: ShardProcess, every: float) -> N
 
 @contextlib.asynccontextmanager
 async def holding_shards(
-    library: Library, shard_count: int, shards: Iterable[int], *, every: float = HEARTBEAT_SECONDS
+    library: HasShardRecords, shard_count: int, shards: Iterable[int], *, every: float = HEARTBEAT_SECONDS
 ) -> AsyncIterator[ShardProcess]:
     """Claim the shards for this process (ShardConflict, one line, when another live process holds
     one), beat while inside, release on the way out."""
-    records = await open_shard_records(library)
+    records = await library.shard_records()
     try:
         me = this_process(shard_count, shards)
         await records.claim(me)

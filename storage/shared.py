@@ -8,7 +8,7 @@ spending the same user's last question at the same moment cannot both get it.
 The budget works as discord.py's own cooldown: `rate` questions in a window of `per` seconds that
 starts at the first question after the last window ended.
 
-Where it lives:
+Where it lives (each backend opens its own: `Library.shared_cooldowns`):
 - PostgreSQL: the table `factbot_ask_cooldown` in the library's database (made by the library's
   migration 2, storage.pg_schema), timed by the server's clock, so processes on several machines
   agree.
@@ -26,15 +26,12 @@ import sqlite3
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
 from storage.errors import StoreError
 from storage.waits import BUSY_TIMEOUT_MS
-
-if TYPE_CHECKING:
-    from storage.library import Library
 
 # The SQLite side file's name: the library's own name with this appended.
 SHARED_SUFFIX = "-shared"
@@ -176,14 +173,3 @@ class PostgresCooldowns(SharedCooldowns):
 def shared_path(library_path: Path) -> Path:
     """The SQLite side file that holds what the processes of `library_path` share."""
     return library_path.with_name(library_path.name + SHARED_SUFFIX)
-
-
-async def open_shared_cooldowns(library: Library) -> SharedCooldowns:
-    """The shared cooldowns of `library`'s processes: in its PostgreSQL database, or in the SQLite
-    file beside it. StoreError (one line) when they cannot be opened."""
-    from storage.library import is_postgres_target
-
-    url = getattr(library, "url", None)
-    if isinstance(url, str) and is_postgres_target(url):
-        return PostgresCooldowns(str(library.path), library.pool)  # type: ignore[attr-defined]
-    return await SqliteCooldowns.open(shared_path(Path(library.path)))

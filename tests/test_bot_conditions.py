@@ -15,7 +15,7 @@ import pytest
 
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
-from storage.library import Library
+from storage.backends.base import Library
 from storage.models import SourceMeta
 from tests.discord_helpers import (
     FILLER,

@@ -20,8 +20,8 @@ from bot.discord.client import FactBot
 from bot.discord.forms import CANCEL, CONFIRM
 from bot.discord.pages import NEXT, POSITION
 from bot.settings import Settings
+from storage.backends.base import Library
 from storage.fetch import parse_networks
-from storage.library import Library
 from storage.models import SourceMeta
 from tests.discord_helpers import click, page_button, settled, submit, turn_page
 from tests.fakediscord import FakeDiscord, Reply, run_client

@@ -14,7 +14,7 @@ import struct
 from bot.answer.events import EMPTY_LIBRARY, NO_DATES, NO_DATES_IN_ANSWER, library_timeline
 from bot.discord.client import FactBot
 from bot.timeline import FILENAME, WIDTH_PX
-from storage.library import Library
+from storage.backends.base import Library
 from storage.models import SourceMeta
 from tests.fakediscord import FakeDiscord, Reply
 from tests.fakediscord import world as w

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer.events import NO_YEAR, RELATIVE, TOO_BROAD, find_dated, fragment, library_timeline
-from storage.library import Library
+from storage.backends import open_library
 from storage.models import GLOBAL_SCOPE
 
 Y = 1 / 12  # a month, in years
@@ -87,7 +87,7 @@ def test_a_relative_date_placed_by_a_name_says_which_name() -> None:
 async def test_the_seed_article_dated_june_2021_puts_last_october_in_2017_not_2020(tmp_path: Path) -> None:
     """The rule: 'Last October' is never counted back from the publication date (June 2021 in
     the metadata, which would give October 2020); the exercise's own name says 2017."""
-    async with await Library.open(tmp_path / "library.db") as library:
+    async with await open_library(tmp_path / "library.db") as library:
         timeline = await library_timeline(library, GLOBAL_SCOPE)
     [october] = [e for e in timeline.events if e.dated.text == "Last October"]
     assert october.source.published == "2021-06"

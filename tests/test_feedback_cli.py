@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Engine
+from storage.backends import open_library
 from storage.feedback import HELPFUL, SAY_NOTHING, WRONG_QUOTE, Vote
-from storage.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD = 123
@@ -30,7 +30,7 @@ def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 async def db(tmp_path: Path) -> Path:
     path = tmp_path / "library.db"
-    async with await Library.open(path) as library:
+    async with await open_library(path) as library:
         engine = Engine(library)
         members = (await engine.ask(MEMBERS, scope=GUILD)).to_json()
         weather = (await engine.ask(WEATHER, scope=GUILD)).to_json()

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestServer
 from bot import cli
 from bot.discord.cogs.sources import ADDED, FETCHING
 from bot.progress import echo, progress
+from storage.backends.base import Library
 from storage.fetch import parse_networks
-from storage.library import Library
 from tests.discord_helpers import BotStarter, settled
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord import world as w

@@ -9,7 +9,8 @@ import pytest
 from bot.answer import Engine
 from bot.answer.question import Expects, parse_question
 from bot.answer.rank import Ranker, idf, join_stated, worth_adding
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.models import Sentence, SourceMeta
 
 HYMNS = (
@@ -22,7 +23,7 @@ ZEBRAS = "The zebra herd migrates every October. Lions follow the herd across th
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+    async with await open_library(tmp_path / "library.db", seed=False) as lib:
         await lib.add_source(HYMNS, SourceMeta("Hymns"))
         await lib.add_source(ZEBRAS, SourceMeta("Zebras"))
         yield lib

@@ -19,8 +19,8 @@ from bot.answer.model import Answer, Quote, Reason, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf, join_stated, sentence_terms, worth_adding
+from storage.backends.base import Library
 from storage.errors import UnknownSource
-from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
 from storage.vectors import COSINE_DECIMALS
 

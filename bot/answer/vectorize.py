@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 
 from bot.answer.encoder import Encoder
+from storage.backends.base import Library
 from storage.errors import FactbotError
-from storage.library import Library
 from storage.vectors import to_blob
 
 log = logging.getLogger(__name__)

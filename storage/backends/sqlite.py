@@ -24,6 +24,7 @@ from typing import Any, Self
 import aiosqlite
 
 from storage import text as textmod
+from storage.backends.base import MAX_ID, Library, check_removal
 from storage.errors import (
     DamagedLibrary,
     DuplicateSource,
@@ -33,29 +34,25 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
+from storage.feedback import FeedbackStore
 from storage.integrity import is_damage, quick_check_on_open
-from storage.library import (
-    MAX_ID,
-    PAGE_PLACE,
+from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
+from storage.prepare import (
     VOCABULARY_VERSION,
-    Library,
     NewSource,
     Prepared,
-    StoredSource,
-    after,
-    check_removal,
     chunks,
     cut_sentence,
-    log_entry_from_row,
     now,
-    page_place,
     prepare_text,
     seed_source,
-    source_from_row,
     vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
+from storage.rows import PAGE_PLACE, NamedRow, StoredSource, after, log_entry_from_row, page_place, source_from_row
 from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
+from storage.shards import ShardRecords, SqliteShardRecords
+from storage.shared import SharedCooldowns, SqliteCooldowns, shared_path
+from storage.target import LibraryTarget
 from storage.vectors import StoredVector
 from storage.waiting import waiting
 from storage.waits import BUSY_TIMEOUT_MS, WRITE_WAIT_SECONDS
@@ -257,11 +254,11 @@ class SqliteLibrary(Library):
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, seed: bool = True, check: bool = True) -> Self:  # type: ignore[override]
+    async def open(cls, target: LibraryTarget | Path | str, *, seed: bool = True, check: bool = True) -> Self:
         """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
         file or folder that cannot be written is opened read-only. With `check`, a damaged file
         (storage.integrity) is refused; without, it is opened for reading what it still holds."""
-        path = Path(path)
+        path = target.path if isinstance(target, LibraryTarget) else Path(target)
         writer = None
         try:
             if not path.parent.exists():
@@ -272,13 +269,13 @@ class SqliteLibrary(Library):
                 raise StoreError(f"Cannot open the library {path}: a symbolic link that leads nowhere (or in a loop).")
             if path.exists() and not path.is_file():
                 raise StoreError(f"Cannot open the library {path}: it is not a file.")
-            target: Path | str = path
+            where: Path | str = path  # what the connections open: the file, or a read-only URI
             if _writable(path):
                 await _prepare_waiting(path, seed=seed, check=check)
                 writer = await _connect(path, readonly=False)
             else:
-                target = await asyncio.to_thread(_readonly_target, path, check=check)
-            reader = await _connect(target, readonly=True)
+                where = await asyncio.to_thread(_readonly_target, path, check=check)
+            reader = await _connect(where, readonly=True)
         except (sqlite3.Error, OSError) as err:
             if writer is not None:
                 await writer.close()
@@ -291,7 +288,7 @@ class SqliteLibrary(Library):
             if writer is not None:
                 await writer.close()
             raise
-        library = cls(path, writer, reader, target)
+        library = cls(path, writer, reader, where)
         try:
             if writer is not None:
                 await library._check_terms_version()
@@ -319,6 +316,18 @@ class SqliteLibrary(Library):
         for conn in [*self._readers, self._stats_reader, self._writer_conn]:
             if conn is not None:
                 await conn.close()
+
+    # -- beside the library: what its processes share, and the votes -------------------------
+
+    async def shared_cooldowns(self) -> SharedCooldowns:
+        return await SqliteCooldowns.open(shared_path(self.path))
+
+    async def shard_records(self) -> ShardRecords:
+        return await SqliteShardRecords.open(shared_path(self.path))
+
+    @property
+    def feedback_store(self) -> FeedbackStore:
+        return SqliteFeedback(self)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -969,3 +978,18 @@ class SqliteLibrary(Library):
             (json.dumps(ids),),
         )
         return [StoredVector(r[0], r[1], r[2]) for r in rows]
+
+
+class SqliteFeedback(FeedbackStore):
+    """The votes, in the library file: each change in the library's write transaction."""
+
+    def __init__(self, library: SqliteLibrary) -> None:
+        self.library = library
+
+    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
+        async with self.library._transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return int(cursor.rowcount)
+
+    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
+        return await self.library._fetchall(_POOLED, sql, params, named=True)

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import math
 import unicodedata
-import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from typing import Any, Self, TypeVar
 import asyncpg
 
 from storage import text as textmod
+from storage.backends.base import MAX_ID, Library, check_removal
 from storage.errors import (
     DuplicateSource,
     IngestError,
@@ -35,30 +35,25 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.library import (
-    MAX_ID,
-    PAGE_PLACE,
-    VOCABULARY_VERSION,
-    Library,
-    NewSource,
-    StoredSource,
-    after,
-    check_removal,
-    chunks,
-    log_entry_from_row,
-    now,
-    page_place,
-    prepare_text,
-    seed_source,
-    sentence_from_row,
-    source_from_row,
-    vocabulary_words,
-)
+from storage.feedback import FeedbackStore, numbered
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
 from storage.pg_connect import create_pool, unavailable
-from storage.pg_options import PgOptions
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
+from storage.prepare import VOCABULARY_VERSION, NewSource, chunks, now, prepare_text, seed_source, vocabulary_words
+from storage.rows import (
+    PAGE_PLACE,
+    NamedRow,
+    StoredSource,
+    after,
+    log_entry_from_row,
+    page_place,
+    sentence_from_row,
+    source_from_row,
+)
 from storage.schema import BODY_CHUNK
+from storage.shards import PostgresShardRecords, ShardRecords
+from storage.shared import PostgresCooldowns, SharedCooldowns
+from storage.target import LibraryTarget, PgOptions, redact
 from storage.vectors import StoredVector
 from storage.waits import CLOSE_WAIT_SECONDS, WRITE_WAIT_SECONDS
 
@@ -91,16 +86,6 @@ _PAGE_PLACE = PAGE_PLACE.replace("?", "$%d") % (1, 2, 3)
 # another connection has just created.
 _HAS_SCHEMA_TABLE = """SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
                                       WHERE schemaname = current_schema() AND tablename = 'factbot_schema')"""
-
-
-def redact(url: str) -> str:
-    """The URL without its password (for messages and logs)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    user = urllib.parse.quote(parts.username or "", safe="")
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def _scopes(scope: int) -> list[int]:
@@ -176,16 +161,18 @@ class PostgresLibrary(Library):
     def __init__(self, url: str, pool: asyncpg.Pool, options: PgOptions) -> None:
         super().__init__()
         self.url = url
-        self.path = redact(url)
+        self.path: str = redact(url)
         self.options = options
         self._pool = pool
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, *, seed: bool = True, options: PgOptions | None = None) -> Self:  # type: ignore[override]
+    async def open(cls, target: LibraryTarget | str, *, seed: bool = True, check: bool = True) -> Self:
         """Connect, apply the migrations this database lacks (under the migration lock), and give
-        a new library its seed articles."""
-        options = options or PgOptions()
+        a new library its seed articles (with `seed`). `check` asks nothing more here: the server
+        keeps its own files whole."""
+        target = LibraryTarget.of(target)
+        url, options = target.url, target.pg
         library = cls(url, await create_pool(url, options, redact(url)), options)
         try:
             await library._migrate(seed=seed)
@@ -213,6 +200,16 @@ class PostgresLibrary(Library):
     def pool(self) -> asyncpg.Pool:
         """The process's one pool, which the shared cooldowns and shard records use too."""
         return self._pool
+
+    async def shared_cooldowns(self) -> SharedCooldowns:
+        return PostgresCooldowns(self.path, self._pool)
+
+    async def shard_records(self) -> ShardRecords:
+        return PostgresShardRecords(self.path, self._pool)
+
+    @property
+    def feedback_store(self) -> FeedbackStore:
+        return PostgresFeedback(self)
 
     def _error(self, err: BaseException) -> StoreError:
         if (down := unavailable(err, self.url, self.options.statement_timeout)) is not None:
@@ -814,3 +811,20 @@ class PostgresLibrary(Library):
             "SELECT sentence_id, scope, vector FROM sentence_vectors WHERE sentence_id = ANY($1::bigint[])", ids
         )
         return [StoredVector(r[0], r[1], bytes(r[2])) for r in rows]
+
+
+class PostgresFeedback(FeedbackStore):
+    """The votes, in the library's database, through the library's pool."""
+
+    def __init__(self, library: PostgresLibrary) -> None:
+        self.library = library
+
+    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
+        # Outside the library's write transaction: a vote is not a change to what is quoted, so it
+        # neither takes the write lock nor moves the library's version (which empties caches).
+        async with self.library._reading() as conn:
+            status: str = await conn.execute(numbered(sql), *params)
+            return int(status.rsplit(" ", 1)[-1]) if status.rsplit(" ", 1)[-1].isdigit() else 0
+
+    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
+        return list(await self.library._fetch(numbered(sql), *params))
