@@ -12,7 +12,6 @@ once, written with `?` and numbered for PostgreSQL; each backend runs it (its `f
 from __future__ import annotations
 
 import json
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -119,12 +118,6 @@ def _where(scope: int | None, kind: str | None) -> tuple[str, list[object]]:
         clauses.append("kind = ?")
         params.append(kind)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's $1, $2, ..."""
-    count = iter(range(1, 1000))
-    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
 def _params(vote: Vote) -> tuple[object, ...]:

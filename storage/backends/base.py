@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
-from storage.errors import DuplicateSource, IngestError, ProtectedSource, UnknownSource
+from storage.errors import DuplicateSource, IngestError, ProtectedSource, StoreError, UnknownSource
 from storage.limits import MAX_PDF_PAGES
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo, SourceMeta
-from storage.prepare import NewSource, clean_field, has_visible_text, now, prepare_text
+from storage.prepare import NewSource, clean_field, has_visible_text, now, prepare_text, seed_source
 from storage.rows import StoredSource
+from storage.schema import BODY_CHUNK
 from storage.vectors import READ_BATCH, StoredVector, VectorIndex
 
 if TYPE_CHECKING:
@@ -93,6 +95,40 @@ class Library(ABC):
     ) -> None:
         await self.close()
 
+    # -- the hooks the shared code below runs on: each backend's connections and dialect ---------
+
+    # The driver's errors that say the store failed (mapped by `_error`), and those among them a
+    # caller handles itself (a content already there: DuplicateSource).
+    _FAILURES: ClassVar[tuple[type[BaseException], ...]] = ()
+    _PASSED: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    @abstractmethod
+    def _error(self, err: BaseException) -> StoreError:
+        """One line for what went wrong with the store itself (never a traceback)."""
+
+    @asynccontextmanager
+    async def _failures(self) -> AsyncIterator[None]:
+        """The driver's failures inside as StoreError (`_error`), but those in `_PASSED`."""
+        try:
+            yield
+        except self._FAILURES as err:
+            if isinstance(err, self._PASSED):
+                raise
+            raise self._error(err) from None
+
+    @abstractmethod
+    def _transaction(self) -> AbstractAsyncContextManager[Any]:
+        """One write transaction, whole or not at all; it yields the connection `_query` takes."""
+
+    @abstractmethod
+    async def _query(self, conn: Any, sql: str, params: Sequence[object]) -> list[Any]:
+        """The rows (read by position) of one statement written with `?` placeholders, on `conn`
+        (None: any connection that reads the library as it stands)."""
+
+    @abstractmethod
+    async def _insert_source(self, conn: Any, new: NewSource) -> int:
+        """Everything of one source, inside the write transaction of `conn`; its id."""
+
     # -- writing -----------------------------------------------------------------------------
 
     async def add_source(
@@ -143,6 +179,26 @@ class Library(ABC):
     async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
         """Remove a source and everything of it. `scope` None is the operator, who may remove
         anything; a server may remove only its own sources, never the global library."""
+
+    async def _add_pending_seeds(self) -> None:
+        """A new library's seed articles, all in one transaction that also removes the 'seeds
+        pending' mark (re-read inside it: another process opening the new library may have done it)."""
+        if not await self._query(None, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+            return
+        from seeds import load_seeds
+
+        seeds = load_seeds()
+        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
+        async with self._transaction() as conn:
+            if not await self._query(conn, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+                return
+            for seed, ready in zip(seeds, prepared, strict=True):
+                there = await self._query(
+                    conn, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
+                )
+                if not there:
+                    await self._insert_source(conn, seed_source(seed, ready))
+            await self._query(conn, "DELETE FROM meta WHERE key = 'seeds'", ())
 
     async def add_seeds(self) -> list[SourceInfo]:
         """Add the shipped seed articles to the global library (skipping any already there)."""
@@ -400,10 +456,21 @@ class Library(ABC):
     @abstractmethod
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]: ...
 
-    @abstractmethod
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
         """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
         Read from the chunks it lies in, not the whole body."""
+        if end <= start:
+            return ""
+        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
+        rows = await self._query(
+            None,
+            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
+            (source_id, first, last),
+        )
+        if not rows:
+            raise UnknownSource(source_id)
+        text = "".join(r[0] for r in rows)
+        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
 
     async def visible_sentences(self, ids: Iterable[int], *, scope: int) -> list[Sentence]:
         """The given sentences that `scope` can see, with their text, in id order."""

@@ -17,9 +17,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import re
 import unicodedata
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Self, TypeVar
 
@@ -35,11 +36,11 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.feedback import FeedbackStore, numbered
+from storage.feedback import FeedbackStore
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
 from storage.pg_connect import create_pool, unavailable
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
-from storage.prepare import VOCABULARY_VERSION, NewSource, chunks, now, prepare_text, seed_source, vocabulary_words
+from storage.prepare import VOCABULARY_VERSION, NewSource, chunks, now, vocabulary_words
 from storage.rows import (
     PAGE_PLACE,
     NamedRow,
@@ -78,8 +79,14 @@ _SENTENCE_COLUMNS = f"""
 """
 
 
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's $1, $2, ..."""
+    count = iter(range(1, 1000))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
+
+
 # PAGE_PLACE with PostgreSQL's numbered parameters.
-_PAGE_PLACE = PAGE_PLACE.replace("?", "$%d") % (1, 2, 3)
+_PAGE_PLACE = numbered(PAGE_PLACE)
 
 
 # Read from the catalog's tables, not its caches (to_regclass): a cache may not yet know of a table
@@ -223,13 +230,20 @@ class PostgresLibrary(Library):
             return StoreError(f"The disk holding the library {self.path} is full; nothing was changed.")
         return StoreError(f"The library {self.path} failed: {err}.")
 
+    # What says the server or the connection failed; a unique key refused is the caller's.
+    _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+    _PASSED = (asyncpg.UniqueViolationError,)
+
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
-        try:
-            async with self._pool.acquire() as conn:
-                yield conn
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
-            raise self._error(err) from None
+        async with self._failures(), self._pool.acquire() as conn:
+            yield conn
+
+    async def _query(self, conn: asyncpg.Connection | None, sql: str, params: Sequence[object]) -> list[Any]:
+        if conn is None:
+            return await self._fetch(numbered(sql), *params)
+        rows: list[asyncpg.Record] = await conn.fetch(numbered(sql), *params)
+        return rows
 
     async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
         async with self._reading() as conn:
@@ -327,17 +341,11 @@ class PostgresLibrary(Library):
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """One write transaction holding the advisory write lock (waiting for other processes'
         changes up to WRITE_WAIT_SECONDS); the version moves on commit."""
-        async with self._write_lock:
-            try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    await conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-                    yield conn
-                    await conn.execute("UPDATE library_state SET version = version + 1")
-            except asyncpg.UniqueViolationError:
-                raise
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
-                raise self._error(err) from None
+        async with self._write_lock, self._failures(), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield conn
+            await conn.execute("UPDATE library_state SET version = version + 1")
 
     async def _committed(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run a change to its end even when the caller is cancelled meanwhile: a change that was
@@ -514,26 +522,6 @@ class PostgresLibrary(Library):
 
         return await self._committed(remove)
 
-    async def _add_pending_seeds(self) -> None:
-        """A new library's seed articles, in one transaction that also removes the 'seeds
-        pending' mark (re-read inside it: another process opening the new library may have done it)."""
-        if not await self._fetchrow("SELECT 1 FROM meta WHERE key = 'seeds'"):
-            return
-        from seeds import load_seeds
-
-        seeds = load_seeds()
-        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
-        async with self._transaction() as conn:
-            if not await conn.fetchrow("SELECT 1 FROM meta WHERE key = 'seeds'"):
-                return
-            for seed, ready in zip(seeds, prepared, strict=True):
-                there = await conn.fetchrow(
-                    "SELECT 1 FROM sources WHERE scope = $1 AND sha256 = $2", GLOBAL_SCOPE, ready.sha256
-                )
-                if not there:
-                    await self._insert_source(conn, seed_source(seed, ready))
-            await conn.execute("DELETE FROM meta WHERE key = 'seeds'")
-
     # -- reading -----------------------------------------------------------------------------
 
     async def _get(self, source_id: int) -> SourceInfo | None:
@@ -709,21 +697,6 @@ class PostgresLibrary(Library):
             return {}
         rows = await self._fetch(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ANY($1::bigint[])", wanted)
         return {r["id"]: source_from_row(r) for r in rows}
-
-    async def excerpt(self, source_id: int, start: int, end: int) -> str:
-        if end <= start:
-            return ""
-        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
-        rows = await self._fetch(
-            "SELECT text FROM body_chunks WHERE source_id = $1 AND n BETWEEN $2 AND $3 ORDER BY n",
-            source_id,
-            first,
-            last,
-        )
-        if not rows:
-            raise UnknownSource(source_id)
-        text = "".join(r[0] for r in rows)
-        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
 
     async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
         if not ids:

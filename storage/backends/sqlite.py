@@ -44,8 +44,6 @@ from storage.prepare import (
     chunks,
     cut_sentence,
     now,
-    prepare_text,
-    seed_source,
     vocabulary_words,
 )
 from storage.rows import PAGE_PLACE, NamedRow, StoredSource, after, log_entry_from_row, page_place, source_from_row
@@ -299,6 +297,13 @@ class SqliteLibrary(Library):
             raise
         return library
 
+    # The errors of SQLite's own that say the file failed; a constraint refused is the caller's.
+    _FAILURES = (sqlite3.DatabaseError,)
+    _PASSED = (sqlite3.IntegrityError,)
+
+    def _error(self, err: BaseException) -> StoreError:
+        return _store_error(err, self.path)
+
     @property
     def read_only(self) -> bool:
         return self._writer_conn is None
@@ -333,8 +338,8 @@ class SqliteLibrary(Library):
 
     async def _store_source(self, new: NewSource) -> int:
         try:
-            async with self._transaction():
-                return await self._insert_source(new)
+            async with self._transaction() as writer:
+                return await self._insert_source(writer, new)
         except sqlite3.IntegrityError as err:
             # UNIQUE (scope, sha256): the same content is already here.
             row = await self._fetchone(
@@ -346,9 +351,9 @@ class SqliteLibrary(Library):
                 raise DuplicateSource(row[0], row[1]) from err
             raise _store_error(err, self.path) from err
 
-    async def _insert_source(self, new: NewSource) -> int:
-        """Everything of one source, inside the caller's transaction; returns its id (`source_id`
-        when given, else SQLite's next)."""
+    async def _insert_source(self, conn: aiosqlite.Connection, new: NewSource) -> int:
+        """Everything of one source, inside the caller's transaction (on the writer, `conn`);
+        returns its id (`source_id` when given, else SQLite's next)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by, source_id = new.added_by, new.source_id
         values = list(new.row(new.source_id))
@@ -470,26 +475,6 @@ class SqliteLibrary(Library):
             await self._log(info.scope, actor, "remove", source_id, info.title)
         return info
 
-    async def _add_pending_seeds(self) -> None:
-        """A new library's seed articles, all in one transaction that also removes the 'seeds
-        pending' mark (re-read inside it: another process opening the new library may have done it)."""
-        if not await self._fetchone(self._writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
-            return
-        from seeds import load_seeds
-
-        seeds = load_seeds()
-        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
-        async with self._transaction() as writer:
-            if not await self._fetchone(writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
-                return
-            for seed, ready in zip(seeds, prepared, strict=True):
-                there = await self._fetchone(
-                    writer, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
-                )
-                if not there:
-                    await self._insert_source(seed_source(seed, ready))
-            await writer.execute("DELETE FROM meta WHERE key = 'seeds'")
-
     async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
         await self._writer.execute(
             "INSERT INTO events (at, scope, actor, action, source_id, title) VALUES (?, ?, ?, ?, ?, ?)",
@@ -582,45 +567,33 @@ class SqliteLibrary(Library):
     async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
         """A pooled reader inside one read transaction: the reads made through it see one state
         of the library (a source removed between two of them cannot lose half its rows)."""
-        try:
-            async with self._using(self._reader) as conn:
-                await conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    await conn.execute("COMMIT")
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
+        async with self._failures(), self._using(self._reader) as conn:
+            await conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                await conn.execute("COMMIT")
 
     async def _fetchone(
         self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> sqlite3.Row | None:
         """The first row (a tuple; with `named`, an sqlite3.Row that is read by column name too)."""
-        try:
-            async with self._using(conn) as c, c.execute(sql, params) as cursor:
-                if named:
-                    cursor.row_factory = sqlite3.Row
-                return await cursor.fetchone()
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
+        async with self._failures(), self._using(conn) as c, c.execute(sql, params) as cursor:
+            if named:
+                cursor.row_factory = sqlite3.Row
+            return await cursor.fetchone()
 
     async def _fetchall(
         self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> list[Any]:
         """Every row (tuples; with `named`, sqlite3.Rows that are read by column name too)."""
-        try:
-            async with self._using(conn) as c, c.execute(sql, params) as cursor:
-                if named:
-                    cursor.row_factory = sqlite3.Row
-                return list(await cursor.fetchall())
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
+        async with self._failures(), self._using(conn) as c, c.execute(sql, params) as cursor:
+            if named:
+                cursor.row_factory = sqlite3.Row
+            return list(await cursor.fetchall())
+
+    async def _query(self, conn: aiosqlite.Connection | None, sql: str, params: Sequence[object]) -> list[Any]:
+        return await self._fetchall(_POOLED if conn is None else conn, sql, params)
 
     async def _get(self, source_id: int, conn: aiosqlite.Connection | _Pooled = _POOLED) -> SourceInfo | None:
         row = await self._fetchone(
@@ -888,22 +861,6 @@ class SqliteLibrary(Library):
             self._reader, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id IN ({marks})", wanted, named=True
         )
         return {r["id"]: source_from_row(r) for r in rows}
-
-    async def excerpt(self, source_id: int, start: int, end: int) -> str:
-        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
-        Read from the chunks it lies in, not the whole body."""
-        if end <= start:
-            return ""
-        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
-        rows = await self._fetchall(
-            self._reader,
-            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
-            (source_id, first, last),
-        )
-        if not rows:
-            raise UnknownSource(source_id)
-        text = "".join(r[0] for r in rows)
-        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
 
     async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
         if not ids:
