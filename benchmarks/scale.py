@@ -224,12 +224,11 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
             queries.append(terms)
             if not terms:
                 continue
-            expression = " OR ".join(f'"{t}"' for t in terms)
             t = time.perf_counter()
-            await library.match_sentences(expression, scope=0, limit=STAGE_LIMIT)
+            await library.match_any(terms, scope=0, limit=STAGE_LIMIT)
             stage10.append(time.perf_counter() - t)
             t = time.perf_counter()
-            await library.match_sentences(expression, scope=0, limit=CANDIDATES)
+            await library.match_any(terms, scope=0, limit=CANDIDATES)
             stage_engine.append(time.perf_counter() - t)
         figures["fts_top10"] = summarise(stage10)
         figures["fts_candidates"] = summarise(stage_engine)

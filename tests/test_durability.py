@@ -158,7 +158,7 @@ async def test_the_library_opens_and_works_after_a_kill(library_target: Path | s
     async with await open_library(path, seed=False) as lib:
         titles = [s.title for s in await lib.list_sources()]
         assert titles[0] == "Source 1"
-        assert (await lib.match_sentences('"tagb"', scope=0, limit=1))[0].source_id == 1
+        assert (await lib.match_any(["tagb"], scope=0, limit=1))[0].source_id == 1
 
 
 # -- issue 10: races and faults --------------------------------------------------------------

@@ -65,7 +65,7 @@ async def test_add_stores_paragraphs_sentences_and_offsets(library: Library) -> 
     info = await library.add_source(BODY, SourceMeta("Zebra notes", author="A. Writer"), added_by="tester")
     assert (info.paragraphs, info.sentences, info.chars) == (2, 3, len(BODY))
     assert info.author == "A. Writer" and info.added_by == "tester" and info.scope == GLOBAL_SCOPE
-    found = await library.match_sentences('"zebra"', scope=GLOBAL_SCOPE, limit=5)
+    found = await library.match_any(["zebra"], scope=GLOBAL_SCOPE, limit=5)
     assert [s.text for s in found] == ["The second paragraph mentions zebras."]
     assert BODY[found[0].start : found[0].end] == found[0].text
     assert (found[0].paragraph, found[0].number) == (2, 1)
@@ -96,7 +96,7 @@ async def test_servers_see_their_own_sources_and_the_global_library(library: Lib
     b = await library.add_source("Words about lions in server B.", SourceMeta("B's"), scope=GUILD_B)
     assert {s.id for s in await library.list_sources(scope=GUILD_A)} == {shared.id, a.id}
     assert {s.id for s in await library.list_sources(scope=GUILD_B)} == {shared.id, b.id}
-    assert {s.source_id for s in await library.match_sentences('"lion"', scope=GUILD_A, limit=10)} == {shared.id, a.id}
+    assert {s.source_id for s in await library.match_any(["lion"], scope=GUILD_A, limit=10)} == {shared.id, a.id}
     with pytest.raises(UnknownSource):
         await library.get_source(b.id, scope=GUILD_A)
     with pytest.raises(UnknownSource):

@@ -444,11 +444,6 @@ class Library(ABC):
         """Sentences containing any of `terms` (index terms), visible from `scope`, best first by
         FTS5's bm25 (library-wide statistics, the terms in the order given), ties by id."""
 
-    async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
-        """Sentences matching `"term" OR "term" ...` (quoted index terms), as match_any."""
-        terms = [part.strip().strip('"') for part in expression.split(" OR ")]
-        return await self.match_any([t for t in terms if t], scope=scope, limit=limit)
-
     @abstractmethod
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
         """The sentences just before and after each given one (same source), by id."""

@@ -114,6 +114,12 @@ async def _bodies(conn: aiosqlite.Connection, where: str, params: Sequence[objec
     return {source_id: "".join(texts) for source_id, texts in bodies.items()}
 
 
+def fts5_any(terms: list[str]) -> str:
+    """An FTS5 query matching any of `terms` (index terms from storage.text), each quoted so that
+    it is looked up as a term, never read as FTS5 syntax (OR, NEAR, a column name)."""
+    return " OR ".join(f'"{t}"' for t in terms)
+
+
 def _is_busy(err: BaseException) -> bool:
     """Whether SQLite refused because another connection holds the file (worth waiting for)."""
     text = str(err)
@@ -708,7 +714,7 @@ class SqliteLibrary(Library):
             """SELECT count(*) FROM sentence_index
                JOIN sentences s ON s.id = sentence_index.rowid JOIN sources src ON src.id = s.source_id
                WHERE sentence_index MATCH ? AND src.scope IN (?, ?)""",
-            (f'"{term}"', GLOBAL_SCOPE, scope),
+            (fts5_any([term]), GLOBAL_SCOPE, scope),
         )
         return row[0] if row else 0
 
@@ -756,7 +762,7 @@ class SqliteLibrary(Library):
         return dict(rows)
 
     async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
-        return await self.match_sentences(" OR ".join(f'"{t}"' for t in terms), scope=scope, limit=limit)
+        return await self.match_sentences(fts5_any(terms), scope=scope, limit=limit)
 
     async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
         """Sentences matching an FTS5 expression of quoted index terms, best bm25 first (ties by
