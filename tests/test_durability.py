@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from storage import text as textmod
-from storage.backends import open_library
+from storage.backends import open_library, sqlite_connect
 from storage.backends import sqlite as library_module
 from storage.errors import LibraryBusy
 from storage.models import SourceMeta
@@ -210,9 +210,9 @@ KILLED_AFTER_SCHEMA = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from storage.backends.sqlite import _prepare_file
+    from storage.backends.sqlite_connect import prepare_file
 
-    _prepare_file(Path(sys.argv[1]), seed=True)
+    prepare_file(Path(sys.argv[1]), seed=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """
 )
@@ -254,7 +254,7 @@ def test_a_kill_during_the_first_open_still_leaves_the_seeds(tmp_path: Path) -> 
 async def test_a_change_waits_out_a_long_write_elsewhere_or_says_it_is_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(library_module, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(sqlite_connect, "BUSY_TIMEOUT_MS", 100)
     path = tmp_path / "busy.db"
     async with await open_library(path, seed=False) as lib:
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

@@ -13,8 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage.backends import open_library
-from storage.backends import sqlite as sqlite_backend
+from storage.backends import open_library, sqlite_connect
 from storage.backends.base import Library
 from storage.backends.postgres import PostgresLibrary
 from storage.backends.sqlite import SqliteLibrary
@@ -486,7 +485,7 @@ async def test_a_reader_left_in_a_read_transaction_is_ended_before_its_next_read
 ) -> None:
     """A read cancelled between its BEGIN and its COMMIT returns its reader to the pool inside a
     transaction; the next read through that reader must still see the library as it is now."""
-    monkeypatch.setattr(sqlite_backend, "READERS", 1)
+    monkeypatch.setattr(sqlite_connect, "READERS", 1)
     async with await open_library(tmp_path / "library.db", seed=False) as library:
         assert await library.list_sources(scope=None) == []
         async with library._using(library._reader) as reader:  # type: ignore[attr-defined]
@@ -501,7 +500,7 @@ async def test_opening_waits_for_another_process_holding_the_file_past_the_busy_
 ) -> None:
     """Another process holding the new file longer than one busy timeout (here shortened to 0.1 s)
     delays the open; it does not fail it."""
-    monkeypatch.setattr(sqlite_backend, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(sqlite_connect, "BUSY_TIMEOUT_MS", 100)
     path = tmp_path / "library.db"
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")

@@ -5,14 +5,13 @@ and a small pool of reader connections, so questions never see a half-written so
 for one, and do not queue behind each other. WAL mode: a process killed at any moment leaves every
 source either whole or absent. A file that cannot be written (a read-only mount) is opened
 read-only: it answers questions and lists sources, and every change is refused with one line.
-Failures of the file itself (disk full, damaged, locked too long, not a library) become StoreError.
+Opening the file, its connections and what its failures become: storage.backends.sqlite_connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -25,17 +24,14 @@ import aiosqlite
 
 from storage import text as textmod
 from storage.backends.base import MAX_ID, Library, check_removal
+from storage.backends.sqlite_connect import POOLED, Pooled, ReaderPool, is_busy, open_connections, store_error
 from storage.errors import (
-    DamagedLibrary,
     DuplicateSource,
-    LibraryBusy,
-    NotALibrary,
     ReadOnlyLibrary,
     StoreError,
     UnknownSource,
 )
 from storage.feedback import FeedbackStore
-from storage.integrity import is_damage, quick_check_on_open
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
 from storage.prepare import (
     VOCABULARY_VERSION,
@@ -47,30 +43,17 @@ from storage.prepare import (
     vocabulary_words,
 )
 from storage.rows import PAGE_PLACE, NamedRow, StoredSource, after, log_entry_from_row, page_place, source_from_row
-from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
+from storage.schema import BODY_CHUNK
 from storage.shards import ShardRecords, SqliteShardRecords
 from storage.shared import SharedCooldowns, SqliteCooldowns, shared_path
 from storage.target import LibraryTarget
 from storage.vectors import StoredVector
 from storage.waiting import waiting
-from storage.waits import BUSY_TIMEOUT_MS, WRITE_WAIT_SECONDS
+from storage.waits import WRITE_WAIT_SECONDS
 
-# Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
-READERS = 4
-# Between two attempts to prepare a file another opener holds (opening waits WRITE_WAIT_SECONDS too).
-OPEN_RETRY_PAUSE = 0.1
-# Bytes of the file each reader connection reads through a memory map instead of read() calls into its own
-# page cache: the reader pool's connections then share the OS's copy of the hot pages (the FTS5
-# index, the sentence rows) instead of each warming a 2 MB cache of its own. Address space only;
-# pages are mapped as they are read.
-MMAP_BYTES = 1 << 30
 # Chunk keys looked up in one statement when sentences' text is read (two parameters each, well
 # under SQLite's limit on parameters).
 CHUNK_KEYS_PER_READ = 2000
-# Marks a new library whose seed articles are not in yet (added, and the mark removed, in one
-# transaction on open: a process killed during the first open leaves the mark, not a seedless library).
-SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
-
 # Rows are read by column name (source_from_row): each column is named as the field it fills.
 _SOURCE_COLUMNS = """
     src.id AS id, src.scope AS scope, src.title AS title, src.author AS author, src.publisher AS publisher,
@@ -120,124 +103,6 @@ def fts5_any(terms: list[str]) -> str:
     return " OR ".join(f'"{t}"' for t in terms)
 
 
-def _is_busy(err: BaseException) -> bool:
-    """Whether SQLite refused because another connection holds the file (worth waiting for)."""
-    text = str(err)
-    return "locked" in text or "busy" in text
-
-
-def _store_error(err: BaseException, path: Path) -> StoreError:
-    """One line for what went wrong with the library file itself (never a traceback)."""
-    if isinstance(err, OSError):
-        return StoreError(f"Cannot open the library {path}: {err.strerror or err}.")
-    text = str(err)
-    if _is_busy(err):
-        return LibraryBusy(
-            f"The library {path} is locked by another process that has been changing it for too long; "
-            "nothing was changed. Try again."
-        )
-    if "disk is full" in text or (isinstance(err, sqlite3.DataError) and "full" in text):
-        return StoreError(f"The disk holding the library {path} is full; nothing was changed.")
-    if "readonly" in text:
-        return ReadOnlyLibrary(f"The library {path} cannot be written (read-only); nothing was changed.")
-    if is_damage(err):
-        return DamagedLibrary(path, str(err))
-    if "not a database" in text or "malformed" in text:
-        return NotALibrary(f"{path} is not a factbot library (not an SQLite database, or damaged).")
-    if "unable to open" in text:
-        return StoreError(f"Cannot open the library {path} (check the path and its permissions).")
-    return StoreError(f"The library {path} failed: {text}.")
-
-
-def _writable(path: Path) -> bool:
-    """Whether the library can be written: the file (if there is one) and its folder, which holds
-    the WAL and shared-memory files."""
-    folder = path.parent
-    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-
-
-def _prepare_file(path: Path, *, seed: bool, check: bool = True) -> int:
-    """Create or upgrade the file synchronously (start-up only); returns the prior version. A new
-    library is created, marked and (with `seed`) marked for its seeds in one transaction. With
-    `check`, a damaged file is refused before anything is written to it."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        if check:
-            check_file(conn)  # another application's file is refused as such, not checked
-            quick_check_on_open(conn, path)
-        if is_current(conn):
-            return SCHEMA_VERSION
-        check_file(conn)  # before WAL mode, which would change another application's file
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        return migrate(conn, when_new=(SEEDS_PENDING,) if seed else ())
-    finally:
-        conn.close()
-
-
-async def _prepare_waiting(path: Path, *, seed: bool, check: bool = True) -> int:
-    """_prepare_file, tried again while another process holds the file: past the busy timeout (a
-    slow migration), or answered busy at once, which SQLite does without waiting when another
-    opener is switching the file to WAL or recovering its log. Several processes starting at once
-    (shards) all open; only after WRITE_WAIT_SECONDS does the error reach the caller."""
-    deadline = time.monotonic() + WRITE_WAIT_SECONDS
-    while True:
-        try:
-            return await asyncio.to_thread(_prepare_file, path, seed=seed, check=check)
-        except sqlite3.OperationalError as err:
-            if not _is_busy(err) or time.monotonic() >= deadline:
-                raise
-        await asyncio.sleep(OPEN_RETRY_PAUSE)
-
-
-def _readonly_target(path: Path, *, check: bool = True) -> str:
-    """A read-only URI for a library that cannot be written (checked to be a current library).
-    `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
-    has neither, and `immutable=1` reads the file as it is."""
-    base = path.resolve().as_uri()
-    for query in ("mode=ro", "immutable=1"):
-        uri = f"{base}?{query}"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-        try:
-            version = check_file(conn)
-            if check:
-                quick_check_on_open(conn, path)
-        except sqlite3.OperationalError:
-            if query == "immutable=1":
-                raise
-            continue
-        finally:
-            conn.close()
-        if version < SCHEMA_VERSION:
-            raise ReadOnlyLibrary(
-                f"The library {path} was written by an older factbot and needs upgrading, but it is read-only."
-            )
-        return uri
-    raise AssertionError("unreachable")
-
-
-async def _connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(target, isolation_level=None, uri=isinstance(target, str))
-    try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        if readonly:
-            await conn.execute("PRAGMA query_only = ON")
-            await conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
-
-
-class _Pooled:
-    """Stands for "any reader connection from the pool" where a connection is passed."""
-
-
-_POOLED = _Pooled()
-
-
 class SqliteLibrary(Library):
     """A library in one SQLite file (FTS5 for the sentence index)."""
 
@@ -250,11 +115,8 @@ class SqliteLibrary(Library):
         # The cached figures' own connection (PRAGMA data_version is per connection); every other
         # read takes a connection from the pool (`self._reader`).
         self._stats_reader = reader
-        self._reader = _POOLED
-        self._target = target
-        self._pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._readers: list[aiosqlite.Connection] = []
-        self._opening = 0
+        self._reader = POOLED
+        self._pool = ReaderPool(target)
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -263,35 +125,7 @@ class SqliteLibrary(Library):
         file or folder that cannot be written is opened read-only. With `check`, a damaged file
         (storage.integrity) is refused; without, it is opened for reading what it still holds."""
         path = target.path if isinstance(target, LibraryTarget) else Path(target)
-        writer = None
-        try:
-            if not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.parent.is_dir():
-                raise StoreError(f"Cannot open the library {path}: {path.parent} is not a folder.")
-            if path.is_symlink() and not path.exists():
-                raise StoreError(f"Cannot open the library {path}: a symbolic link that leads nowhere (or in a loop).")
-            if path.exists() and not path.is_file():
-                raise StoreError(f"Cannot open the library {path}: it is not a file.")
-            where: Path | str = path  # what the connections open: the file, or a read-only URI
-            if _writable(path):
-                await _prepare_waiting(path, seed=seed, check=check)
-                writer = await _connect(path, readonly=False)
-            else:
-                where = await asyncio.to_thread(_readonly_target, path, check=check)
-            reader = await _connect(where, readonly=True)
-        except (sqlite3.Error, OSError) as err:
-            if writer is not None:
-                await writer.close()
-            raise _store_error(err, path) from None
-        except DamagedLibrary:
-            raise
-        except NotALibrary as err:
-            raise NotALibrary(f"{path}: {err}") from None
-        except BaseException:
-            if writer is not None:
-                await writer.close()
-            raise
+        writer, reader, where = await open_connections(path, seed=seed, check=check)
         library = cls(path, writer, reader, where)
         try:
             if writer is not None:
@@ -308,7 +142,7 @@ class SqliteLibrary(Library):
     _PASSED = (sqlite3.IntegrityError,)
 
     def _error(self, err: BaseException) -> StoreError:
-        return _store_error(err, self.path)
+        return store_error(err, self.path)
 
     @property
     def read_only(self) -> bool:
@@ -324,7 +158,8 @@ class SqliteLibrary(Library):
         return self._writer_conn
 
     async def close(self) -> None:
-        for conn in [*self._readers, self._stats_reader, self._writer_conn]:
+        await self._pool.close()
+        for conn in [self._stats_reader, self._writer_conn]:
             if conn is not None:
                 await conn.close()
 
@@ -355,7 +190,7 @@ class SqliteLibrary(Library):
             )
             if row:
                 raise DuplicateSource(row[0], row[1]) from err
-            raise _store_error(err, self.path) from err
+            raise store_error(err, self.path) from err
 
     async def _insert_source(self, conn: aiosqlite.Connection, new: NewSource) -> int:
         """Everything of one source, inside the caller's transaction (on the writer, `conn`);
@@ -396,8 +231,8 @@ class SqliteLibrary(Library):
                     await writer.execute("BEGIN IMMEDIATE")
                     break
                 except sqlite3.OperationalError as err:
-                    if not _is_busy(err) or time.monotonic() >= deadline:
-                        raise _store_error(err, self.path) from None
+                    if not is_busy(err) or time.monotonic() >= deadline:
+                        raise store_error(err, self.path) from None
                     if not told:  # the first attempt waited the busy timeout: say why nothing happens
                         told = True
                         waiting(self.path, deadline - time.monotonic())
@@ -406,7 +241,7 @@ class SqliteLibrary(Library):
             except BaseException as err:
                 await self._rollback()
                 if isinstance(err, sqlite3.Error) and not isinstance(err, sqlite3.IntegrityError):
-                    raise _store_error(err, self.path) from None
+                    raise store_error(err, self.path) from None
                 raise
             commit = asyncio.ensure_future(writer.execute("COMMIT"))
             try:
@@ -419,7 +254,7 @@ class SqliteLibrary(Library):
                     raise asyncio.CancelledError() from None
             except sqlite3.Error as err:
                 await self._rollback()
-                raise _store_error(err, self.path) from None
+                raise store_error(err, self.path) from None
 
     async def _rollback(self) -> None:
         """Roll back if a transaction is open; a failed rollback (SQLite already rolled back, as
@@ -544,30 +379,13 @@ class SqliteLibrary(Library):
     # -- reading -----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _using(self, conn: aiosqlite.Connection | _Pooled) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection itself, or for _POOLED an idle reader (opening one while fewer than
-        READERS exist), returned to the pool afterwards."""
-        if not isinstance(conn, _Pooled):
+    async def _using(self, conn: aiosqlite.Connection | Pooled) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection itself, or for POOLED a reader from the pool, returned to it afterwards."""
+        if not isinstance(conn, Pooled):
             yield conn
             return
-        if self._pool.empty() and self._opening < READERS:
-            self._opening += 1
-            try:
-                reader = await _connect(self._target, readonly=True)
-            except BaseException:
-                self._opening -= 1
-                raise
-            self._readers.append(reader)
-        else:
-            reader = await self._pool.get()
-        try:
-            if reader.in_transaction:
-                # A snapshot cancelled between its BEGIN and its COMMIT left this reader in a read
-                # transaction: ended here, before any read sees stale rows (or holds back checkpoints).
-                await reader.execute("COMMIT")
+        async with self._pool.reader() as reader:
             yield reader
-        finally:
-            self._pool.put_nowait(reader)
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -581,7 +399,7 @@ class SqliteLibrary(Library):
                 await conn.execute("COMMIT")
 
     async def _fetchone(
-        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
+        self, conn: aiosqlite.Connection | Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> sqlite3.Row | None:
         """The first row (a tuple; with `named`, an sqlite3.Row that is read by column name too)."""
         async with self._failures(), self._using(conn) as c, c.execute(sql, params) as cursor:
@@ -590,7 +408,7 @@ class SqliteLibrary(Library):
             return await cursor.fetchone()
 
     async def _fetchall(
-        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
+        self, conn: aiosqlite.Connection | Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> list[Any]:
         """Every row (tuples; with `named`, sqlite3.Rows that are read by column name too)."""
         async with self._failures(), self._using(conn) as c, c.execute(sql, params) as cursor:
@@ -599,9 +417,9 @@ class SqliteLibrary(Library):
             return list(await cursor.fetchall())
 
     async def _query(self, conn: aiosqlite.Connection | None, sql: str, params: Sequence[object]) -> list[Any]:
-        return await self._fetchall(_POOLED if conn is None else conn, sql, params)
+        return await self._fetchall(POOLED if conn is None else conn, sql, params)
 
-    async def _get(self, source_id: int, conn: aiosqlite.Connection | _Pooled = _POOLED) -> SourceInfo | None:
+    async def _get(self, source_id: int, conn: aiosqlite.Connection | Pooled = POOLED) -> SourceInfo | None:
         row = await self._fetchone(
             conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,), named=True
         )
@@ -955,4 +773,4 @@ class SqliteFeedback(FeedbackStore):
             return int(cursor.rowcount)
 
     async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
-        return await self.library._fetchall(_POOLED, sql, params, named=True)
+        return await self.library._fetchall(POOLED, sql, params, named=True)
