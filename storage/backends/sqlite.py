@@ -70,19 +70,27 @@ _SOURCE_COLUMNS = """
 _INSERT_COLUMNS = ", ".join("chars" if c == "body" else c for c in NewSource.COLUMNS.split(", "))
 _BODY_AT = NewSource.COLUMNS.split(", ").index("body")
 
-# A sentence's columns; its text is read afterwards from the body chunks it lies in (_with_text),
-# each chunk once however many of the sentences share it, never from the whole body.
+# A sentence's columns, read by name; its text is read afterwards from the body chunks it lies in
+# (_chunk_texts), each chunk once however many of the sentences share it, never from the whole body.
 _SENTENCE_COLUMNS = """
     s.id AS id, s.source_id AS source_id, s.paragraph AS paragraph, s.number AS number, s.start AS start,
     s."end" AS "end"
 """
 
 
-def _sentence(row: Sequence[Any], texts: dict[tuple[int, int], str]) -> Sentence:
-    """A sentence from its row (_SENTENCE_COLUMNS, in order) and the chunk texts it lies in."""
-    sid, source_id, paragraph, number, start, end = row
-    pieces = "".join(texts[(source_id, n)] for n in range(start // BODY_CHUNK, (end - 1) // BODY_CHUNK + 1))
-    return Sentence(sid, source_id, paragraph, number, start, end, cut_sentence(start, end, pieces))
+def _chunk_keys(row: NamedRow) -> list[tuple[int, int]]:
+    """(source id, chunk number) of each body chunk a sentence row lies in, in order."""
+    source_id, start, end = row["source_id"], row["start"], row["end"]
+    return [(source_id, n) for n in range(start // BODY_CHUNK, (end - 1) // BODY_CHUNK + 1)]
+
+
+def _sentence(row: NamedRow, texts: dict[tuple[int, int], str]) -> Sentence:
+    """A sentence from its row (_SENTENCE_COLUMNS) and the chunk texts it lies in."""
+    start, end = row["start"], row["end"]
+    pieces = "".join(texts[key] for key in _chunk_keys(row))
+    return Sentence(
+        row["id"], row["source_id"], row["paragraph"], row["number"], start, end, cut_sentence(start, end, pieces)
+    )
 
 
 async def _bodies(conn: aiosqlite.Connection, where: str, params: Sequence[object]) -> dict[int, str]:
@@ -613,12 +621,13 @@ class SqliteLibrary(Library):
                         JOIN sentences s ON s.id = best.sid
                         ORDER BY best.score, s.id""",
                     (expression, GLOBAL_SCOPE, scope, limit),
+                    named=True,
                 )
             rows = rows[:limit]
             texts = await self._chunk_texts(conn, rows)
         return [_sentence(row, texts) for row in rows]
 
-    async def _visible_sentences(self, conn: aiosqlite.Connection, ids: list[int], scope: int) -> list[Any]:
+    async def _visible_sentences(self, conn: aiosqlite.Connection, ids: list[int], scope: int) -> list[NamedRow]:
         """The rows (_SENTENCE_COLUMNS) of the given sentences visible from `scope`, in the order given."""
         if not ids:
             return []
@@ -630,8 +639,9 @@ class SqliteLibrary(Library):
             f"SELECT {_SENTENCE_COLUMNS} FROM sentences s CROSS JOIN sources src ON src.id = s.source_id "
             f"WHERE s.id IN ({marks}) AND src.scope IN (?, ?)",
             [*ids, GLOBAL_SCOPE, scope],
+            named=True,
         )
-        by_id = {row[0]: row for row in rows}
+        by_id = {row["id"]: row for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
@@ -651,17 +661,14 @@ class SqliteLibrary(Library):
         chunks they lie in are read in the same read transaction (one snapshot: a source removed
         in between cannot take its chunks away), each chunk once."""
         async with self._snapshot() as conn:
-            rows = await self._fetchall(conn, sql, params)
+            rows = await self._fetchall(conn, sql, params, named=True)
             texts = await self._chunk_texts(conn, rows)
         return [_sentence(row, texts) for row in rows]
 
     @staticmethod
-    async def _chunk_texts(conn: aiosqlite.Connection, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, int], str]:
-        """The text of every body chunk the sentence rows (id, source_id, paragraph, number,
-        start, end) lie in, by (source_id, n)."""
-        keys = sorted(
-            {(row[1], n) for row in rows for n in range(row[4] // BODY_CHUNK, (row[5] - 1) // BODY_CHUNK + 1)}
-        )
+    async def _chunk_texts(conn: aiosqlite.Connection, rows: Sequence[NamedRow]) -> dict[tuple[int, int], str]:
+        """The text of every body chunk the sentence rows (_SENTENCE_COLUMNS) lie in, by (source_id, n)."""
+        keys = sorted({key for row in rows for key in _chunk_keys(row)})
         texts: dict[tuple[int, int], str] = {}
         for i in range(0, len(keys), CHUNK_KEYS_PER_READ):
             batch = keys[i : i + CHUNK_KEYS_PER_READ]
