@@ -592,11 +592,11 @@ class SqliteLibrary(Library):
 
     async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
         """Sentences matching an FTS5 expression of quoted index terms, best bm25 first (ties by
-        id), visible from `scope`. The expression is built by the engine from index terms only."""
+        id), visible from `scope`. The expression is built from index terms only (fts5_any)."""
         # The index ranks alone first: joining each match to its sentence and source to test the
-        # scope cost a third of the query (10,000 articles: 28 ms p50 against 20). Sentences of
-        # other servers are dropped afterwards; only when they crowd out the visible ones is every
-        # match ranked again with the scope tested in the query. Same rows, same order either way.
+        # scope makes the query much slower on a large library. Sentences of other servers are
+        # dropped afterwards; only when they crowd out the visible ones is every match ranked
+        # again with the scope tested in the query. Same rows, same order either way.
         fetched = 2 * limit
         async with self._snapshot() as conn:
             ranked = [
@@ -635,7 +635,7 @@ class SqliteLibrary(Library):
         rows = await self._fetchall(
             conn,
             # CROSS JOIN: the sentences by id first; left to itself, SQLite may walk every source
-            # in scope and probe each for the ids (10,000 articles: 850 ms instead of 1).
+            # in scope and probe each for the ids, which grows with the library.
             f"SELECT {_SENTENCE_COLUMNS} FROM sentences s CROSS JOIN sources src ON src.id = s.source_id "
             f"WHERE s.id IN ({marks}) AND src.scope IN (?, ?)",
             [*ids, GLOBAL_SCOPE, scope],
