@@ -27,6 +27,7 @@ import asyncpg
 from storage import text as textmod
 from storage.backends.base import MAX_ID, Library, check_removal
 from storage.backends.bm25 import bm25_order, fts_tokens, postings
+from storage.backends.postgres_shared import PostgresCooldowns, PostgresShardRecords
 from storage.errors import (
     DuplicateSource,
     IngestError,
@@ -51,8 +52,8 @@ from storage.rows import (
     source_from_row,
 )
 from storage.schema import BODY_CHUNK
-from storage.shards import PostgresShardRecords, ShardRecords
-from storage.shared import PostgresCooldowns, SharedCooldowns
+from storage.shards import ShardRecords
+from storage.shared import SharedCooldowns
 from storage.target import LibraryTarget, PgOptions, redact
 from storage.vectors import StoredVector
 from storage.waits import CLOSE_WAIT_SECONDS, WRITE_WAIT_SECONDS

@@ -25,6 +25,7 @@ import aiosqlite
 from storage import text as textmod
 from storage.backends.base import MAX_ID, Library, check_removal
 from storage.backends.sqlite_connect import POOLED, Pooled, ReaderPool, is_busy, open_connections, store_error
+from storage.backends.sqlite_shared import SqliteCooldowns, SqliteShardRecords
 from storage.errors import (
     DuplicateSource,
     ReadOnlyLibrary,
@@ -44,8 +45,8 @@ from storage.prepare import (
 )
 from storage.rows import PAGE_PLACE, NamedRow, StoredSource, after, log_entry_from_row, page_place, source_from_row
 from storage.schema import BODY_CHUNK
-from storage.shards import ShardRecords, SqliteShardRecords
-from storage.shared import SharedCooldowns, SqliteCooldowns, shared_path
+from storage.shards import ShardRecords
+from storage.shared import SharedCooldowns, shared_path
 from storage.target import LibraryTarget
 from storage.vectors import StoredVector
 from storage.waiting import waiting
