@@ -80,6 +80,23 @@ class Library(ABC):
         seed articles (with `seed`). With `check`, a damaged library is refused where the backend
         can tell."""
 
+    async def _ready(self, *, seed: bool) -> Self:
+        """This library, just connected, made ready to use: upgraded as this factbot needs and a
+        new one given its seeds (unless read-only); closed, and the error raised, if that fails."""
+        try:
+            if not self.read_only:
+                await self._upgrade(seed=seed)
+                await self._add_pending_seeds()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    @abstractmethod
+    async def _upgrade(self, *, seed: bool) -> None:
+        """What this factbot needs of a library it opens to write: the schema's migrations (a new
+        library marked for its seeds with `seed`) and the index rebuilt where its terms changed."""
+
     @property
     def read_only(self) -> bool:
         return False

@@ -113,15 +113,11 @@ class PostgresLibrary(Library):
         keeps its own files whole."""
         target = LibraryTarget.of(target)
         url, options = target.url, target.pg
-        library = cls(url, await create_pool(url, options, redact(url)), options)
-        try:
-            await library._migrate(seed=seed)
-            await library._check_index_versions()
-            await library._add_pending_seeds()
-        except BaseException:
-            await library.close()
-            raise
-        return library
+        return await cls(url, await create_pool(url, options, redact(url)), options)._ready(seed=seed)
+
+    async def _upgrade(self, *, seed: bool) -> None:
+        await self._migrate(seed=seed)
+        await self._check_index_versions()
 
     async def close(self) -> None:
         """Close the pool; connections still in use after CLOSE_WAIT_SECONDS are cut, so closing

@@ -135,16 +135,12 @@ class SqliteLibrary(Library):
         (storage.integrity) is refused; without, it is opened for reading what it still holds."""
         path = target.path if isinstance(target, LibraryTarget) else Path(target)
         writer, reader, where = await open_connections(path, seed=seed, check=check)
-        library = cls(path, writer, reader, where)
-        try:
-            if writer is not None:
-                await library._check_terms_version()
-                await library._check_vocabulary()
-                await library._add_pending_seeds()
-        except BaseException:
-            await library.close()
-            raise
-        return library
+        return await cls(path, writer, reader, where)._ready(seed=seed)
+
+    async def _upgrade(self, *, seed: bool) -> None:
+        # The schema was migrated while the file was prepared (sqlite_connect), before connecting.
+        await self._check_terms_version()
+        await self._check_vocabulary()
 
     # The errors of SQLite's own that say the file failed; a constraint refused is the caller's.
     _FAILURES = (sqlite3.DatabaseError,)

@@ -35,6 +35,24 @@ RETURNING window_start, used
 _COOLDOWN_PRUNE = "DELETE FROM ask_cooldown WHERE window_start < ?"
 
 
+async def _open_side_file(path: Path, what: str, *statements: str) -> aiosqlite.Connection:
+    """A connection to the side file in WAL mode, set up by `statements` (each store makes its own
+    table); StoreError naming `what` when it cannot be opened."""
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            for statement in statements:
+                await conn.execute(statement)
+        except BaseException:
+            await conn.close()
+            raise
+    except (sqlite3.Error, OSError) as err:
+        raise StoreError(f"Cannot open the {what} {path}: {err}.") from None
+    return conn
+
+
 class SqliteCooldowns(SharedCooldowns):
     def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
         super().__init__()
@@ -43,20 +61,8 @@ class SqliteCooldowns(SharedCooldowns):
 
     @classmethod
     async def open(cls, path: Path) -> SqliteCooldowns:
-        try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
-            try:
-                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                await conn.execute("PRAGMA journal_mode = WAL")
-                # A budget lost with the power is no loss: no fsync per question.
-                await conn.execute("PRAGMA synchronous = OFF")
-                await conn.execute(_COOLDOWN_TABLE)
-            except BaseException:
-                await conn.close()
-                raise
-        except (sqlite3.Error, OSError) as err:
-            raise StoreError(f"Cannot open the shared cooldowns {path}: {err}.") from None
-        return cls(path, conn)
+        # A budget lost with the power is no loss: no fsync per question.
+        return cls(path, await _open_side_file(path, "shared cooldowns", "PRAGMA synchronous = OFF", _COOLDOWN_TABLE))
 
     async def _upsert(self, user_id: int, per: float) -> tuple[float, int, float]:
         now = time.time()
@@ -112,18 +118,8 @@ class SqliteShardRecords(ShardRecords):
 
     @classmethod
     async def open(cls, path: Path) -> SqliteShardRecords:
-        try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
-            conn.row_factory = sqlite3.Row  # records are read by column name (_shard_row)
-            try:
-                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                await conn.execute("PRAGMA journal_mode = WAL")
-                await conn.execute(_SHARDS_TABLE)
-            except BaseException:
-                await conn.close()
-                raise
-        except (sqlite3.Error, OSError) as err:
-            raise StoreError(f"Cannot open the shard records {path}: {err}.") from None
+        conn = await _open_side_file(path, "shard records", _SHARDS_TABLE)
+        conn.row_factory = sqlite3.Row  # records are read by column name (_shard_row)
         return cls(path, conn)
 
     async def _claim(self, me: ShardProcess) -> None:
