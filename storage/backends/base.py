@@ -25,7 +25,7 @@ from storage.errors import DuplicateSource, IngestError, ProtectedSource, StoreE
 from storage.limits import MAX_PDF_PAGES
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo, SourceMeta
 from storage.prepare import NewSource, clean_field, has_visible_text, now, prepare_text, seed_source
-from storage.rows import StoredSource
+from storage.rows import PAGE_PLACE, StoredSource, page_place
 from storage.schema import BODY_CHUNK
 from storage.vectors import READ_BATCH, StoredVector, VectorIndex
 
@@ -247,18 +247,20 @@ class Library(ABC):
     @abstractmethod
     async def get_body(self, source_id: int) -> str: ...
 
-    @abstractmethod
     async def page_starts(self, source_id: int) -> list[int]:
         """Where each page of a source starts in its body, page 1 first (empty: it has no pages)."""
+        rows = await self._query(None, "SELECT start FROM pages WHERE source_id = ? ORDER BY number", (source_id,))
+        return [r[0] for r in rows]
 
     async def page_places(self, source_id: int, spots: Sequence[tuple[int, int]]) -> list[PagePlace | None]:
         """For each (offset into the body, paragraph number) of a source, its page and which paragraph
         of that page it is in; None for a source without pages."""
         return [await self._read_page_place(source_id, offset, paragraph) for offset, paragraph in spots]
 
-    @abstractmethod
     async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
-        """page_places for one spot: PAGE_PLACE's row, in the backend's SQL."""
+        """page_places for one spot."""
+        rows = await self._query(None, PAGE_PLACE, (paragraph, source_id, offset))
+        return page_place(rows[0] if rows else None, paragraph)
 
     async def list_sources(
         self,
@@ -297,9 +299,9 @@ class Library(ABC):
     async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
         """The latest additions and removals, newest first."""
 
-    @abstractmethod
     async def content_keys(self) -> set[tuple[int, str]]:
         """(scope, content hash) of every source: what a copy into this library can skip."""
+        return {(r[0], r[1]) for r in await self._query(None, "SELECT scope, sha256 FROM sources", ())}
 
     @abstractmethod
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
@@ -493,9 +495,10 @@ class Library(ABC):
 
     # -- sentence vectors (storage.vectors) ------------------------------------------------------
 
-    @abstractmethod
     async def vector_model(self) -> str | None:
         """The model that made the stored vectors (None: none stored yet)."""
+        rows = await self._query(None, "SELECT value FROM meta WHERE key = 'vector_model'", ())
+        return str(rows[0][0]) if rows else None
 
     @abstractmethod
     async def use_vector_model(self, model: str) -> bool:
@@ -512,9 +515,16 @@ class Library(ABC):
         sentence is gone (removed meanwhile) or that another process stored first are skipped, and
         nothing is stored when the library's model is no longer `model`. How many were stored."""
 
-    @abstractmethod
     async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
         """(sentences with a vector, sentences) of one source, or of the whole library."""
+        where, params = ("WHERE s.source_id = ?", (source_id,)) if source_id is not None else ("", ())
+        rows = await self._query(
+            None,
+            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
+                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
+            params,
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
     @abstractmethod
     async def _read_vector_ids(self) -> list[int]:

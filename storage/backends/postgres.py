@@ -37,17 +37,15 @@ from storage.errors import (
     UnknownSource,
 )
 from storage.feedback import FeedbackStore
-from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.pg_connect import create_pool, unavailable
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.prepare import VOCABULARY_VERSION, NewSource, chunks, now, vocabulary_words
 from storage.rows import (
-    PAGE_PLACE,
     NamedRow,
     StoredSource,
     after,
     log_entry_from_row,
-    page_place,
     sentence_from_row,
     source_from_row,
 )
@@ -79,10 +77,6 @@ def numbered(sql: str) -> str:
     """`?` placeholders as PostgreSQL's $1, $2, ..."""
     count = iter(range(1, 1000))
     return re.sub(r"\?", lambda _: f"${next(count)}", sql)
-
-
-# PAGE_PLACE with PostgreSQL's numbered parameters.
-_PAGE_PLACE = numbered(PAGE_PLACE)
 
 
 # Read from the catalog's tables, not its caches (to_regclass): a cache may not yet know of a table
@@ -465,13 +459,6 @@ class PostgresLibrary(Library):
             raise UnknownSource(source_id)
         return str(row[0])
 
-    async def page_starts(self, source_id: int) -> list[int]:
-        rows = await self._fetch("SELECT start FROM pages WHERE source_id = $1 ORDER BY number", source_id)
-        return [r[0] for r in rows]
-
-    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
-        return page_place(await self._fetchrow(_PAGE_PLACE, paragraph, source_id, offset), paragraph)
-
     async def _list_sources(
         self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
     ) -> list[SourceInfo]:
@@ -508,9 +495,6 @@ class PostgresLibrary(Library):
             limit,
         )
         return [log_entry_from_row(r) for r in rows]
-
-    async def content_keys(self) -> set[tuple[int, str]]:
-        return {(r[0], r[1]) for r in await self._fetch("SELECT scope, sha256 FROM sources")}
 
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         rows = await self._fetch(
@@ -640,10 +624,6 @@ class PostgresLibrary(Library):
 
     # -- sentence vectors ------------------------------------------------------------------------
 
-    async def vector_model(self) -> str | None:
-        value = await self._fetchval("SELECT value FROM meta WHERE key = 'vector_model'")
-        return None if value is None else str(value)
-
     async def use_vector_model(self, model: str) -> bool:
         if await self.vector_model() == model:
             return False
@@ -695,15 +675,6 @@ class PostgresLibrary(Library):
                 return int(stored)
 
         return await self._committed(store)
-
-    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
-        where, args = ("WHERE s.source_id = $1", [source_id]) if source_id is not None else ("", [])
-        row = await self._fetchrow(
-            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
-                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
-            *args,
-        )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def _read_vector_ids(self) -> list[int]:
         return [r[0] for r in await self._fetch("SELECT sentence_id FROM sentence_vectors ORDER BY 1")]

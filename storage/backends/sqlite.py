@@ -33,7 +33,7 @@ from storage.errors import (
     UnknownSource,
 )
 from storage.feedback import FeedbackStore
-from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.prepare import (
     VOCABULARY_VERSION,
     NewSource,
@@ -43,7 +43,7 @@ from storage.prepare import (
     now,
     vocabulary_words,
 )
-from storage.rows import PAGE_PLACE, NamedRow, StoredSource, after, log_entry_from_row, page_place, source_from_row
+from storage.rows import NamedRow, StoredSource, after, log_entry_from_row, source_from_row
 from storage.schema import BODY_CHUNK
 from storage.shards import ShardRecords
 from storage.shared import SharedCooldowns, shared_path
@@ -439,15 +439,6 @@ class SqliteLibrary(Library):
                 raise UnknownSource(source_id)
         return bodies.get(source_id, "")
 
-    async def page_starts(self, source_id: int) -> list[int]:
-        rows = await self._fetchall(
-            self._reader, "SELECT start FROM pages WHERE source_id = ? ORDER BY number", (source_id,)
-        )
-        return [r[0] for r in rows]
-
-    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
-        return page_place(await self._fetchone(self._reader, PAGE_PLACE, (paragraph, source_id, offset)), paragraph)
-
     async def _list_sources(
         self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
     ) -> list[SourceInfo]:
@@ -469,9 +460,6 @@ class SqliteLibrary(Library):
         where, params = self._visible(scope)
         row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
         return row[0] if row else 0
-
-    async def content_keys(self) -> set[tuple[int, str]]:
-        return {(r[0], r[1]) for r in await self._fetchall(self._reader, "SELECT scope, sha256 FROM sources", ())}
 
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         async with self._snapshot() as conn:
@@ -700,10 +688,6 @@ class SqliteLibrary(Library):
 
     # -- sentence vectors ------------------------------------------------------------------------
 
-    async def vector_model(self) -> str | None:
-        row = await self._fetchone(self._reader, "SELECT value FROM meta WHERE key = 'vector_model'", ())
-        return str(row[0]) if row else None
-
     async def use_vector_model(self, model: str) -> bool:
         if await self.vector_model() == model:
             return False
@@ -738,16 +722,6 @@ class SqliteLibrary(Library):
                 [(blob, sid) for sid, blob in vectors],
             )
             return writer.total_changes - before
-
-    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
-        where, params = ("WHERE s.source_id = ?", (source_id,)) if source_id is not None else ("", ())
-        row = await self._fetchone(
-            self._reader,
-            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
-                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
-            params,
-        )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def _read_vector_ids(self) -> list[int]:
         rows = await self._fetchall(self._stats_reader, "SELECT sentence_id FROM sentence_vectors ORDER BY 1", ())
