@@ -28,7 +28,7 @@ from storage.backends import open_library
 from storage.backends.base import Library
 from storage.errors import FactbotError, StoreError
 from storage.models import SourceInfo
-from storage.target import LibraryTarget
+from storage.target import SQLITE, LibraryTarget
 from storage.waiting import tell_waits
 
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
@@ -216,8 +216,8 @@ def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
     src, dst = parse_db("SRC", args.src, pg), parse_db("DST", args.dst, pg)
     if str(src.location) == str(dst.location):
         raise FactbotError("SRC and DST are the same library.")
-    if isinstance(src.location, Path) and not src.location.is_file():
-        raise FactbotError(f"There is no library file {src.location} to copy.")
+    if src.scheme == SQLITE and not src.path.is_file():
+        raise FactbotError(f"There is no library file {src.path} to copy.")
     return asyncio.run(_copy(src, dst))
 
 
@@ -245,9 +245,9 @@ def _library_check(args: argparse.Namespace, settings: Settings) -> int:
     from storage.errors import DamagedLibrary
     from storage.integrity import full_check
 
-    path = settings.library.location
-    if not isinstance(path, Path):
+    if settings.library.scheme != SQLITE:
         raise FactbotError("`factbot library check` checks a library file; PostgreSQL checks its own pages.")
+    path = settings.library.path
     report = full_check(path)
     if report.problems:
         more = len(report.problems) - 1
