@@ -3,10 +3,12 @@
 storage.backends.open_library opens a library with the backend its target names (the table
 storage.backends.BACKENDS); the engine, the Discord layer and the command line use only the methods
 below and never know which. The checks on what is added, the choice of the terms a question
-searches by and the cached figures are shared here (the text preparation is storage.prepare's,
-row decoding storage.rows'); each backend holds only its SQL. Both give the same candidates in the
-same order (FTS5's bm25 is reproduced by the PostgreSQL backend, storage.backends.bm25), so the
-same library answers the same on either. This module never imports a backend.
+searches by, the cached figures and the statements both backends spell alike (written once with `?`
+placeholders, run by each backend's `_query`) are shared here (the text preparation is
+storage.prepare's, row decoding storage.rows'); each backend holds only its own SQL. Both give the
+same candidates in the same order (FTS5's bm25 is reproduced by the PostgreSQL backend,
+storage.backends.bm25), so the same library answers the same on either. This module never imports
+a backend.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) ->
 
 
 class Library(ABC):
-    """Every source factbot can quote. Subclasses speak SQL; nothing else in factbot does."""
+    """Every source factbot can quote. SQL lives here and in the backends; nowhere else in factbot."""
 
     path: Path | str  # the file, or the server's URL without its password (for messages)
 
