@@ -380,7 +380,7 @@ class Engine:
         total = sum(weights.values()) or 1.0
         known = [t for t in weights if freqs.get(t, 0) > 0]
         known_weight = sum(weights[t] for t in known) or 1.0
-        expected = 1.0 if question.expects is not Expects.ANY else 0.0
+        expected = 1.0 if question.expects not in (Expects.ANY, Expects.DEFINITION) else 0.0
         # Sums over sets of terms are exact (fsum): their order is the string hashing's.
         expanded_weight = math.fsum(weights[t] for t in expanded or () if t in weights)
         top_weight = max((weights[t] for t in known), default=0.0) or 1.0
