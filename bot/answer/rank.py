@@ -101,6 +101,7 @@ class Scored:
     kind_found: bool = False  # it states a fact of the kind the question asks for
     semantic: float = 0.0  # cosine of the question's and the sentence's meaning vectors (semantic stage)
     similarity: float = 0.0  # cosine of the question and the sentence in the sentence encoder (0: not encoded)
+    words: float = 0.0  # the stage-one score from the words alone, before meaning was fused in
     # The question terms the quoted words (the sentence and its lead) state, each with its share of
     # the question's weight (a derived match at its discount).
     stated: dict[str, float] = field(default_factory=dict)
@@ -195,7 +196,7 @@ class Ranker:
         total = self.total_weight
         stated = {t: weights[t] * derived.get(t, 1.0) / total for t in positions}
         stated.update((t, weights[t] / total) for t in quoted)
-        return Scored(sentence, score, coverage, lead, hits=frozenset(positions), stated=stated)
+        return Scored(sentence, score, coverage, lead, hits=frozenset(positions), stated=stated, words=score)
 
     def finish(self, scored: Scored) -> Scored:
         """Stage two: the facts the sentence states, and the answer kind the question wants."""
