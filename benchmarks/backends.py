@@ -152,7 +152,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     server = None
     url = args.pg
     if url is None:
-        from tests import pgserver
+        from storage.testing import pgserver
 
         server = pgserver.start()
         url = server.fresh_database()

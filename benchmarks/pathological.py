@@ -44,7 +44,7 @@ from typing import TypeVar
 from storage.errors import FactbotError
 from storage.extract import extract
 from storage.segment import segment
-from tests.pdfmaker import LEFT, TOP, Text, lines, make_pdf, page
+from storage.testing.pdfmaker import LEFT, TOP, Text, lines, make_pdf, page
 
 T = TypeVar("T")
 

@@ -69,7 +69,7 @@ class Result:
 def start_library_server(use_sqlite: bool, folder: Path) -> tuple[str | Path, str, Any]:
     """(library target, what it is, the PostgreSQL server to stop or None)."""
     if not use_sqlite:
-        from tests import pgserver
+        from storage.testing import pgserver
 
         try:
             server = pgserver.start()
@@ -85,10 +85,10 @@ async def run(target: str | Path, rate: float, duration: float, folder: Path) ->
 
     from bot.discord.runner import sync
     from bot.settings import Settings
+    from bot.testing.fakediscord import world as w
+    from bot.testing.fakediscord.server import FakeDiscord
     from storage.library import Library
     from storage.models import SourceMeta
-    from tests.fakediscord import world as w
-    from tests.fakediscord.server import FakeDiscord
 
     asked = [q.text for q in corpus.questions(answerable=300, unanswerable=100)]
     users = [w.MEMBER_ID, w.MODERATOR_ID, w.OTHER_USER_ID, w.OWNER_ID]

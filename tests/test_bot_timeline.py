@@ -13,11 +13,11 @@ import struct
 
 from bot.answer.events import EMPTY_LIBRARY, NO_DATES, NO_DATES_IN_ANSWER, library_timeline
 from bot.discord.client import FactBot
+from bot.testing.fakediscord import FakeDiscord, Reply
+from bot.testing.fakediscord import world as w
 from bot.timeline import FILENAME, WIDTH_PX
 from storage.library import Library
 from storage.models import SourceMeta
-from tests.fakediscord import FakeDiscord, Reply
-from tests.fakediscord import world as w
 
 pytest_plugins = ["tests.bot_fixtures"]
 
