@@ -17,7 +17,7 @@ be quoted but need not be. A seed missing from gold does not answer the question
 any quote from it is a false quote. An empty gold means no source answers: the bot
 should say so ("answered": false, no quotes).
 
-Usage: seed_score.py [QUESTIONS.jsonl] [--cmd 'factbot ask --json'] [-v]
+Usage: python -m benchmarks.seed_score [QUESTIONS.jsonl] [--cmd 'factbot ask --json'] [-v]
 (QUESTIONS defaults to benchmarks/data/seed_questions.jsonl: benchmarks/datasets.py.)
 The last line printed is the summary.
 """
@@ -33,10 +33,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import datasets  # noqa: E402
+from benchmarks import datasets
 
 
 def norm(text: str) -> str:

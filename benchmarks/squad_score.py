@@ -20,7 +20,7 @@ A quote hits when it contains one of the question's gold answers (case and spaci
   trigger   answer triggering as in Yang et al. 2015: a question is right when it is answered and
             its first quote is a hit; P = right / answered questions, R = right / answerable
 
-Usage: squad_score.py [DIR] [--cmd factbot] [--in N] [--out N] [--seed S] [--keep-db PATH]
+Usage: python -m benchmarks.squad_score [DIR] [--cmd factbot] [--in N] [--out N] [--seed S] [--keep-db PATH]
 (DIR defaults to benchmarks/data/squad: benchmarks/datasets.py; a WikiQA folder has the same layout.)
 The last line printed is the summary.
 """
@@ -38,11 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import datasets  # noqa: E402
-from benchmarks.seed_score import norm  # noqa: E402
+from benchmarks import datasets
+from benchmarks.seed_score import norm
 
 
 def main() -> int:

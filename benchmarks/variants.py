@@ -1,7 +1,7 @@
 """Chat-style variants of questions: the same question as people type it in a chat.
 
-    python benchmarks/variants.py                      # the seed questions' variants, one JSON object a line
-    python benchmarks/variants.py --style typo -n 3    # a few of one style
+    python -m benchmarks.variants                      # the seed questions' variants, one JSON object a line
+    python -m benchmarks.variants --style typo -n 3    # a few of one style
 
 Every style is generic, applied to any question with a seeded random generator (same seed, same
 variants): nothing here knows the library or the engine.
@@ -31,10 +31,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import datasets  # noqa: E402
+from benchmarks import datasets
 
 PARAPHRASES = datasets.REPO_DATA / "seed_paraphrases.jsonl"
 CHAT_STYLES = ("greeting", "thanks", "lower", "typo", "mention", "emoji")
