@@ -182,8 +182,8 @@ CASES = [
         ),
         "Where do quokkas live?",
     ),
-    # issue 22: about 5,000 <p> per 64 KB (the fallback comparison of trafilatura grew ~4x per
-    # doubling), and text below 300 nested <div> (deeper than libxml2 parses: "no article text").
+    # Many short <p> (trafilatura's fallback comparison grew faster than the page: the README's
+    # "Pathological input"), and text below 300 nested <div> (deeper than libxml2 parses).
     Case(
         "html short paragraphs",
         "short.html",

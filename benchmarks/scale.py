@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "out"
 FULL_SIZES = (1_000, 10_000, 40_000)
 QUICK_SIZE = 200
-STAGE_LIMIT = 10  # peers and the like-for-like FTS5 figure: top 10, as the orientation figures
+STAGE_LIMIT = 10  # hits the peers and the like-for-like FTS5 figure return: the top 10
 CHILDREN = ("ingest", "ask", "tantivy", "bm25")
 
 Figures = dict[str, Any]

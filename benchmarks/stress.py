@@ -197,7 +197,7 @@ def run_round(db: Path, number: int, workers: int, seconds: float, rng: random.R
     tally.problems += [f"round {number}: {p}" for p in problems]
 
 
-# issue 22: a process holding the library inside BEGIN EXCLUSIVE for HOLD_SECONDS while a
+# A process holding the library inside BEGIN EXCLUSIVE for HOLD_SECONDS while a
 # `sources add` with a write wait of HELD_WAIT_SECONDS runs: it must say it waits, then give up in one line.
 HOLD_SECONDS = 15.0
 HELD_WAIT_SECONDS = 6.0
