@@ -626,7 +626,7 @@ async def score_feedback(path: Path, rows: list[dict], target: str | None) -> No
         print(f"  {expect:<13} {good}/{total}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, action="append", help="squad sample seed (repeatable; default 7)")
     ap.add_argument("--in", dest="n_in", type=int, help="squad questions from the library (default 1000)")
@@ -641,7 +641,7 @@ def main() -> int:
     ap.add_argument("--feedback", type=Path, metavar="FILE", help="score `factbot feedback export FILE`")
     ap.add_argument("--db", help="the library the votes are scored against (default: FACTBOT_DB, else the seeds)")
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.feedback:
         rows = feedback_rows(args.feedback)
         asyncio.run(score_feedback(args.feedback, rows, args.db or os.environ.get("FACTBOT_DB")))

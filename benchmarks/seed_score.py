@@ -63,13 +63,13 @@ def ask(cmd: list[str], question: str, timeout: float) -> tuple[dict | None, str
         return None, f"not JSON ({err}): {done.stdout[:120]!r}", took
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("questions", nargs="?", type=Path, default=datasets.seed_questions())
     ap.add_argument("--cmd", default="factbot ask --json")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     seeds = load_seeds()
     cmd = shlex.split(args.cmd)

@@ -132,13 +132,13 @@ def seed_variants(
             yield dict(row, id=f"{row['id']}-paraphrase{i + 1}", of=row["id"], style="paraphrase", question=text)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=datasets.seed_questions())
     ap.add_argument("--style", action="append", choices=(*CHAT_STYLES, "paraphrase"), help="only these (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-n", type=int, default=0, help="at most this many rows")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     styles = tuple(args.style) if args.style else (*CHAT_STYLES, "paraphrase")
     for i, row in enumerate(seed_variants(rows, seed=args.seed, styles=styles)):
