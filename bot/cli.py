@@ -341,7 +341,7 @@ async def _chat(args: argparse.Namespace, library: Library, settings: Settings) 
 
 
 async def _timeline(args: argparse.Namespace, library: Library, settings: Settings) -> int:
-    from bot.timeline import timeline_command
+    from bot.timeline.command import timeline_command
 
     engine = Engine(library, threshold=settings.answer_threshold)
     await _meaning_ready(engine)
