@@ -1,7 +1,7 @@
 """How factbot scales: ingest rate, file size, warm `ask` latency and peak memory at 1k, 10k and
 40k articles, next to tantivy and rank_bm25 on the same sentences and questions.
 
-    .venv/bin/python -m benchmarks.scale --quick            # 200 articles, under a minute
+    .venv/bin/python -m benchmarks.scale --quick            # 200 articles
     .venv/bin/python -m benchmarks.scale                    # 1,000, 10,000 and 40,000 articles
     .venv/bin/python -m benchmarks.scale --sizes 1000,10000 --profile
 
