@@ -6,7 +6,7 @@
     .venv/bin/python -m benchmarks.pathological --cases numbers,periods
     .venv/bin/python -m benchmarks.pathological --cases pdf    # the PDF inputs only (a prefix picks them all)
 
-Besides text, Markdown and HTML, the inputs include PDFs (made by tests/pdfmaker.py) whose pages
+Besides text, Markdown and HTML, the inputs include PDFs (made by storage/testing/pdfmaker.py) whose pages
 double with their text: prose under a running header, two columns drawn line by line, a table, a
 hyphen at every line's end, and all of it on one tall page.
 
