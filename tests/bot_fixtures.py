@@ -19,9 +19,9 @@ import pytest_asyncio
 
 from bot.discord.client import FactBot
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, run_client
 from storage.library import Library
 from tests.discord_helpers import BotStarter
-from tests.fakediscord import FakeDiscord, run_client
 
 
 @pytest.fixture

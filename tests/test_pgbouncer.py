@@ -18,8 +18,8 @@ from storage.models import SourceMeta
 from storage.pg_options import PgOptions
 from storage.shards import holding_shards
 from storage.shared import open_shared_cooldowns
-from tests import pgserver
-from tests.pgbouncer import pgbouncer
+from storage.testing import pgserver
+from storage.testing.pgbouncer import pgbouncer
 
 BEHIND_PGBOUNCER = PgOptions(pool_size=4, pgbouncer=True)
 NOTES = "Ruritania's parliament meets in Strelsau. Its upper house has forty members, chosen every six years."
