@@ -33,13 +33,14 @@ from unittest import mock
 
 import numpy as np
 
-from benchmarks import datasets
+from benchmarks import datasets, variants
 from benchmarks.quality import build_squad_library, norm
 
 SPLITS = ("squad fit", "squad held", "meaning fit", "meaning held", "seed", "paraphrases")
 FIT = ("squad fit", "meaning fit")
 WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0)
 RRF_K = (5, 60)
+FEATURE_NAMES = ("log words", "cosine", "below nearest", "coverage", "later factor")
 WORD_FLOOR = 0.05  # the log word score's floor, in units of the question's weight
 L2 = 0.1
 STEPS = 400
@@ -159,8 +160,8 @@ def _seed_sets() -> list[tuple[str, str, dict[str, list[str]]]]:
     gold_of = {q["id"]: q.get("gold", {}) for q in seed_rows}
     out = [(f"meaning {q['split']}", q["question"], q.get("gold", {})) for q in rows(datasets.seed_meaning())]
     out += [("seed", q["question"], q.get("gold", {})) for q in seed_rows]
-    paraphrases = datasets.seed_questions().with_name("seed_paraphrases.jsonl")
-    out += [("paraphrases", q["question"], gold_of.get(q["id"], {})) for q in rows(paraphrases)]
+    for key, written in variants.paraphrases().items():
+        out += [("paraphrases", question, gold_of.get(key, {})) for question in written]
     return out
 
 
@@ -212,19 +213,20 @@ def rrf(k: int) -> Scorer:
 
 
 def features(a: Asked) -> np.ndarray:
+    """FEATURE_NAMES of each candidate, a row each."""
     rows = []
     for c in a.candidates:
         cosine = c.cosine if c.cosine is not None else 0.0
         word = math.log(c.words / a.total_weight + WORD_FLOOR)
         rows.append([word, cosine, cosine - a.nearest, c.coverage, math.log(max(c.factor, 1e-9))])
-    return np.array(rows)
+    return np.array(rows).reshape(len(rows), len(FEATURE_NAMES))
 
 
 def fit_listwise(asked: list[Asked]) -> np.ndarray:
     """Softmax over each question's candidates, the hits as the target (L2, gradient descent)."""
     data = [(features(a), np.array([c.hit for c in a.candidates], dtype=float)) for a in asked if a.split in FIT]
     data = [(x, y / y.sum()) for x, y in data if y.sum() > 0]
-    theta = np.zeros(data[0][0].shape[1])
+    theta = np.zeros(len(FEATURE_NAMES))
     for _ in range(STEPS):
         grad = L2 * theta
         for x, target in data:
@@ -235,11 +237,11 @@ def fit_listwise(asked: list[Asked]) -> np.ndarray:
     return theta
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=int, default=1500, help="SQuAD in-library questions asked (default 1500)")
     parser.add_argument("--seed", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     asked = asyncio.run(collect(args.squad, args.seed))
     theta = fit_listwise(asked)
     rows: list[tuple[str, Scorer]] = [(f"shipped, meaning weight {w:g}", shipped(w)) for w in WEIGHTS]
@@ -252,7 +254,7 @@ def main() -> int:
     for name, scorer in rows:
         fig = figures(asked, scorer)
         print(f"| {name} | " + " | ".join(f"{fig[s]:.3f}" for s in SPLITS) + " |")
-    print("listwise weights (log words, cosine, below nearest, coverage, later factor):", np.round(theta, 2).tolist())
+    print("listwise weights:", dict(zip(FEATURE_NAMES, np.round(theta, 2).tolist(), strict=True)))
     return 0
 
 

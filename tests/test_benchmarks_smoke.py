@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import benchmarks
-from benchmarks import calibrate, datasets, discord_load, large_source, quality, variants
+from benchmarks import calibrate, datasets, discord_load, fusion, large_source, quality, variants
 
 ROOT = Path(__file__).resolve().parents[1]
 # The modules of the package that are helpers of the others, not benchmarks with a command line.
@@ -82,6 +82,12 @@ def test_calibrate_fits_and_reports_on_a_tiny_squad(
     assert json.loads(rows.read_text())["rows"], "the assessments are cached for the next run"
     assert calibrate.main(["--squad", str(tiny_data / "squad"), "--rows", str(rows)]) == 0
     assert capsys.readouterr().out == printed, "the cached rows give the same report"
+
+
+def test_fusion_compares_combinations_on_a_tiny_squad(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert fusion.main(["--squad", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "| shipped, meaning weight 2 |" in printed and "listwise logistic" in printed
 
 
 def test_quality_in_process_prints_its_table(tiny_data: Path, capsys: pytest.CaptureFixture[str]) -> None:

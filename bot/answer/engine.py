@@ -82,7 +82,7 @@ MARGIN_PEERS = 9
 # the FACTBOT_ANSWER_THRESHOLD setting). The source model (the same features without `lead` and the
 # encoder's `similarity`: calibrate.SOURCE_MODEL_LEAVES_OUT) judges every source on its own: it is
 # quoted when it reaches SOURCE_PROBABILITY (scaled with the threshold), so two articles on one topic
-# are both quoted. The question is answered when any source is. `python benchmarks/calibrate.py
+# are both quoted. The question is answered when any source is. `python -m benchmarks.calibrate
 # --write` fits both and writes the file with its provenance and held-out figures (whole articles
 # and whole question styles held out).
 MIN_PROBABILITY = 0.6
