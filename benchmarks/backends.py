@@ -15,7 +15,7 @@ to PostgreSQL through a loopback proxy (benchmarks/roundtrips.py), outside the t
 The output names the commit (marked dirty if bot/ or storage/ have uncommitted changes), the CPU
 count and the load average before and after, and ends with the README's table row.
 
-Without --pg a server is started in a temporary folder with tests/pgserver.py (fsync off: the
+Without --pg a server is started in a temporary folder with storage/testing/pgserver.py (fsync off: the
 figures are for reading, not durable writes). Not a test: timings depend on the machine.
 """
 
@@ -152,7 +152,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     server = None
     url = args.pg
     if url is None:
-        from tests import pgserver
+        from storage.testing import pgserver
 
         server = pgserver.start()
         url = server.fresh_database()

@@ -62,11 +62,11 @@ def row(name: str, values: Sequence[float]) -> str:
 async def run(db: Path, questions: int, rate: float) -> str:
     from bot.discord.client import FactBot
     from bot.settings import Settings
+    from bot.testing.fakediscord import world as w
+    from bot.testing.fakediscord.client import run_client
+    from bot.testing.fakediscord.server import FakeDiscord
     from storage.backends import open_library
     from storage.target import LibraryTarget
-    from tests.fakediscord import world as w
-    from tests.fakediscord.plugin import run_client
-    from tests.fakediscord.server import FakeDiscord
 
     asked = [q.text for q in corpus.questions(answerable=questions * 3 // 4, unanswerable=questions // 4)]
     users = [w.MEMBER_ID, w.MODERATOR_ID, w.OTHER_USER_ID, w.OWNER_ID]

@@ -81,11 +81,11 @@ async def run(megabytes: float, concurrent: int) -> None:
         print(f"| {len(ids) * 2} neighbour sentences read | {reads * 1000:.0f} ms |")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=4.8, help="size of the large source in MB")
     parser.add_argument("--concurrent", type=int, default=10, help="questions asked at once")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     asyncio.run(run(args.mb, args.concurrent))
 
 

@@ -1,11 +1,11 @@
 """Answer quality: every evaluation set in one table, and what each stage of understanding adds.
 
-    python benchmarks/quality.py --wikiqa DIR              # the table: the eval scripts, as a reviewer runs them
-    python benchmarks/quality.py --inproc --wikiqa DIR     # the same table computed in this process (fast)
-    python benchmarks/quality.py --ablation --wikiqa DIR   # the table again with each Understanding stage off
-    python benchmarks/quality.py --curve                   # refused against quote@1 / extra at several thresholds
-    python benchmarks/quality.py --seed 1                  # squad_score.py on another sample of questions
-    python benchmarks/quality.py --feedback FILE [--db DB] # users' votes (factbot feedback export) against a library
+    python -m benchmarks.quality --wikiqa DIR              # the table: the eval scripts, as a reviewer runs them
+    python -m benchmarks.quality --inproc --wikiqa DIR     # the same table computed in this process (fast)
+    python -m benchmarks.quality --ablation --wikiqa DIR   # the table again with each Understanding stage off
+    python -m benchmarks.quality --curve                   # refused against quote@1 / extra at several thresholds
+    python -m benchmarks.quality --seed 1                  # squad_score.py on another sample of questions
+    python -m benchmarks.quality --feedback FILE [--db DB] # users' votes (factbot feedback export) against a library
 
 The sets (rows of the table):
   seed questions    benchmarks/data/seed_questions.jsonl, scored as seed_score.py scores them
@@ -55,12 +55,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-HERE = ROOT / "benchmarks"
-sys.path.insert(0, str(ROOT))
+from benchmarks import datasets
+from benchmarks.seed_score import norm
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.seed_score import norm  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
 
@@ -304,6 +302,8 @@ def _factbot_env() -> dict[str, str]:
     env = dict(os.environ)
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    # The scorers run as `python -m benchmarks.NAME`: the repository must be importable from any folder.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     return env
 
 
@@ -361,7 +361,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
     try:
         env["FACTBOT_DB"] = str(Path(tmp) / "seeds.db")
         started = time.perf_counter()
-        cmd = [sys.executable, str(HERE / "seed_score.py"), str(datasets.seed_questions())] + (
+        cmd = [sys.executable, "-m", "benchmarks.seed_score", str(datasets.seed_questions())] + (
             ["-v"] if verbose else []
         )
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -392,7 +392,8 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
                 rows.append(fig.row(name))
         cmd = [
             sys.executable,
-            str(HERE / "squad_score.py"),
+            "-m",
+            "benchmarks.squad_score",
             str(datasets.squad_dir()),
             "--seed",
             str(seed),
@@ -404,7 +405,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         rows.append(_squad_row("squad", _summary(done, f"squad_score.py --seed {seed}", verbose)))
         if wikiqa is not None:  # every question counts (--out 1000), as in the README's WikiQA row
-            cmd = [sys.executable, str(HERE / "squad_score.py"), str(wikiqa), "--seed", str(seed), "--out", "1000"]
+            cmd = [sys.executable, "-m", "benchmarks.squad_score", str(wikiqa), "--seed", str(seed), "--out", "1000"]
             done = subprocess.run(cmd, env=env, capture_output=True, text=True)
             rows.append(_squad_row("wikiqa", _summary(done, f"squad_score.py {wikiqa.name} --seed {seed}", verbose)))
     finally:
@@ -625,7 +626,7 @@ async def score_feedback(path: Path, rows: list[dict], target: str | None) -> No
         print(f"  {expect:<13} {good}/{total}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, action="append", help="squad sample seed (repeatable; default 7)")
     ap.add_argument("--in", dest="n_in", type=int, help="squad questions from the library (default 1000)")
@@ -640,7 +641,7 @@ def main() -> int:
     ap.add_argument("--feedback", type=Path, metavar="FILE", help="score `factbot feedback export FILE`")
     ap.add_argument("--db", help="the library the votes are scored against (default: FACTBOT_DB, else the seeds)")
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.feedback:
         rows = feedback_rows(args.feedback)
         asyncio.run(score_feedback(args.feedback, rows, args.db or os.environ.get("FACTBOT_DB")))

@@ -1,7 +1,7 @@
 """How factbot scales: ingest rate, file size, warm `ask` latency and peak memory at 1k, 10k and
 40k articles, next to tantivy and rank_bm25 on the same sentences and questions.
 
-    .venv/bin/python -m benchmarks.scale --quick            # 200 articles, under a minute
+    .venv/bin/python -m benchmarks.scale --quick            # 200 articles
     .venv/bin/python -m benchmarks.scale                    # 1,000, 10,000 and 40,000 articles
     .venv/bin/python -m benchmarks.scale --sizes 1000,10000 --profile
 
@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "out"
 FULL_SIZES = (1_000, 10_000, 40_000)
 QUICK_SIZE = 200
-STAGE_LIMIT = 10  # peers and the like-for-like FTS5 figure: top 10, as the issue's orientation figures
+STAGE_LIMIT = 10  # hits the peers and the like-for-like FTS5 figure return: the top 10
 CHILDREN = ("ingest", "ask", "tantivy", "bm25")
 
 Figures = dict[str, Any]

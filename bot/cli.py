@@ -34,7 +34,8 @@ from storage.waiting import tell_waits
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
 CHAT = "chat"  # the one conversation `factbot chat` holds
 # Sentences `ask` and `chat` encode before answering when the library has that many or fewer without
-# a vector (about 4 ms each: some 20 s at most); more are left to `factbot library reindex`.
+# a vector (a wait of seconds, not minutes, at the encoding rate the README gives); more are left to
+# `factbot library reindex`.
 ASK_CATCH_UP = 5_000
 
 
@@ -337,7 +338,7 @@ async def _chat(args: argparse.Namespace, library: Library, settings: Settings) 
 
 
 async def _timeline(args: argparse.Namespace, library: Library, settings: Settings) -> int:
-    from bot.timeline import timeline_command
+    from bot.timeline.command import timeline_command
 
     engine = Engine(library, threshold=settings.answer_threshold)
     await _meaning_ready(engine)

@@ -19,11 +19,11 @@ import pytest_asyncio
 
 from bot.discord.client import FactBot
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, run_client
 from storage.backends import open_library
 from storage.backends.base import Library
 from storage.target import LibraryTarget
 from tests.discord_helpers import BotStarter
-from tests.fakediscord import FakeDiscord, run_client
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ import yarl
 
 from bot.discord.runner import run_bot, serve, sync, sync_commands
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord
+from bot.testing.fakediscord import world as w
 from storage.target import LibraryTarget
-from tests.fakediscord import FakeDiscord
-from tests.fakediscord import world as w
 
 pytest_plugins = ["tests.bot_fixtures"]
 

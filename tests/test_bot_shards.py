@@ -30,14 +30,14 @@ from bot.discord.client import FactBot, ShardedFactBot, make_bot
 from bot.discord.runner import sync
 from bot.discord.sharding import Sharding, parse_sharding
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, Reply, run_client
+from bot.testing.fakediscord import world as w
 from storage import shared as shared_module
 from storage.backends import open_library
 from storage.models import SourceMeta
 from storage.pg_schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
 from storage.shared import SharedCooldowns, shared_path
 from storage.target import LibraryTarget
-from tests.fakediscord import FakeDiscord, Reply, run_client
-from tests.fakediscord import world as w
 
 pytest_plugins = ["tests.bot_fixtures"]
 

@@ -15,7 +15,7 @@ from storage.ingest import MetaOverrides, add_document, add_file
 from storage.limits import MAX_DOCUMENT_BYTES, MAX_PDF_PAGES
 from storage.models import PagePlace, SourceMeta
 from storage.pdf import NO_TEXT, PdfText, Refused, _is_page_number, extract_text, read_pdf
-from tests.pdfmaker import (
+from storage.testing.pdfmaker import (
     LEFT,
     REPORT_PAGES,
     REPORT_TITLE,

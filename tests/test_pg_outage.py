@@ -3,7 +3,7 @@ acknowledging every question within Discord's 3 s (an answer, or "the library is
 its question budgets fall back to the process's own with one warning, the command line says so
 in one line naming the host, and nothing is left half-written.
 
-The server is cut off through a loopback proxy (tests.pgproxy) in front of the real test server.
+The server is cut off through a loopback proxy (storage.testing.pgproxy) in front of the real test server.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ import pytest_asyncio
 
 from bot.discord.client import FactBot, make_bot
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, Reply, run_client
+from bot.testing.fakediscord import world as w
 from storage.backends import open_library
 from storage.errors import LIBRARY_UNAVAILABLE, LibraryUnavailable
 from storage.models import SourceMeta
 from storage.target import LibraryTarget, PgOptions
-from tests import pgserver
-from tests.fakediscord import FakeDiscord, Reply, run_client
-from tests.fakediscord import world as w
-from tests.pgproxy import PgProxy, pg_proxy, silent_server
+from storage.testing import pgserver
+from storage.testing.pgproxy import PgProxy, pg_proxy, silent_server
 
 pytest_plugins = ["tests.bot_fixtures"]
 

@@ -17,8 +17,8 @@ from storage.errors import StoreError
 from storage.models import SourceMeta
 from storage.shards import holding_shards
 from storage.target import LibraryTarget, PgOptions
-from tests import pgserver
-from tests.pgbouncer import pgbouncer
+from storage.testing import pgserver
+from storage.testing.pgbouncer import pgbouncer
 
 BEHIND_PGBOUNCER = PgOptions(pool_size=4, pgbouncer=True)
 NOTES = "Ruritania's parliament meets in Strelsau. Its upper house has forty members, chosen every six years."

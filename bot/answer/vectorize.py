@@ -21,7 +21,7 @@ from storage.vectors import to_blob
 log = logging.getLogger(__name__)
 
 # Sentences encoded per transaction: small enough that a kill loses little work and that a question
-# asked meanwhile waits at most one batch for the write lock (about 4 ms a sentence).
+# asked meanwhile waits at most one batch for the write lock.
 BATCH = 64
 # How often a long-running process looks for sentences that others added and nobody encoded.
 POLL_SECONDS = 60.0
