@@ -1,6 +1,6 @@
-"""The library's contract under its former name, for modules not yet moved to
-storage.backends.base (bot/answer/events.py and bot/timeline.py, being changed elsewhere).
-Remove once they import storage.backends.base."""
+"""The library's contract under its former name, for the modules another change is editing that
+still import it (bot/answer/timeline.py, bot/timeline/command.py). Remove once they import
+storage.backends.base."""
 
 from __future__ import annotations
 
