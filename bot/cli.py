@@ -270,10 +270,14 @@ async def _encode(engine: Engine, pending: int) -> int:
 
 async def _meaning_ready(engine: Engine) -> None:
     """Before answering: the few sentences not yet searchable by meaning (sources added by a
-    process that was stopped before it encoded them) are encoded now; many are left to
+    process that was stopped before it encoded them, or every one after a change of model) are
+    encoded now; many are left to
     `factbot library reindex`, with a note, and the answers use their words meanwhile."""
     if engine.encoder is None or engine.library.read_only:
         return
+    # Vectors another model made (the library was encoded before an upgrade) are dropped, never
+    # compared with this model's question vectors: they are pending again, like new sentences.
+    await engine.library.use_vector_model(engine.encoder.identity)
     pending = await vectorize.pending_count(engine.library)
     if 0 < pending <= ASK_CATCH_UP:
         await _encode(engine, pending)

@@ -441,3 +441,21 @@ def test_a_read_only_library_lists_and_answers_and_refuses_changes(factbot: Fact
     finally:
         make_writable(factbot.db)
     assert factbot.titles() == before
+
+
+def test_ask_after_a_change_of_model_encodes_again_and_never_reads_the_old_vectors(factbot: Factbot) -> None:
+    first = factbot("ask", "--json", "Who are the members of the CSTO?")
+    assert first.returncode == 0, first.stderr
+    # The library as an older release left it: every vector made by another model, and nonsense.
+    with sqlite3.connect(factbot.db) as db:
+        db.execute("UPDATE meta SET value = 'an-older-model:0' WHERE key = 'vector_model'")
+        db.execute("UPDATE sentence_vectors SET vector = zeroblob(length(vector))")
+        stale = db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0]
+    again = factbot("ask", "--json", "Who are the members of the CSTO?")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    with sqlite3.connect(factbot.db) as db:
+        model = db.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()[0]
+        zeros = db.execute("SELECT count(*) FROM sentence_vectors WHERE vector = zeroblob(length(vector))").fetchone()
+        remade = db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0]
+    assert model != "an-older-model:0" and zeros == (0,) and remade == stale
