@@ -12,6 +12,7 @@ reproduced by the PostgreSQL backend), so the same library answers the same on e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import unicodedata
 from abc import ABC, abstractmethod
@@ -430,6 +431,12 @@ class Library(ABC):
     @abstractmethod
     async def data_version(self) -> object:
         """A value that changes whenever anyone (this process or another) changes the library."""
+
+    def question(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Around the reads of one question: a backend whose every read is a round trip
+        (PostgreSQL) reads the version once for them all and keeps what its searches returned
+        (neighbours, sources, text) for the rest of the question. Nothing on SQLite."""
+        return contextlib.nullcontext()
 
     @abstractmethod
     async def _read_sentence_stats(self) -> tuple[int, float]: ...

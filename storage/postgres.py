@@ -8,7 +8,8 @@ NOTIFYed: the version is read at each question anyway, and LISTEN needs a sessio
 transaction mode does not keep. How a process connects (pool, timeouts, PgBouncer): storage.pg_connect.
 
 Search reproduces FTS5's bm25 (k1 1.2, b 0.75, library-wide idf and mean length) from the postings
-table, in the same floating-point order, ties by sentence id: the same candidates as SQLite's.
+table, in the same floating-point order, ties by sentence id: the same candidates as SQLite's. It is
+ranked in the database, and one question's reads share one version read (storage.pg_search).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import unicodedata
 import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Self, TypeVar
 
 import asyncpg
 
+from storage import pg_search
 from storage import text as textmod
 from storage.errors import (
     DuplicateSource,
@@ -609,8 +611,16 @@ class PostgresLibrary(Library):
     # -- what the answer engine reads ----------------------------------------------------------
 
     async def data_version(self) -> int:
-        """The library's version: moved by every committed change, in any process."""
+        """The library's version: moved by every committed change, in any process. Read once per
+        question (`question`)."""
+        reads = pg_search.reads_of(self)
+        return reads.version if reads is not None and reads.version is not None else await self._read_version()
+
+    async def _read_version(self) -> int:
         return int(await self._fetchval("SELECT version FROM library_state"))
+
+    def question(self) -> AbstractAsyncContextManager[None]:
+        return pg_search.question(self, self._read_version)
 
     async def _read_sentence_stats(self) -> tuple[int, float]:
         row = await self._fetchrow("SELECT sentences, chars FROM library_state")
@@ -678,31 +688,18 @@ class PostgresLibrary(Library):
 
     async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
         terms = list(dict.fromkeys(t for t in terms if t))
-        if not terms:
+        if not terms or limit <= 0:
             return []
-        # One snapshot: the totals, the terms' counts and the postings agree with each other.
-        async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            state = await conn.fetchrow("SELECT sentences, tokens FROM library_state")
-            docs = dict(await conn.fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms))
-            rows = await conn.fetch(
-                """SELECT sentence_id, term, tf, dl FROM postings
-                   WHERE term = ANY($1::text[]) AND scope = ANY($2::bigint[])""",
-                terms,
-                _scopes(scope),
-            )
-            if not rows or not state or not state[0]:
-                return []
-            best = bm25_order(rows, terms, docs, state[0], state[1])[: max(limit, 0)]
-            found = await conn.fetch(
-                f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", best
-            )
-        by_id = {r["id"]: sentence_from_row(r) for r in found}
-        return [by_id[i] for i in best if i in by_id]
+        rows = await self._fetch(pg_search.search(len(terms)), terms, _scopes(scope), limit)
+        return pg_search.reads_for(self).take(rows)
 
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
         wanted = sorted({i + d for i in sentence_ids for d in (-1, 1)})
         if not wanted:
             return {}
+        reads = pg_search.reads_of(self)
+        if reads is not None and (known := reads.neighbours(wanted)) is not None:
+            return known
         rows = await self._fetch(f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", wanted)
         return {r["id"]: sentence_from_row(r) for r in rows}
 
@@ -710,12 +707,18 @@ class PostgresLibrary(Library):
         wanted = sorted(set(ids))
         if not wanted:
             return {}
+        reads = pg_search.reads_of(self)
+        if reads is not None and (known := reads.sources_of(wanted)) is not None:
+            return known
         rows = await self._fetch(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ANY($1::bigint[])", wanted)
         return {r["id"]: source_from_row(r) for r in rows}
 
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
         if end <= start:
             return ""
+        reads = pg_search.reads_of(self)
+        if reads is not None and (known := reads.excerpt(source_id, start, end)) is not None:
+            return known
         first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
         rows = await self._fetch(
             "SELECT text FROM body_chunks WHERE source_id = $1 AND n BETWEEN $2 AND $3 ORDER BY n",
@@ -731,13 +734,8 @@ class PostgresLibrary(Library):
     async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
         if not ids:
             return []
-        rows = await self._fetch(
-            f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id
-                WHERE s.id = ANY($1::bigint[]) AND src.scope = ANY($2::bigint[]) ORDER BY s.id""",
-            ids,
-            _scopes(scope),
-        )
-        return [sentence_from_row(r) for r in rows]
+        rows = await self._fetch(pg_search.VISIBLE, ids, _scopes(scope))
+        return pg_search.reads_for(self).take(rows)
 
     # -- sentence vectors ------------------------------------------------------------------------
 
