@@ -36,11 +36,13 @@ _SHARE = (
 
 # The sentences to return, their neighbours, their sources and the body chunks they lie in:
 # appended to a statement that has defined `chosen(id, place)` (place: the candidate's rank, 1
-# first). A sentence's row: its columns, `next_start` (where the next sentence of its source starts,
-# null for its last), `place` (null for a neighbour not itself chosen) and its source's columns
-# prefixed `source_`. A chunk's row: `chunk` (its number), `source_id` and `text`, each chunk once
-# however many sentences lie in it. The text is cut in Python: substr() on a multibyte text walks
-# it from its start.
+# first). Three kinds of rows, told apart by `kind`:
+# - 'sentence': its columns, `place` (null for a neighbour not itself chosen) and `next_start` (where
+#   the next sentence of its source starts, when that one is returned too);
+# - 'chunk': a body chunk a sentence (or the text after it) lies in, `chunk` its number, once however
+#   many sentences lie in it (the text is cut in Python: substr() on a multibyte text walks it from
+#   its start);
+# - 'source': a source of those sentences, its columns prefixed `source_`.
 _ROWS = f"""
     wanted AS (
         SELECT id, min(place) AS place FROM (
@@ -49,30 +51,34 @@ _ROWS = f"""
             UNION ALL SELECT id + 1, NULL FROM chosen) around
         GROUP BY id),
     spans AS MATERIALIZED (
-        SELECT w.place, s.id, s.source_id, s.paragraph, s.number, s.start, s."end", nx.start AS next_start
-        FROM wanted w
-        CROSS JOIN LATERAL (SELECT * FROM sentences s WHERE s.id = w.id LIMIT 1) s
-        LEFT JOIN LATERAL (
-            SELECT nx.start FROM sentences nx WHERE nx.id = s.id + 1 AND nx.source_id = s.source_id LIMIT 1) nx
-            ON true)
-    SELECT sp.place, sp.id, NULL::integer AS chunk, sp.source_id, sp.paragraph, sp.number, sp.start, sp."end",
-           sp.next_start, NULL::text AS text,
-           src.scope AS source_scope, src.title AS source_title, src.author AS source_author,
-           src.publisher AS source_publisher, src.url AS source_url, src.published AS source_published,
-           src.origin AS source_origin, src.added_by AS source_added_by, src.added_at AS source_added_at,
-           src.sha256 AS source_sha256, src.paragraphs AS source_paragraphs, src.sentences AS source_sentences,
-           src.chars AS source_chars,
-           (SELECT count(*) FROM pages pg WHERE pg.source_id = src.id)::integer AS source_pages
-    FROM spans sp
-    CROSS JOIN LATERAL (SELECT * FROM sources src WHERE src.id = sp.source_id LIMIT 1) src
+        SELECT w.place, s.id, s.source_id, s.paragraph, s.number, s.start, s."end",
+               CASE WHEN lead(s.id) OVER o = s.id + 1 AND lead(s.source_id) OVER o = s.source_id
+                    THEN lead(s.start) OVER o END AS next_start
+        FROM sentences s JOIN wanted w ON w.id = s.id
+        WHERE s.id = ANY(ARRAY(SELECT id FROM wanted))
+        WINDOW o AS (ORDER BY s.id))
+    SELECT 'sentence' AS kind, place, id, source_id, paragraph, number, start, "end", next_start,
+           NULL::integer AS chunk, NULL::text AS text,
+           NULL::bigint AS source_scope, NULL::text AS source_title, NULL::text AS source_author,
+           NULL::text AS source_publisher, NULL::text AS source_url, NULL::text AS source_published,
+           NULL::text AS source_origin, NULL::text AS source_added_by, NULL::text AS source_added_at,
+           NULL::text AS source_sha256, NULL::integer AS source_paragraphs, NULL::integer AS source_sentences,
+           NULL::bigint AS source_chars, NULL::integer AS source_pages
+    FROM spans
     UNION ALL
-    SELECT NULL, NULL, k.n, k.source_id, NULL, NULL, NULL, NULL, NULL, c.text,
+    SELECT 'chunk', NULL, NULL, c.source_id, NULL, NULL, NULL, NULL, NULL, c.n, c.text,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM (SELECT DISTINCT source_id,
                  generate_series(start / {BODY_CHUNK}, (greatest("end", next_start) - 1) / {BODY_CHUNK}) AS n
           FROM spans) k
     CROSS JOIN LATERAL (
-        SELECT c.text FROM body_chunks c WHERE c.source_id = k.source_id AND c.n = k.n LIMIT 1) c
+        SELECT c.source_id, c.n, c.text FROM body_chunks c WHERE c.source_id = k.source_id AND c.n = k.n LIMIT 1) c
+    UNION ALL
+    SELECT 'source', NULL, NULL, src.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           src.scope, src.title, src.author, src.publisher, src.url, src.published, src.origin, src.added_by,
+           src.added_at, src.sha256, src.paragraphs, src.sentences, src.chars,
+           (SELECT count(*) FROM pages pg WHERE pg.source_id = src.id)::integer
+    FROM sources src WHERE src.id = ANY(ARRAY(SELECT DISTINCT source_id FROM spans))
 """
 
 
@@ -142,10 +148,15 @@ class QuestionReads:
 
     def take(self, rows: Sequence[Any]) -> list[Sentence]:
         """Keep what `rows` (of `search` or VISIBLE) hold; the chosen sentences, best placed first."""
-        chunks = {(row["source_id"], row["chunk"]): row["text"] for row in rows if row["chunk"] is not None}
+        chunks: dict[tuple[int, int], str] = {}
+        for row in rows:
+            if row["kind"] == "chunk":
+                chunks[(row["source_id"], row["chunk"])] = row["text"]
+            elif row["kind"] == "source":
+                self.sources[row["source_id"]] = source_from(row)
         chosen: list[tuple[int, Sentence]] = []
         for row in rows:
-            if row["chunk"] is not None:
+            if row["kind"] != "sentence":
                 continue
             source_id, start, end, next_start = row["source_id"], row["start"], row["end"], row["next_start"]
             first = start // BODY_CHUNK
@@ -159,8 +170,6 @@ class QuestionReads:
             self.starts[(source_id, start)] = sentence.id
             if next_start is not None:
                 self.after[sentence.id] = text[end - offset : next_start - offset]
-            if source_id not in self.sources:
-                self.sources[source_id] = source_from(row)
             if row["place"] is not None:
                 chosen.append((row["place"], sentence))
         chosen.sort(key=lambda item: item[0])

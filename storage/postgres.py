@@ -640,6 +640,16 @@ class PostgresLibrary(Library):
         rows = await self._fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms)
         return {r[0]: r[1] for r in rows}
 
+    async def _read_scoped_counts(self, terms: list[str], scope: int) -> dict[str, int]:
+        rows = await self._fetch(
+            """SELECT term, count(*) FROM postings WHERE term = ANY($1::text[]) AND scope = ANY($2::bigint[])
+               GROUP BY term""",
+            terms,
+            _scopes(scope),
+        )
+        found = {r[0]: int(r[1]) for r in rows}
+        return {t: found.get(t, 0) for t in terms}
+
     async def _read_scoped_count(self, term: str, scope: int) -> int:
         return int(
             await self._fetchval(
