@@ -4,8 +4,9 @@ The candidates are ranked by one statement: bm25 (k1 1.2, b 0.75, library-wide i
 as fts5Bm25Function) summed over the postings of the chosen terms, with the same floating-point
 operations in the same order as FTS5 (each term's share added in the order the terms are given),
 ordered by score then sentence id, and cut by LIMIT in the database. Only the best rows cross the
-wire, so what a question costs no longer grows with the postings its terms have; the chosen terms'
-postings are bounded by the library's match budget (storage.library.MATCH_BUDGET).
+wire and nothing is ranked in Python. The database still reads every posting of the chosen terms,
+from the postings' key alone (it carries tf and dl: migration 7); the match budget bounds how many
+(storage.library.MATCH_BUDGET).
 
 The same statement returns each candidate's neighbours (the sentences just before and after) and
 every source they belong to, and one question reads the library's version once (`QuestionReads`):
@@ -16,6 +17,7 @@ served from what was read, not from another round trip.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -82,6 +84,7 @@ _ROWS = f"""
 """
 
 
+@functools.cache
 def search(terms: int) -> str:
     """The statement ranking sentences by `terms` terms. Parameters: the terms in bm25's order,
     the scopes visible, the candidates wanted. Each sentence's score is its terms' shares added
