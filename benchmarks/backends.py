@@ -15,7 +15,7 @@ to PostgreSQL through a loopback proxy (benchmarks/roundtrips.py), outside the t
 The output names the commit (marked dirty if bot/ or storage/ have uncommitted changes), the CPU
 count and the load average before and after, and ends with the README's table row.
 
-Without --pg a server is started in a temporary folder with tests/pgserver.py (fsync off: the
+Without --pg a server is started in a temporary folder with storage/testing/pgserver.py (fsync off: the
 figures are for reading, not durable writes). Not a test: timings depend on the machine.
 """
 
@@ -41,13 +41,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def build(path: Path, size: int) -> float:
+    from storage.backends import open_library
     from storage.errors import DuplicateSource
     from storage.ingest import add_document
-    from storage.library import Library
 
     topics, _ = corpus.load_topics()
     started = time.perf_counter()
-    async with await Library.open(path) as library:
+    async with await open_library(path) as library:
         for article in corpus.articles(size, topics):
             try:
                 await add_document(library, article.body.encode("utf-8"), filename=article.name, added_by="bench")
@@ -63,13 +63,13 @@ async def ask_alternating(
     next, and the process-wide caches emptied before each ask: neither backend reuses the other's
     encoding, nor gains from going first or second, nor from the machine's load drifting."""
     from bot.answer import Engine
-    from storage.library import Library
+    from storage.backends import open_library
 
     times: dict[str, list[float]] = {name: [] for name in targets}
     answers: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
     async with contextlib.AsyncExitStack() as stack:
         engines = {
-            name: Engine(await stack.enter_async_context(await Library.open(target, seed=False)))
+            name: Engine(await stack.enter_async_context(await open_library(target, seed=False)))
             for name, target in targets.items()
         }
         order = list(engines)
@@ -89,13 +89,13 @@ async def ask_alternating(
 async def count_round_trips(url: str, questions: list[str]) -> list[int]:
     """Round trips to PostgreSQL per question (benchmarks/roundtrips.py), warm, caches cold."""
     from bot.answer import Engine
-    from storage.library import Library
+    from storage.backends import open_library
 
     proxy = roundtrips.CountingProxy(url)
     await proxy.start()
     counts = []
     try:
-        async with await Library.open(proxy.url(), seed=False) as library:
+        async with await open_library(proxy.url(), seed=False) as library:
             engine = Engine(library)
             for q in questions[: corpus.WARMUP]:
                 await engine.ask(q)
@@ -141,8 +141,8 @@ def table(figures: dict[str, Any]) -> str:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
+    from storage.backends import open_library
     from storage.copy import copy_library
-    from storage.library import Library
 
     figures: dict[str, Any] = {
         "commit": conditions.commit(),
@@ -152,7 +152,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     server = None
     url = args.pg
     if url is None:
-        from tests import pgserver
+        from storage.testing import pgserver
 
         server = pgserver.start()
         url = server.fresh_database()
@@ -160,7 +160,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="factbot-backends-") as work:
             db = Path(work) / "library.db"
             build_s = await build(db, args.size)
-            async with await Library.open(db, seed=False) as src, await Library.open(url, seed=False) as dst:
+            async with await open_library(db, seed=False) as src, await open_library(url, seed=False) as dst:
                 started = time.perf_counter()
                 report = await copy_library(src, dst)
                 copy_s = time.perf_counter() - started

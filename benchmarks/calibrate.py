@@ -1,8 +1,8 @@
 """Fit the engine's no-answer model (bot/answer/data/noanswer.json) on SQuAD and chat-style variants.
 
-    python benchmarks/calibrate.py                 # held-out figures (articles, styles), the trade-off curve
-    python benchmarks/calibrate.py --write         # ... and write the fit with its provenance to the data file
-    python benchmarks/calibrate.py --rows R.json   # cache the engine's assessments (reused if the file exists)
+    python -m benchmarks.calibrate                 # held-out figures (articles, styles), the trade-off curve
+    python -m benchmarks.calibrate --write         # ... and write the fit with its provenance to the data file
+    python -m benchmarks.calibrate --rows R.json   # cache the engine's assessments (reused if the file exists)
 
 Builds the SQuAD library of benchmarks/data/squad (the 16 'library' articles), asks every question
 of the set (library and outside articles) as written and once more in one chat style drawn for it
@@ -48,21 +48,20 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks import datasets
+from benchmarks.quality import build_squad_library, norm
+from benchmarks.variants import CHAT_STYLES, STYLES, variant
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.quality import build_squad_library, norm  # noqa: E402
-from benchmarks.variants import CHAT_STYLES, STYLES, variant  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 L2 = 1.0
 # Features the source model does without: `lead` (it judges a source on its own), and the sentence
 # encoder's `similarity`: two articles on one topic are both close in meaning to a question only one
 # of them answers, and SQuAD's articles (each on its own topic) never show that, so the fitted
-# weight would quote every article of a topic (seed questions: false quotes 3 -> 11 of about 40).
+# weight would quote every article of a topic (the seed questions' false quotes rose several-fold).
 # For the same reason `meaning_best` and `meaning_margin`, which describe the question against the
 # whole library and are the same for every source: fitted in, they raised every source of a topic
-# together (seed false quotes 3 -> 7); the source model reads meaning through `meaning_gap`.
+# together; the source model reads meaning through `meaning_gap`. The README gives the figures.
 SOURCE_MODEL_LEAVES_OUT = ("lead", "similarity", "meaning_best", "meaning_margin")
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 VARIANT_SEED = 11  # the draw of each question's chat style and of its random edits
@@ -109,8 +108,8 @@ async def collect(
     on topic but does not answer it, the case the formal SQuAD split never shows and WikiQA is full
     of. Nothing here reads WikiQA."""
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.ingest import MetaOverrides, add_file
-    from storage.library import Library
 
     manifest = [json.loads(line) for line in (squad / "articles.jsonl").read_text().splitlines()]
     questions = [json.loads(line) for line in (squad / "questions.jsonl").read_text().splitlines()]
@@ -133,7 +132,7 @@ async def collect(
             if m["role"] == "library":
                 kept[m["title"]] = trimmed((squad / m["file"]).read_text(encoding="utf-8"), m["title"])
                 (tmp / Path(m["file"]).name).write_text(kept[m["title"]], encoding="utf-8")
-        library = await Library.open(tmp / "trimmed.db")
+        library = await open_library(tmp / "trimmed.db")
         try:
             for m in manifest:
                 if m["role"] == "library":
@@ -163,11 +162,11 @@ async def _meaning_rows(path: Path) -> list[dict]:
     where the question's words are not the answer's: the cases SQuAD never shows."""
     from bot.answer import Engine
     from seeds import load_seeds
-    from storage.library import Library
+    from storage.backends import open_library
 
     key_of = {seed.title: seed.key for seed in load_seeds()}
     questions = [q for q in (json.loads(x) for x in datasets.seed_meaning().read_text().splitlines()) if q]
-    library = await Library.open(path)
+    library = await open_library(path)
     rows = []
     try:
         keys = {s.id: key_of[s.title] for s in await library.list_sources(scope=None)}
@@ -383,7 +382,7 @@ def code_state() -> str:
     return head.stdout.strip() + (" with uncommitted changes to bot/ or storage/" if dirty.stdout.strip() else "")
 
 
-def main() -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--squad", type=Path, default=datasets.squad_dir())
     ap.add_argument("--rows", type=Path, help="cache the collected rows in this JSON file (reused if present)")
@@ -392,31 +391,35 @@ def main() -> int:
     ap.add_argument("--variant-share", type=float, default=1.0, help="share of questions also asked in a chat style")
     ap.add_argument("--trimmed-share", type=float, default=TRIMMED_SHARE, help="share asked in the half-articles")
     ap.add_argument("--write", action="store_true", help="write the fit to bot/answer/data/noanswer.json")
-    args = ap.parse_args()
-    from bot.answer.engine import FEATURES, MIN_PROBABILITY, SOURCE_PROBABILITY
-    from bot.answer.noanswer import FORMAT, MODEL_FILE, load_model
+    return ap.parse_args(argv)
 
+
+def _rows(args: argparse.Namespace) -> tuple[list[dict], str]:
+    """The assessed questions and the code they came from: read from --rows when cached, else collected."""
     if args.rows and args.rows.exists():
         cached = json.loads(args.rows.read_text())
         rows, code = (cached["rows"], cached["code"]) if isinstance(cached, dict) else (cached, "unknown")
-    else:
-        code = code_state()  # the code the assessments come from (recorded before the long collection)
-        rows = asyncio.run(collect(args.squad, args.styles, args.trimmed_share, args.variant_share))
-        if args.rows:
-            args.rows.write_text(json.dumps({"code": code, "rows": rows}))
-    names = tuple(n for n in FEATURES if any(n in s["features"] for r in rows for s in r["sources"]))
-    thresholds = sorted({*THRESHOLDS, MIN_PROBABILITY})
-    by_articles = held_out_articles(rows, names, args.l2, thresholds)
-    by_styles = held_out_styles(rows, names, args.l2, MIN_PROBABILITY)
+        return rows, code
+    code = code_state()  # the code the assessments come from (recorded before the long collection)
+    rows = asyncio.run(collect(args.squad, args.styles, args.trimmed_share, args.variant_share))
+    if args.rows:
+        args.rows.write_text(json.dumps({"code": code, "rows": rows}))
+    return rows, code
+
+
+def _print_held_out(
+    rows: list[dict], by_articles: dict, by_styles: dict[str, dict], thresholds: list[float], threshold: float
+) -> None:
+    """The held-out figures at the engine's threshold, then the trade-off curve over `thresholds`."""
     print(
         f"{len(rows)} questions asked ({len({r['id'] for r in rows})} SQuAD questions, each formal and in a chat "
         f"style; {sum(r.get('set') == 'trimmed' for r in rows)} of them in the library of half-articles)"
     )
-    print(f"\nheld out, whole articles (two folds), at {MIN_PROBABILITY}:")
-    for style, fig in by_articles[MIN_PROBABILITY].items():
+    print(f"\nheld out, whole articles (two folds), at {threshold}:")
+    for style, fig in by_articles[threshold].items():
         if fig["n_in"] + fig["n_out"]:
             print(f"  {style:9} {line(fig)}")
-    print(f"\nheld out, whole articles and a whole style (trained on the other styles), at {MIN_PROBABILITY}:")
+    print(f"\nheld out, whole articles and a whole style (trained on the other styles), at {threshold}:")
     for style, fig in by_styles.items():
         print(f"  {style:9} {line(fig)}")
     print("\nheld-out trade-off curve (whole articles, all styles; per-source threshold: source_threshold_for):")
@@ -428,6 +431,51 @@ def main() -> int:
             f"| {t:g} | {f['source@1']:.3f} | {f['quote@1']:.3f} | {f['extra']:.2f} | {f['refused']:.3f} |  "
             f"({f['n_in']} in, {f['n_out']} out)"
         )
+
+
+def _write_model(
+    args: argparse.Namespace, rows: list[dict], code: str, by_articles: dict, by_styles: dict[str, dict], weights: dict
+) -> None:
+    """Write the fit with its provenance to the engine's data file, then read it back as the engine will."""
+    from bot.answer.engine import FEATURES, MIN_PROBABILITY
+    from bot.answer.noanswer import FORMAT, MODEL_FILE, load_model
+
+    doc = {
+        "format": FORMAT,
+        "provenance": {
+            "fitted": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),
+            "by": "python -m benchmarks.calibrate --write",
+            "code": code,
+            "data": (
+                f"benchmarks/data/squad ({args.squad.name}): {len({r['id'] for r in rows})} questions on "
+                f"{len({r['title'] for r in rows})} articles, each asked as written; "
+                f"{sum(r['style'] != 'formal' and 'set' not in r for r in rows)} of them also in a chat style "
+                f"drawn per question (benchmarks/variants.py, seed {VARIANT_SEED}); "
+                f"{sum(r.get('set') == 'trimmed' for r in rows)} in-library questions again in a library of the "
+                "same articles with every other paragraph left out; no WikiQA question"
+            ),
+            "method": f"L2-regularised logistic regression (l2 {args.l2}), Newton's method; source model: no lead",
+            "threshold": MIN_PROBABILITY,
+            "held_out_articles": by_articles[MIN_PROBABILITY],
+            "held_out_styles": by_styles,
+        },
+        **weights,
+    }
+    MODEL_FILE.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    load_model(MODEL_FILE, FEATURES)  # what was written is what the engine will read
+    print(f"written to {MODEL_FILE.relative_to(ROOT)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    from bot.answer.engine import FEATURES, MIN_PROBABILITY, SOURCE_PROBABILITY
+
+    rows, code = _rows(args)
+    names = tuple(n for n in FEATURES if any(n in s["features"] for r in rows for s in r["sources"]))
+    thresholds = sorted({*THRESHOLDS, MIN_PROBABILITY})
+    by_articles = held_out_articles(rows, names, args.l2, thresholds)
+    by_styles = held_out_styles(rows, names, args.l2, MIN_PROBABILITY)
+    _print_held_out(rows, by_articles, by_styles, thresholds, MIN_PROBABILITY)
     final = Fitted(rows, names, args.l2)
     in_sample = evaluate(rows, final, MIN_PROBABILITY, SOURCE_PROBABILITY)
     print(f"\nall questions, in sample, at {MIN_PROBABILITY}: {line(in_sample)}")
@@ -438,30 +486,7 @@ def main() -> int:
             + ", ".join(f"{n} {v:.3f}" for n, v in weights[key]["weights"].items())
         )
     if args.write:
-        doc = {
-            "format": FORMAT,
-            "provenance": {
-                "fitted": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"),
-                "by": "python benchmarks/calibrate.py --write",
-                "code": code,
-                "data": (
-                    f"benchmarks/data/squad ({args.squad.name}): {len({r['id'] for r in rows})} questions on "
-                    f"{len({r['title'] for r in rows})} articles, each asked as written; "
-                    f"{sum(r['style'] != 'formal' and 'set' not in r for r in rows)} of them also in a chat style "
-                    f"drawn per question (benchmarks/variants.py, seed {VARIANT_SEED}); "
-                    f"{sum(r.get('set') == 'trimmed' for r in rows)} in-library questions again in a library of the "
-                    "same articles with every other paragraph left out; no WikiQA question"
-                ),
-                "method": f"L2-regularised logistic regression (l2 {args.l2}), Newton's method; source model: no lead",
-                "threshold": MIN_PROBABILITY,
-                "held_out_articles": by_articles[MIN_PROBABILITY],
-                "held_out_styles": by_styles,
-            },
-            **weights,
-        }
-        MODEL_FILE.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        load_model(MODEL_FILE, FEATURES)  # what was written is what the engine will read
-        print(f"written to {MODEL_FILE.relative_to(ROOT)}")
+        _write_model(args, rows, code, by_articles, by_styles, weights)
     return 0
 
 

@@ -34,7 +34,7 @@ from storage.segment import segment
 DEFAULT_SQUAD = datasets.squad_dir()
 
 SEED = 20240611
-SENTENCES_PER_ARTICLE = 25  # about 1M sentences at 40,000 articles, the target
+SENTENCES_PER_ARTICLE = 25  # 1M sentences at 40,000 articles, the largest library scale.py builds
 SECONDARY_SHARE = 0.2  # sentences drawn from a second topic
 NUMBER_SWAP = 0.5  # chance that a sentence's numbers are swapped for others of its article
 NAME_SWAP = 0.3  # chance that one proper name in a sentence is swapped

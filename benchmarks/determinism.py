@@ -31,12 +31,12 @@ async def build(path: Path, size: int, *, containing: Sequence[str] = ()) -> Non
     """`size` synthetic articles, one transaction each, as `factbot sources add` adds them; with
     `containing`, only those whose body holds one of these phrases (a small library that keeps a
     large one's ties)."""
+    from storage.backends import open_library
     from storage.errors import DuplicateSource
     from storage.ingest import add_document
-    from storage.library import Library
 
     topics, _ = corpus.load_topics()
-    async with await Library.open(path) as library:
+    async with await open_library(path) as library:
         for article in corpus.articles(size, topics):
             if containing and not any(phrase in article.body for phrase in containing):
                 continue

@@ -29,11 +29,11 @@ DEADLINE_S = 3.0
 
 async def build_library(db: Path, articles: int) -> int:
     """Fill `db` with `articles` synthetic articles unless it already holds them."""
+    from storage.backends import open_library
     from storage.errors import DuplicateSource
     from storage.ingest import add_document
-    from storage.library import Library
 
-    async with await Library.open(db) as library:
+    async with await open_library(db) as library:
         have = await library.count_sources()
         if have >= articles:
             return have
@@ -62,17 +62,21 @@ def row(name: str, values: Sequence[float]) -> str:
 async def run(db: Path, questions: int, rate: float) -> str:
     from bot.discord.client import FactBot
     from bot.settings import Settings
-    from storage.library import Library
-    from tests.fakediscord import world as w
-    from tests.fakediscord.plugin import run_client
-    from tests.fakediscord.server import FakeDiscord
+    from bot.testing.fakediscord import world as w
+    from bot.testing.fakediscord.client import run_client
+    from bot.testing.fakediscord.server import FakeDiscord
+    from storage.backends import open_library
+    from storage.target import LibraryTarget
 
     asked = [q.text for q in corpus.questions(answerable=questions * 3 // 4, unanswerable=questions // 4)]
     users = [w.MEMBER_ID, w.MODERATOR_ID, w.OTHER_USER_ID, w.OWNER_ID]
     settings = dataclasses.replace(
-        Settings.load(env={}, dotenv_path=None), db_path=db, ask_cooldown_rate=10_000, ask_cooldown_seconds=1.0
+        Settings.load(env={}, dotenv_path=None),
+        library=LibraryTarget.of(db),
+        ask_cooldown_rate=10_000,
+        ask_cooldown_seconds=1.0,
     )
-    async with await Library.open(db) as library, FakeDiscord() as fake:
+    async with await open_library(db) as library, FakeDiscord() as fake:
         sources = await library.count_sources()
         bot = FactBot(settings, library, guild_ready_timeout=0.05)
         async with run_client(bot, fake):

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bot.answer import Engine
-from storage.library import Library
+from storage.backends import open_library
 from storage.models import SourceMeta
 
 QUESTIONS = [
@@ -56,7 +56,7 @@ async def timed(engine: Engine, question: str) -> float:
 async def run(megabytes: float, concurrent: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "large.db"
-        async with await Library.open(path) as library:
+        async with await open_library(path) as library:
             body = large_body(megabytes)
             started = time.perf_counter()
             info = await library.add_source(body, SourceMeta("A very large report"))
@@ -64,7 +64,7 @@ async def run(megabytes: float, concurrent: int) -> None:
                 f"added one source of {len(body) / 1e6:.1f} MB, {info.sentences:,} sentences, "
                 f"in {time.perf_counter() - started:.1f} s"
             )
-        async with await Library.open(path) as library:
+        async with await open_library(path) as library:
             engine = Engine(library)
             await engine.ask(QUESTIONS[0])  # warm
             singles = [await timed(engine, q) for q in QUESTIONS for _ in range(2)]
@@ -81,11 +81,11 @@ async def run(megabytes: float, concurrent: int) -> None:
         print(f"| {len(ids) * 2} neighbour sentences read | {reads * 1000:.0f} ms |")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=4.8, help="size of the large source in MB")
     parser.add_argument("--concurrent", type=int, default=10, help="questions asked at once")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     asyncio.run(run(args.mb, args.concurrent))
 
 

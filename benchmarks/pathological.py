@@ -6,7 +6,7 @@
     .venv/bin/python -m benchmarks.pathological --cases numbers,periods
     .venv/bin/python -m benchmarks.pathological --cases pdf    # the PDF inputs only (a prefix picks them all)
 
-Besides text, Markdown and HTML, the inputs include PDFs (made by tests/pdfmaker.py) whose pages
+Besides text, Markdown and HTML, the inputs include PDFs (made by storage/testing/pdfmaker.py) whose pages
 double with their text: prose under a running header, two columns drawn line by line, a table, a
 hyphen at every line's end, and all of it on one tall page.
 
@@ -44,7 +44,7 @@ from typing import TypeVar
 from storage.errors import FactbotError
 from storage.extract import extract
 from storage.segment import segment
-from tests.pdfmaker import LEFT, TOP, Text, lines, make_pdf, page
+from storage.testing.pdfmaker import LEFT, TOP, Text, lines, make_pdf, page
 
 T = TypeVar("T")
 
@@ -182,8 +182,8 @@ CASES = [
         ),
         "Where do quokkas live?",
     ),
-    # issue 22: about 5,000 <p> per 64 KB (the fallback comparison of trafilatura grew ~4x per
-    # doubling), and text below 300 nested <div> (deeper than libxml2 parses: "no article text").
+    # Many short <p> (trafilatura's fallback comparison grew faster than the page: the README's
+    # "Pathological input"), and text below 300 nested <div> (deeper than libxml2 parses).
     Case(
         "html short paragraphs",
         "short.html",
@@ -232,10 +232,10 @@ def _timed(function: Callable[[], T]) -> tuple[float, T | FactbotError]:
 
 async def _add_and_ask(case: Case, data: bytes, folder: Path) -> tuple[float, float, str]:
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.ingest import add_document
-    from storage.library import Library
 
-    async with await Library.open(folder / "library.db", seed=False) as library:
+    async with await open_library(folder / "library.db", seed=False) as library:
         gc.collect()
         start = _cpu()
         note = ""

@@ -1,11 +1,11 @@
 """Answer quality: every evaluation set in one table, and what each stage of understanding adds.
 
-    python benchmarks/quality.py --wikiqa DIR              # the table: the eval scripts, as a reviewer runs them
-    python benchmarks/quality.py --inproc --wikiqa DIR     # the same table computed in this process (fast)
-    python benchmarks/quality.py --ablation --wikiqa DIR   # the table again with each Understanding stage off
-    python benchmarks/quality.py --curve                   # refused against quote@1 / extra at several thresholds
-    python benchmarks/quality.py --seed 1                  # squad_score.py on another sample of questions
-    python benchmarks/quality.py --feedback FILE [--db DB] # users' votes (factbot feedback export) against a library
+    python -m benchmarks.quality --wikiqa DIR              # the table: the eval scripts, as a reviewer runs them
+    python -m benchmarks.quality --inproc --wikiqa DIR     # the same table computed in this process (fast)
+    python -m benchmarks.quality --ablation --wikiqa DIR   # the table again with each Understanding stage off
+    python -m benchmarks.quality --curve                   # refused against quote@1 / extra at several thresholds
+    python -m benchmarks.quality --seed 1                  # squad_score.py on another sample of questions
+    python -m benchmarks.quality --feedback FILE [--db DB] # users' votes (factbot feedback export) against a library
 
 The sets (rows of the table):
   seed questions    benchmarks/data/seed_questions.jsonl, scored as seed_score.py scores them
@@ -55,12 +55,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-HERE = ROOT / "benchmarks"
-sys.path.insert(0, str(ROOT))
+from benchmarks import datasets
+from benchmarks.seed_score import norm
 
-from benchmarks import datasets  # noqa: E402
-from benchmarks.seed_score import norm  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 THRESHOLD_ENV = "FACTBOT_ANSWER_THRESHOLD"
 
@@ -218,11 +216,11 @@ def squad_sample(seed: int, n_in: int, n_out: int, squad: Path | None = None) ->
 
 async def build_squad_library(path: Path, manifest: list[dict], squad: Path | None = None):
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.ingest import MetaOverrides, add_file
-    from storage.library import Library
 
     squad = squad or datasets.squad_dir()
-    library = await Library.open(path)
+    library = await open_library(path)
     for m in manifest:
         if m["role"] == "library":
             await add_file(library, squad / m["file"], given=MetaOverrides(title=m["title"]))
@@ -304,6 +302,8 @@ def _factbot_env() -> dict[str, str]:
     env = dict(os.environ)
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    # The scorers run as `python -m benchmarks.NAME`: the repository must be importable from any folder.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     return env
 
 
@@ -361,7 +361,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
     try:
         env["FACTBOT_DB"] = str(Path(tmp) / "seeds.db")
         started = time.perf_counter()
-        cmd = [sys.executable, str(HERE / "seed_score.py"), str(datasets.seed_questions())] + (
+        cmd = [sys.executable, "-m", "benchmarks.seed_score", str(datasets.seed_questions())] + (
             ["-v"] if verbose else []
         )
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -392,7 +392,8 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
                 rows.append(fig.row(name))
         cmd = [
             sys.executable,
-            str(HERE / "squad_score.py"),
+            "-m",
+            "benchmarks.squad_score",
             str(datasets.squad_dir()),
             "--seed",
             str(seed),
@@ -404,7 +405,7 @@ def run_scripts(seed: int, n_in: int, n_out: int, verbose: bool, wikiqa: Path | 
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         rows.append(_squad_row("squad", _summary(done, f"squad_score.py --seed {seed}", verbose)))
         if wikiqa is not None:  # every question counts (--out 1000), as in the README's WikiQA row
-            cmd = [sys.executable, str(HERE / "squad_score.py"), str(wikiqa), "--seed", str(seed), "--out", "1000"]
+            cmd = [sys.executable, "-m", "benchmarks.squad_score", str(wikiqa), "--seed", str(seed), "--out", "1000"]
             done = subprocess.run(cmd, env=env, capture_output=True, text=True)
             rows.append(_squad_row("wikiqa", _summary(done, f"squad_score.py {wikiqa.name} --seed {seed}", verbose)))
     finally:
@@ -442,9 +443,9 @@ class Sets:
 
     async def open(self, tmp: Path) -> None:
         from bot.answer import Engine
-        from storage.library import Library
+        from storage.backends import open_library
 
-        self.libraries["seeds"] = seeds = await Library.open(tmp / "seeds.db")
+        self.libraries["seeds"] = seeds = await open_library(tmp / "seeds.db")
         await Engine(seeds).catch_up()
         self.libraries["squad"] = await build_squad_library(tmp / "squad.db", self.squad_manifest)
         if self.wikiqa_dir:
@@ -606,11 +607,11 @@ async def score_feedback(path: Path, rows: list[dict], target: str | None) -> No
     """Ask every exported vote's question again (in its server's view) and count the answers that do
     what the vote asks, by kind."""
     from bot.answer import Engine
-    from storage.library import Library
+    from storage.backends import open_library
 
     tmp = Path(tempfile.mkdtemp(prefix="factbot-quality-"))
     try:
-        async with await Library.open(target or tmp / "seeds.db") as library:
+        async with await open_library(target or tmp / "seeds.db") as library:
             engine = Engine(library)
             passed: dict[str, list[int]] = {}
             for row in rows:
@@ -625,7 +626,7 @@ async def score_feedback(path: Path, rows: list[dict], target: str | None) -> No
         print(f"  {expect:<13} {good}/{total}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, action="append", help="squad sample seed (repeatable; default 7)")
     ap.add_argument("--in", dest="n_in", type=int, help="squad questions from the library (default 1000)")
@@ -640,7 +641,7 @@ def main() -> int:
     ap.add_argument("--feedback", type=Path, metavar="FILE", help="score `factbot feedback export FILE`")
     ap.add_argument("--db", help="the library the votes are scored against (default: FACTBOT_DB, else the seeds)")
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.feedback:
         rows = feedback_rows(args.feedback)
         asyncio.run(score_feedback(args.feedback, rows, args.db or os.environ.get("FACTBOT_DB")))

@@ -1,7 +1,7 @@
 """How factbot scales: ingest rate, file size, warm `ask` latency and peak memory at 1k, 10k and
 40k articles, next to tantivy and rank_bm25 on the same sentences and questions.
 
-    .venv/bin/python -m benchmarks.scale --quick            # 200 articles, under a minute
+    .venv/bin/python -m benchmarks.scale --quick            # 200 articles
     .venv/bin/python -m benchmarks.scale                    # 1,000, 10,000 and 40,000 articles
     .venv/bin/python -m benchmarks.scale --sizes 1000,10000 --profile
 
@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "out"
 FULL_SIZES = (1_000, 10_000, 40_000)
 QUICK_SIZE = 200
-STAGE_LIMIT = 10  # peers and the like-for-like FTS5 figure: top 10, as the issue's orientation figures
+STAGE_LIMIT = 10  # hits the peers and the like-for-like FTS5 figure return: the top 10
 CHILDREN = ("ingest", "ask", "tantivy", "bm25")
 
 Figures = dict[str, Any]
@@ -115,16 +115,16 @@ def write(path: Path, figures: Figures) -> None:
 
 async def child_ingest(work: Path, size: int, seed: int) -> Figures:
     """Add `size` articles one transaction each, the way `factbot sources add` does."""
+    from storage.backends import open_library
     from storage.errors import DuplicateSource
     from storage.ingest import add_document
-    from storage.library import Library
 
     topics, _ = corpus.load_topics()
     db = work / "library.db"
     durations: list[float] = []
     duplicates = 0
     started = time.perf_counter()
-    async with await Library.open(db) as library:  # with the seeds, as the command line opens it
+    async with await open_library(db) as library:  # with the seeds, as the command line opens it
         for article in corpus.articles(size, topics, seed):
             data = article.body.encode("utf-8")
             t = time.perf_counter()
@@ -176,11 +176,11 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
     from bot.answer import Engine
     from bot.answer.engine import CANDIDATES, search_terms
     from bot.answer.question import parse_question
-    from storage.library import Library
+    from storage.backends import open_library
 
     asked = corpus.questions(answerable, outside, seed=seed)
     figures: Figures = {}
-    async with await Library.open(work / "library.db", seed=False) as library:
+    async with await open_library(work / "library.db", seed=False) as library:
         engine = Engine(library)
         first = time.perf_counter()
         await engine.ask(asked[0].text)
@@ -224,12 +224,11 @@ async def child_ask(work: Path, answerable: int, outside: int, seed: int, profil
             queries.append(terms)
             if not terms:
                 continue
-            expression = " OR ".join(f'"{t}"' for t in terms)
             t = time.perf_counter()
-            await library.match_sentences(expression, scope=0, limit=STAGE_LIMIT)
+            await library.match_any(terms, scope=0, limit=STAGE_LIMIT)
             stage10.append(time.perf_counter() - t)
             t = time.perf_counter()
-            await library.match_sentences(expression, scope=0, limit=CANDIDATES)
+            await library.match_any(terms, scope=0, limit=CANDIDATES)
             stage_engine.append(time.perf_counter() - t)
         figures["fts_top10"] = summarise(stage10)
         figures["fts_candidates"] = summarise(stage_engine)

@@ -17,7 +17,7 @@ be quoted but need not be. A seed missing from gold does not answer the question
 any quote from it is a false quote. An empty gold means no source answers: the bot
 should say so ("answered": false, no quotes).
 
-Usage: seed_score.py [QUESTIONS.jsonl] [--cmd 'factbot ask --json'] [-v]
+Usage: python -m benchmarks.seed_score [QUESTIONS.jsonl] [--cmd 'factbot ask --json'] [-v]
 (QUESTIONS defaults to benchmarks/data/seed_questions.jsonl: benchmarks/datasets.py.)
 The last line printed is the summary.
 """
@@ -33,10 +33,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import datasets  # noqa: E402
+from benchmarks import datasets
 
 
 def norm(text: str) -> str:
@@ -66,13 +63,13 @@ def ask(cmd: list[str], question: str, timeout: float) -> tuple[dict | None, str
         return None, f"not JSON ({err}): {done.stdout[:120]!r}", took
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("questions", nargs="?", type=Path, default=datasets.seed_questions())
     ap.add_argument("--cmd", default="factbot ask --json")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     seeds = load_seeds()
     cmd = shlex.split(args.cmd)

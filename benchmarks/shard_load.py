@@ -27,10 +27,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks import corpus
 from benchmarks.discord_load import DEADLINE_S, build_library, percentile, row
+
+if TYPE_CHECKING:
+    from bot.testing.fakediscord.server import FakeDiscord
+    from bot.testing.fakediscord.world import Guild, World
 
 SERVERS = 20
 SHARD_COUNT = 4
@@ -69,7 +73,7 @@ class Result:
 def start_library_server(use_sqlite: bool, folder: Path) -> tuple[str | Path, str, Any]:
     """(library target, what it is, the PostgreSQL server to stop or None)."""
     if not use_sqlite:
-        from tests import pgserver
+        from storage.testing import pgserver
 
         try:
             server = pgserver.start()
@@ -79,141 +83,180 @@ def start_library_server(use_sqlite: bool, folder: Path) -> tuple[str | Path, st
     return folder / "library.db", "SQLite", None
 
 
+def _shard_guild(world: World, shards: Sequence[str]) -> Guild:
+    """The first server whose events go to one of these shards (Discord's `(guild_id >> 22) % count`)."""
+    return next(g for g in world.guilds if str((g.id >> 22) % SHARD_COUNT) in shards)
+
+
+async def _start_processes(
+    fake: FakeDiscord, target: str | Path, folder: Path
+) -> tuple[list[asyncio.subprocess.Process], list[Path]]:
+    """The bot processes, one per entry of PROCESSES, each logging to its own file in `folder`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
+    env.update(
+        FACTBOT_DB=str(target),
+        DISCORD_TOKEN=fake.token,
+        FACTBOT_ASK_COOLDOWN_RATE="100000",  # spent at every question (shared), never refusing here
+        FACTBOT_ASK_COOLDOWN_SECONDS="1",
+        FACTBOT_LOG_LEVEL="WARNING",
+    )
+    logs = [folder / f"process-{i}.log" for i in range(len(PROCESSES))]
+    processes = []
+    for shards, log in zip(PROCESSES, logs, strict=True):
+        with log.open("wb") as out:
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-c",
+                    RUN_SHARDS,
+                    fake.api_base,
+                    fake.gateway_url,
+                    str(SHARD_COUNT),
+                    ",".join(shards),
+                    cwd=folder,
+                    env=env,
+                    stdout=out,
+                    stderr=out,
+                )
+            )
+    return processes, logs
+
+
+async def _warm_up(fake: FakeDiscord, world: World, question: str) -> None:
+    """Wait for every shard, then ask each process once: its first question loads the engine's data
+    and is not measured."""
+    from bot.testing.fakediscord import world as w
+
+    await fake.wait_until(
+        lambda: len(fake.gateway.identified) == SHARD_COUNT, timeout=120, what="all four shards online"
+    )
+    await asyncio.sleep(1.0)  # GUILD_CREATEs handled
+    for shards in PROCESSES:
+        guild = _shard_guild(world, shards)
+        for _ in range(20):  # a first question can expire while the data loads: ask again
+            ix = await fake.slash("ask", {"question": question}, channel_id=w.questions_channel_of(guild.id))
+            with contextlib.suppress(TimeoutError):
+                await fake.response(ix, timeout=DEADLINE_S + 1)
+                await fake.reply(ix, timeout=120)
+                break
+
+
+async def _load(fake: FakeDiscord, world: World, asked: list[str], rate: float, duration: float) -> Result:
+    """/ask at `rate` a second for `duration` seconds over the servers and four users, timed."""
+    from bot.testing.fakediscord import world as w
+
+    users = [w.MEMBER_ID, w.MODERATOR_ID, w.OTHER_USER_ID, w.OWNER_ID]
+    channels = [w.questions_channel_of(g.id) for g in world.guilds]
+    result = Result()
+    # One watcher notes each answer as it arrives (a waiter per interaction would cost the fake,
+    # which shares this process, more than the bots): acks are timed by the fake itself.
+    sent: list[Any] = []
+    pending: dict[int, tuple[Any, float]] = {}
+    sending = True
+
+    async def watch() -> None:
+        while sending or pending:
+            now = time.monotonic()
+            for iid, (ix, at) in list(pending.items()):
+                if ix.answered():
+                    result.finals.append(now - at)
+                elif (not ix.callbacks and now - at > DEADLINE_S + 1) or now - at > fake.token_lifetime:
+                    result.unanswered += 1  # never acknowledged, it is gone; or its token expired
+                else:
+                    continue
+                del pending[iid]
+            await asyncio.sleep(0.02)
+
+    watcher = asyncio.create_task(watch())
+    started = time.monotonic()
+    total = int(rate * duration)
+    for i in range(total):
+        ix = await fake.slash(
+            "ask",
+            {"question": asked[i % len(asked)]},
+            user_id=users[i % len(users)],
+            channel_id=channels[i % len(channels)],
+        )
+        sent.append(ix)
+        pending[ix.id] = (ix, ix.dispatched_at)
+        await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
+    result.sent = total
+    result.send_seconds = time.monotonic() - started
+    sending = False
+    await watcher
+    for ix in sent:
+        if ix.callbacks and ix.callbacks[0].at - ix.dispatched_at <= DEADLINE_S:
+            result.acks.append(ix.callbacks[0].at - ix.dispatched_at)
+        else:
+            result.late += 1
+    return result
+
+
+async def _propagation(fake: FakeDiscord, world: World, target: str | Path) -> dict[str, float]:
+    """The operator adds a source; seconds until each process quotes it (30 at most)."""
+    from bot.testing.fakediscord import world as w
+    from storage.backends import open_library
+    from storage.models import SourceMeta
+
+    propagation: dict[str, float] = {}
+    async with await open_library(target) as operator:
+        await operator.add_source(PROPAGATION_FACT, SourceMeta("Velmora lighthouse"))
+    added = time.monotonic()
+    for shards in PROCESSES:
+        guild = _shard_guild(world, shards)
+        while True:
+            ix = await fake.slash(
+                "ask", {"question": PROPAGATION_QUESTION}, channel_id=w.questions_channel_of(guild.id)
+            )
+            reply = await fake.reply(ix, timeout=30)
+            text = reply.content + str(reply.embeds)
+            if PROPAGATION_MARK in text or time.monotonic() - added > 30:
+                propagation[",".join(shards)] = time.monotonic() - added
+                break
+    return propagation
+
+
+async def _stop(processes: list[asyncio.subprocess.Process], logs: list[Path]) -> None:
+    """SIGTERM each bot process, kill one that does not exit in 30 s, print a failed one's log."""
+    for p in processes:
+        if p.returncode is None:
+            p.send_signal(signal.SIGTERM)
+    for p, log in zip(processes, logs, strict=True):
+        try:
+            await asyncio.wait_for(p.wait(), 30)
+        except TimeoutError:
+            p.kill()
+        if p.returncode not in (0, -signal.SIGTERM):
+            print(f"process exited {p.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr)
+
+
 async def run(target: str | Path, rate: float, duration: float, folder: Path) -> tuple[Result, dict[str, float], int]:
     import discord
     import yarl
 
     from bot.discord.runner import sync
     from bot.settings import Settings
-    from storage.library import Library
-    from storage.models import SourceMeta
-    from tests.fakediscord import world as w
-    from tests.fakediscord.server import FakeDiscord
+    from bot.testing.fakediscord import world as w
+    from bot.testing.fakediscord.server import FakeDiscord
+    from storage.target import LibraryTarget
 
     asked = [q.text for q in corpus.questions(answerable=300, unanswerable=100)]
-    users = [w.MEMBER_ID, w.MODERATOR_ID, w.OTHER_USER_ID, w.OWNER_ID]
     world = w.build_world(extra_guilds=SERVERS - 2)
-    channels = [w.questions_channel_of(g.id) for g in world.guilds]
-    result = Result()
-    propagation: dict[str, float] = {}
     async with FakeDiscord(world) as fake:
         fake.default_timeout = 120.0
         discord.http.Route.BASE = fake.api_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-        settings = Settings(db_path=folder / "unused.db", discord_token=fake.token)
-        settings = dataclasses.replace(settings, db_path=target)
+        settings = Settings(library=LibraryTarget.of(target), discord_token=fake.token)
         if await sync(settings) != 0:  # the operator pushes the commands once
             raise SystemExit("sync failed")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
-        env.update(
-            FACTBOT_DB=str(target),
-            DISCORD_TOKEN=fake.token,
-            FACTBOT_ASK_COOLDOWN_RATE="100000",  # spent at every question (shared), never refusing here
-            FACTBOT_ASK_COOLDOWN_SECONDS="1",
-            FACTBOT_LOG_LEVEL="WARNING",
-        )
-        logs = [folder / f"process-{i}.log" for i in range(len(PROCESSES))]
-        processes = []
-        for shards, log in zip(PROCESSES, logs, strict=True):
-            with log.open("wb") as out:
-                processes.append(
-                    await asyncio.create_subprocess_exec(
-                        sys.executable,
-                        "-c",
-                        RUN_SHARDS,
-                        fake.api_base,
-                        fake.gateway_url,
-                        str(SHARD_COUNT),
-                        ",".join(shards),
-                        cwd=folder,
-                        env=env,
-                        stdout=out,
-                        stderr=out,
-                    )
-                )
+        processes, logs = await _start_processes(fake, target, folder)
         try:
-            await fake.wait_until(
-                lambda: len(fake.gateway.identified) == SHARD_COUNT, timeout=120, what="all four shards online"
-            )
-            await asyncio.sleep(1.0)  # GUILD_CREATEs handled
-            for shards in PROCESSES:  # each process's first question loads the engine's data: not measured
-                guild = next(g for g in world.guilds if str((g.id >> 22) % SHARD_COUNT) in shards)
-                for _ in range(20):  # a first question can expire while the data loads: ask again
-                    ix = await fake.slash("ask", {"question": asked[0]}, channel_id=w.questions_channel_of(guild.id))
-                    with contextlib.suppress(TimeoutError):
-                        await fake.response(ix, timeout=DEADLINE_S + 1)
-                        await fake.reply(ix, timeout=120)
-                        break
-
-            # One watcher notes each answer as it arrives (a waiter per interaction would cost the fake,
-            # which shares this process, more than the bots): acks are timed by the fake itself.
-            sent: list[Any] = []
-            pending: dict[int, tuple[Any, float]] = {}
-            sending = True
-
-            async def watch() -> None:
-                while sending or pending:
-                    now = time.monotonic()
-                    for iid, (ix, at) in list(pending.items()):
-                        if ix.answered():
-                            result.finals.append(now - at)
-                        elif (not ix.callbacks and now - at > DEADLINE_S + 1) or now - at > fake.token_lifetime:
-                            result.unanswered += 1  # never acknowledged, it is gone; or its token expired
-                        else:
-                            continue
-                        del pending[iid]
-                    await asyncio.sleep(0.02)
-
-            watcher = asyncio.create_task(watch())
-            started = time.monotonic()
-            total = int(rate * duration)
-            for i in range(total):
-                ix = await fake.slash(
-                    "ask",
-                    {"question": asked[i % len(asked)]},
-                    user_id=users[i % len(users)],
-                    channel_id=channels[i % len(channels)],
-                )
-                sent.append(ix)
-                pending[ix.id] = (ix, ix.dispatched_at)
-                await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
-            result.sent = total
-            result.send_seconds = time.monotonic() - started
-            sending = False
-            await watcher
-            for ix in sent:
-                if ix.callbacks and ix.callbacks[0].at - ix.dispatched_at <= DEADLINE_S:
-                    result.acks.append(ix.callbacks[0].at - ix.dispatched_at)
-                else:
-                    result.late += 1
-
-            # The operator adds a source; how long until each process quotes it.
-            async with await Library.open(target) as operator:
-                await operator.add_source(PROPAGATION_FACT, SourceMeta("Velmora lighthouse"))
-            added = time.monotonic()
-            for shards in PROCESSES:
-                guild = next(g for g in world.guilds if str((g.id >> 22) % SHARD_COUNT) in shards)
-                while True:
-                    ix = await fake.slash(
-                        "ask", {"question": PROPAGATION_QUESTION}, channel_id=w.questions_channel_of(guild.id)
-                    )
-                    reply = await fake.reply(ix, timeout=30)
-                    text = reply.content + str(reply.embeds)
-                    if PROPAGATION_MARK in text or time.monotonic() - added > 30:
-                        propagation[",".join(shards)] = time.monotonic() - added
-                        break
+            await _warm_up(fake, world, asked[0])
+            result = await _load(fake, world, asked, rate, duration)
+            propagation = await _propagation(fake, world, target)
             refused = len(fake.errors)
         finally:
-            for p in processes:
-                if p.returncode is None:
-                    p.send_signal(signal.SIGTERM)
-            for p, log in zip(processes, logs, strict=True):
-                try:
-                    await asyncio.wait_for(p.wait(), 30)
-                except TimeoutError:
-                    p.kill()
-                if p.returncode not in (0, -signal.SIGTERM):
-                    print(f"process exited {p.returncode}:\n{log.read_text()[-2000:]}", file=sys.stderr)
+            await _stop(processes, logs)
     return result, propagation, refused
 
 

@@ -20,7 +20,7 @@ A quote hits when it contains one of the question's gold answers (case and spaci
   trigger   answer triggering as in Yang et al. 2015: a question is right when it is answered and
             its first quote is a hit; P = right / answered questions, R = right / answerable
 
-Usage: squad_score.py [DIR] [--cmd factbot] [--in N] [--out N] [--seed S] [--keep-db PATH]
+Usage: python -m benchmarks.squad_score [DIR] [--cmd factbot] [--in N] [--out N] [--seed S] [--keep-db PATH]
 (DIR defaults to benchmarks/data/squad: benchmarks/datasets.py; a WikiQA folder has the same layout.)
 The last line printed is the summary.
 """
@@ -36,16 +36,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import datasets  # noqa: E402
-from benchmarks.seed_score import norm  # noqa: E402
+from benchmarks import datasets
+from benchmarks.seed_score import norm
 
 
-def main() -> int:
+@dataclass
+class Tally:
+    """The counts behind the summary line."""
+
+    n_in: int = 0
+    n_out: int = 0
+    src1: int = 0
+    q1: int = 0
+    q3: int = 0
+    refused: int = 0
+    extra: int = 0
+    answered: int = 0
+    right: int = 0
+
+    def summary(self, name: str, ingest_s: float, ask_s: float, asked: int) -> str:
+        n_in, n_out = max(self.n_in, 1), max(self.n_out, 1)
+        p, r = self.right / max(self.answered, 1), self.right / n_in
+        return (
+            f"squad {name}: in-library {self.n_in}, outside {self.n_out}; "
+            f"source@1 {self.src1 / n_in:.3f}; quote@1 {self.q1 / n_in:.3f}; quote@3 {self.q3 / n_in:.3f}; "
+            f"extra {self.extra / n_in:.2f}; refused {self.refused / n_out:.3f}; "
+            f"trigger P {p:.3f} R {r:.3f} F1 {2 * p * r / max(p + r, 1e-9):.3f}; "
+            f"ingest {ingest_s:.1f}s; ask {1000 * ask_s / max(asked, 1):.1f} ms/question (one process)"
+        )
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", nargs="?", type=Path, default=datasets.squad_dir())
     ap.add_argument("--cmd", default="factbot")
@@ -54,25 +78,24 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep-db", type=Path)
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args()
+    return ap.parse_args(argv)
 
-    cmd = shlex.split(args.cmd)
-    manifest = [json.loads(line) for line in (args.dir / "articles.jsonl").read_text().splitlines()]
-    questions = [json.loads(line) for line in (args.dir / "questions.jsonl").read_text().splitlines()]
-    rng = random.Random(args.seed)
+
+def _pick(questions: list[dict], n_in: int, n_out: int, seed: int) -> list[dict]:
+    """A seeded sample: `n_in` in-library questions, then `n_out` of the others."""
+    rng = random.Random(seed)
     inside = [q for q in questions if q["role"] == "library"]
     outside = [q for q in questions if q["role"] != "library"]
-    picked = rng.sample(inside, min(args.n_in, len(inside))) + rng.sample(outside, min(args.n_out, len(outside)))
+    return rng.sample(inside, min(n_in, len(inside))) + rng.sample(outside, min(n_out, len(outside)))
 
-    tmp = tempfile.mkdtemp(prefix="squad-eval-")
-    db = args.keep_db or Path(tmp) / "library.db"
-    env = dict(os.environ, FACTBOT_DB=str(db))
-    start = time.perf_counter()
+
+def _build(cmd: list[str], folder: Path, manifest: list[dict], env: dict[str, str]) -> bool:
+    """Add the 'library' articles through `sources add`; False (having said why) when one fails."""
     for m in manifest:
         if m["role"] != "library":
             continue
         done = subprocess.run(
-            [*cmd, "sources", "add", str(args.dir / m["file"]), "--title", m["title"]],
+            [*cmd, "sources", "add", str(folder / m["file"]), "--title", m["title"]],
             env=env,
             capture_output=True,
             text=True,
@@ -80,13 +103,14 @@ def main() -> int:
         if done.returncode != 0:
             print(f"could not add {m['file']}: exit {done.returncode}: {done.stderr.strip()[-300:]}")
             print("summary: FAILED to build the library")
-            return 1
-    ingest_s = time.perf_counter() - start
+            return False
+    return True
 
-    start = time.perf_counter()
+
+def _ask(cmd: list[str], picked: list[dict], env: dict[str, str]) -> list[str] | None:
+    """One JSON answer a line from one `ask --json --batch`; None (having said why) when it fails."""
     stdin = "".join(" ".join(q["question"].split()) + "\n" for q in picked)
     done = subprocess.run([*cmd, "ask", "--json", "--batch"], env=env, input=stdin, capture_output=True, text=True)
-    ask_s = time.perf_counter() - start
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or len(lines) != len(picked):
         print(
@@ -94,49 +118,65 @@ def main() -> int:
             f"{done.stderr.strip()[-300:]}"
         )
         print("summary: FAILED to answer the batch")
-        return 1
+        return None
+    return lines
 
-    n_in = n_out = src1 = q1 = q3 = refused = extra = answered = right = 0
+
+def _score(picked: list[dict], lines: list[str], verbose: bool) -> Tally:
+    """Each answer against its question's role and gold answers."""
+    t = Tally()
     for q, line in zip(picked, lines, strict=True):
         out = json.loads(line)
         sources = out.get("sources", [])
         titles = [s.get("title") for s in sources]
         if out.get("answered"):
-            answered += 1
+            t.answered += 1
             first = norm(((sources[0].get("quotes") or [{}])[0]).get("text", "")) if sources else ""
-            right += (
+            t.right += (
                 q["role"] == "library"
                 and bool(titles)
                 and titles[0] == q["title"]
                 and any(norm(a) in first for a in q["answers"])
             )
         if q["role"] != "library":
-            n_out += 1
+            t.n_out += 1
             nothing = not out.get("answered") and not any(s.get("quotes") for s in sources)
-            refused += nothing
-            if args.verbose and not nothing:
+            t.refused += nothing
+            if verbose and not nothing:
                 print(f"should refuse: {q['question']!r} -> {titles[:3]}")
             continue
-        n_in += 1
-        src1 += bool(titles) and titles[0] == q["title"]
-        extra += sum(1 for t in titles if t != q["title"])
+        t.n_in += 1
+        t.src1 += bool(titles) and titles[0] == q["title"]
+        t.extra += sum(1 for title in titles if title != q["title"])
         gold = next((s for s in sources if s.get("title") == q["title"]), None)
         quotes = [norm(x.get("text", "")) for x in (gold or {}).get("quotes", [])]
         answers = [norm(a) for a in q["answers"]]
         hits = [any(a in quote for a in answers) for quote in quotes[:3]]
-        q1 += bool(hits and hits[0])
-        q3 += any(hits)
-        if args.verbose and not (hits and hits[0]):
+        t.q1 += bool(hits and hits[0])
+        t.q3 += any(hits)
+        if verbose and not (hits and hits[0]):
             print(f"miss: {q['question']!r} gold={q['answers'][0]!r} top={quotes[0][:100] if quotes else None!r}")
+    return t
 
-    p, r = right / max(answered, 1), right / max(n_in, 1)
-    print(
-        f"squad {args.dir.name}: in-library {n_in}, outside {n_out}; "
-        f"source@1 {src1 / max(n_in, 1):.3f}; quote@1 {q1 / max(n_in, 1):.3f}; quote@3 {q3 / max(n_in, 1):.3f}; "
-        f"extra {extra / max(n_in, 1):.2f}; refused {refused / max(n_out, 1):.3f}; "
-        f"trigger P {p:.3f} R {r:.3f} F1 {2 * p * r / max(p + r, 1e-9):.3f}; "
-        f"ingest {ingest_s:.1f}s; ask {1000 * ask_s / max(len(picked), 1):.1f} ms/question (one process)"
-    )
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    cmd = shlex.split(args.cmd)
+    manifest = [json.loads(line) for line in (args.dir / "articles.jsonl").read_text().splitlines()]
+    questions = [json.loads(line) for line in (args.dir / "questions.jsonl").read_text().splitlines()]
+    picked = _pick(questions, args.n_in, args.n_out, args.seed)
+    with tempfile.TemporaryDirectory(prefix="squad-eval-") as tmp:
+        env = dict(os.environ, FACTBOT_DB=str(args.keep_db or Path(tmp) / "library.db"))
+        start = time.perf_counter()
+        if not _build(cmd, args.dir, manifest, env):
+            return 1
+        ingest_s = time.perf_counter() - start
+        start = time.perf_counter()
+        lines = _ask(cmd, picked, env)
+        ask_s = time.perf_counter() - start
+        if lines is None:
+            return 1
+    print(_score(picked, lines, args.verbose).summary(args.dir.name, ingest_s, ask_s, len(picked)))
     return 0
 
 

@@ -53,12 +53,12 @@ def _body(rng: random.Random, n: int) -> str:
 
 async def _work(db: Path, seed: int, seconds: float) -> None:
     from bot.answer import Engine
+    from storage.backends import open_library
     from storage.errors import FactbotError
-    from storage.library import Library
     from storage.models import SourceMeta
 
     rng = random.Random(seed)
-    async with await Library.open(db) as library:
+    async with await open_library(db) as library:
         print("opened", flush=True)
         engine = Engine(library)
         deadline = time.monotonic() + seconds
@@ -197,15 +197,16 @@ def run_round(db: Path, number: int, workers: int, seconds: float, rng: random.R
     tally.problems += [f"round {number}: {p}" for p in problems]
 
 
-# issue 22: a process holding the library inside BEGIN EXCLUSIVE for HOLD_SECONDS while a
+# A process holding the library inside BEGIN EXCLUSIVE for HOLD_SECONDS while a
 # `sources add` with a write wait of HELD_WAIT_SECONDS runs: it must say it waits, then give up in one line.
 HOLD_SECONDS = 15.0
 HELD_WAIT_SECONDS = 6.0
 _HOLD = "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); " + (
     "c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(float(sys.argv[2]))"
 )
-_HELD_ADD = "import sys, storage.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; " + (
-    "raise SystemExit(main(sys.argv[2:]))"
+_HELD_ADD = (
+    "import sys, storage.backends.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; "
+    + ("raise SystemExit(main(sys.argv[2:]))")
 )
 
 
@@ -234,14 +235,14 @@ def held_library(db: Path) -> list[str]:
     return [] if ok else [f"held library: exit {done.returncode}: {done.stderr.strip()[-2000:]}"]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Stress one library with concurrent, killed processes.")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4, help="processes per round")
     parser.add_argument("--seconds", type=float, default=3.0, help="how long each worker works")
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--worker", nargs=3, metavar=("DB", "SEED", "SECONDS"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.worker:
         worker_main(args.worker[0], int(args.worker[1]), float(args.worker[2]))
         return 0

@@ -1,7 +1,7 @@
 """Chat-style variants of questions: the same question as people type it in a chat.
 
-    python benchmarks/variants.py                      # the seed questions' variants, one JSON object a line
-    python benchmarks/variants.py --style typo -n 3    # a few of one style
+    python -m benchmarks.variants                      # the seed questions' variants, one JSON object a line
+    python -m benchmarks.variants --style typo -n 3    # a few of one style
 
 Every style is generic, applied to any question with a seeded random generator (same seed, same
 variants): nothing here knows the library or the engine.
@@ -31,10 +31,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import datasets  # noqa: E402
+from benchmarks import datasets
 
 PARAPHRASES = datasets.REPO_DATA / "seed_paraphrases.jsonl"
 CHAT_STYLES = ("greeting", "thanks", "lower", "typo", "mention", "emoji")
@@ -135,13 +132,13 @@ def seed_variants(
             yield dict(row, id=f"{row['id']}-paraphrase{i + 1}", of=row["id"], style="paraphrase", question=text)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=datasets.seed_questions())
     ap.add_argument("--style", action="append", choices=(*CHAT_STYLES, "paraphrase"), help="only these (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-n", type=int, default=0, help="at most this many rows")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     styles = tuple(args.style) if args.style else (*CHAT_STYLES, "paraphrase")
     for i, row in enumerate(seed_variants(rows, seed=args.seed, styles=styles)):

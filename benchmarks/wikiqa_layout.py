@@ -1,6 +1,6 @@
-"""Lay out WikiQA's dev split for `python benchmarks/quality.py --wikiqa DIR` (and squad_score.py).
+"""Lay out WikiQA's dev split for `python -m benchmarks.quality --wikiqa DIR` (and squad_score.py).
 
-    python benchmarks/wikiqa_layout.py WikiQACorpus/WikiQA-dev.tsv DIR
+    python -m benchmarks.wikiqa_layout WikiQACorpus/WikiQA-dev.tsv DIR
 
 WikiQA (Yang, Yih and Meek, EMNLP 2015) is published by Microsoft Research under the Microsoft
 Research Data License (research use) as WikiQACorpus.zip, on its download page:

@@ -24,16 +24,18 @@ from bot.progress import counting, echo, progress
 from bot.settings import Settings, parse_db
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
 from bot.wording import reason_text, size_text
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.errors import FactbotError, StoreError
-from storage.library import Library
 from storage.models import SourceInfo
-from storage.pg_options import PgOptions
+from storage.target import SQLITE, LibraryTarget
 from storage.waiting import tell_waits
 
 EXIT_PARTIAL = 3  # `sources add` with several files: some added, some refused
 CHAT = "chat"  # the one conversation `factbot chat` holds
 # Sentences `ask` and `chat` encode before answering when the library has that many or fewer without
-# a vector (about 4 ms each: some 20 s at most); more are left to `factbot library reindex`.
+# a vector (a wait of seconds, not minutes, at the encoding rate the README gives); more are left to
+# `factbot library reindex`.
 ASK_CATCH_UP = 5_000
 
 
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_text(args)
         settings = Settings.load()
         if args.db:
-            settings = dataclasses.replace(settings, db_path=parse_db("--db", args.db))
+            settings = dataclasses.replace(settings, library=parse_db("--db", args.db, settings.library.pg))
         logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         handler: Handler = args.handler
         return handler(args, settings)
@@ -164,7 +166,7 @@ def _on_library(job: LibraryJob) -> Handler:
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         async def run() -> int:
             tell_waits(_tell_wait)
-            async with await Library.open(settings.db_path, pg=settings.pg) as library:
+            async with await open_library(settings.library) as library:
                 return await job(args, library, settings)
 
         return asyncio.run(run())
@@ -211,25 +213,21 @@ async def _shards(args: argparse.Namespace, library: Library, settings: Settings
 
 def _library_copy(args: argparse.Namespace, settings: Settings) -> int:
     """`factbot library copy SRC DST`: each source in one transaction, then all checked in DST."""
-    src, dst = parse_db("SRC", args.src), parse_db("DST", args.dst)
-    if str(src) == str(dst):
+    pg = settings.library.pg
+    src, dst = parse_db("SRC", args.src, pg), parse_db("DST", args.dst, pg)
+    if str(src.location) == str(dst.location):
         raise FactbotError("SRC and DST are the same library.")
-    if isinstance(src, Path) and not src.is_file():
-        raise FactbotError(f"There is no library file {src} to copy.")
-    return asyncio.run(_copy(src, dst, settings.pg))
+    if src.scheme == SQLITE and not src.path.is_file():
+        raise FactbotError(f"There is no library file {src.path} to copy.")
+    return asyncio.run(_copy(src, dst))
 
 
-async def _copy(src: Path | str, dst: Path | str, pg: PgOptions) -> int:
+async def _copy(src: LibraryTarget, dst: LibraryTarget) -> int:
     from storage.copy import copy_library
-    from storage.sqlite import SqliteLibrary
 
     # A damaged file is opened all the same: copying what it still holds is how it is rescued.
-    opening = (
-        SqliteLibrary.open(src, seed=False, check=False)
-        if isinstance(src, Path)
-        else Library.open(src, seed=False, pg=pg)
-    )
-    async with await opening as source, await Library.open(dst, seed=False, pg=pg) as target:
+    opening = open_library(src, seed=False, check=False)
+    async with await opening as source, await open_library(dst, seed=False) as target:
         report = await copy_library(source, target, progress=lambda items: progress(items, unit="source"))
     for info, why in report.skipped:
         echo(terminal_safe(f"factbot: skipped source {info.id} ({info.title}): {why}."), file=sys.stderr)
@@ -248,9 +246,9 @@ def _library_check(args: argparse.Namespace, settings: Settings) -> int:
     from storage.errors import DamagedLibrary
     from storage.integrity import full_check
 
-    path = settings.db_path
-    if not isinstance(path, Path):
+    if settings.library.scheme != SQLITE:
         raise FactbotError("`factbot library check` checks a library file; PostgreSQL checks its own pages.")
+    path = settings.library.path
     report = full_check(path)
     if report.problems:
         more = len(report.problems) - 1
@@ -340,7 +338,7 @@ async def _chat(args: argparse.Namespace, library: Library, settings: Settings) 
 
 
 async def _timeline(args: argparse.Namespace, library: Library, settings: Settings) -> int:
-    from bot.timeline import timeline_command
+    from bot.timeline.command import timeline_command
 
     engine = Engine(library, threshold=settings.answer_threshold)
     await _meaning_ready(engine)

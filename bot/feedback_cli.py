@@ -1,7 +1,7 @@
 """`factbot feedback list | export FILE | purge --older-than DAYS`: the operator's view of the votes
 cast on answers in every server (storage.feedback), and the way they become evaluation data.
 
-`export` writes one JSON object a line that `benchmarks/quality.py --feedback FILE` scores: the
+`export` writes one JSON object a line that `python -m benchmarks.quality --feedback FILE` scores: the
 question, the server it was asked in, what the vote expects of a new answer, and the answer voted
 on, whose quotes stay as negative examples when it was voted a wrong quote.
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.textview import terminal_safe
+from storage.backends.base import Library
 from storage.errors import FactbotError
 from storage.feedback import HELPFUL, KINDS, SAY_NOTHING, SOURCE_MISSING, WRONG_QUOTE, FeedbackEntry
-from storage.library import Library
 
 READ_BATCH = 500
 LIST_LIMIT = 50
-# What each kind of vote asks of the answer the same question gets next time (benchmarks/quality.py).
+# What each kind of vote asks of the answer the same question gets next time (benchmarks.quality).
 EXPECT = {HELPFUL: "same", WRONG_QUOTE: "not_negative", SOURCE_MISSING: "answer", SAY_NOTHING: "refuse"}
 
 Job = Callable[[argparse.Namespace, Library, Settings], Any]
@@ -39,7 +39,7 @@ def add_commands(commands: Any, on_library: Callable[[Job], Any]) -> None:
     listing.add_argument("--limit", type=_positive, default=LIST_LIMIT, help=f"at most N (default {LIST_LIMIT})")
     listing.add_argument("--json", action="store_true", help="one JSON object a line")
     listing.set_defaults(handler=on_library(_list))
-    export = actions.add_parser("export", help="write every vote as JSONL for benchmarks/quality.py --feedback")
+    export = actions.add_parser("export", help="write every vote as JSONL for python -m benchmarks.quality --feedback")
     export.add_argument("file", type=Path, metavar="FILE")
     export.add_argument("--kind", choices=sorted(KINDS), help="only votes of this kind")
     export.set_defaults(handler=on_library(_export))

@@ -11,16 +11,14 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from storage.errors import SettingsError
-from storage.library import POSTGRES_SCHEMES
-from storage.pg_options import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT, PgOptions
+from storage.target import LibraryTarget, PgOptions
 
 if TYPE_CHECKING:
     from storage.fetch import IPNetwork
@@ -45,32 +43,11 @@ def default_db_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "factbot" / "library.db"
 
 
-def db_target(value: str) -> Path | str:
-    """FACTBOT_DB or --db: a PostgreSQL URL as it is (its hosts and ports checked), else a file
-    path. Raises ValueError for `~nobody/x` (no such user) or a URL no driver could parse."""
-    if value.lower().startswith(POSTGRES_SCHEMES):
-        _check_postgres_url(value)
-        return value
+def parse_db(name: str, value: str, pg: PgOptions | None = None) -> LibraryTarget:
+    """A library target from a command-line argument (`--db`, SRC, DST), connected as `pg` says: a
+    bad value is one line naming it."""
     try:
-        return Path(value).expanduser()
-    except RuntimeError as err:  # `~user` of no such user
-        raise ValueError(value) from err
-
-
-def _check_postgres_url(url: str) -> None:
-    """Each host of the URL (libpq allows `h1:5432,h2:5433`) parses, with a port of 0-65535:
-    what the driver would otherwise find out with a traceback, or while connecting."""
-    netloc = urlsplit(url).netloc  # ValueError: unbalanced brackets
-    for host in netloc.rpartition("@")[2].split(","):
-        if host:
-            parts = urlsplit(f"//{host}")
-            _ = parts.hostname, parts.port  # ValueError: a bad IPv6 address, a port out of range
-
-
-def parse_db(name: str, value: str) -> Path | str:
-    """`db_target` for a command-line argument (`--db`, SRC, DST): a bad value is one line naming it."""
-    try:
-        return db_target(value)
+        return LibraryTarget.parse(value, pg)
     except ValueError:
         raise SettingsError(f"{name} must be {DB_ACCEPTS}, not {_shown(value)!r}.") from None
 
@@ -150,7 +127,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("FACTBOT_DB", "db_path", db_target, DB_ACCEPTS),
+    Setting("FACTBOT_DB", "library", LibraryTarget.parse, DB_ACCEPTS),
     Setting("DISCORD_TOKEN", "discord_token", str, "the bot's token"),
     Setting("FACTBOT_DEV_GUILD", "dev_guild_id", _discord_id, "a Discord server id (a whole number)"),
     Setting("FACTBOT_MODERATOR_ROLE", "moderator_role", str, "a role name or id"),
@@ -167,19 +144,24 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _count, "a whole number, 0 or more (0: no limit)"),
     Setting("FACTBOT_ANSWER_THRESHOLD", "answer_threshold", _probability, "a number from 0 to 1"),
-    Setting("FACTBOT_DB_POOL_SIZE", "db_pool_size", _pool_size, f"a whole number from 1 to {MAX_POOL_SIZE}"),
-    Setting("FACTBOT_DB_CONNECT_TIMEOUT", "db_connect_timeout", _seconds, SECONDS_OR_NONE),
-    Setting("FACTBOT_DB_STATEMENT_TIMEOUT", "db_statement_timeout", _seconds, SECONDS_OR_NONE),
-    Setting("FACTBOT_DB_PGBOUNCER", "db_pgbouncer", _flag, "true or false"),
+    # How each process connects to a PostgreSQL library: fields of the target's PgOptions.
+    Setting("FACTBOT_DB_POOL_SIZE", "pg.pool_size", _pool_size, f"a whole number from 1 to {MAX_POOL_SIZE}"),
+    Setting("FACTBOT_DB_CONNECT_TIMEOUT", "pg.connect_timeout", _seconds, SECONDS_OR_NONE),
+    Setting("FACTBOT_DB_STATEMENT_TIMEOUT", "pg.statement_timeout", _seconds, SECONDS_OR_NONE),
+    Setting("FACTBOT_DB_PGBOUNCER", "pg.pgbouncer", _flag, "true or false"),
     Setting(
         "FACTBOT_FOLLOWUP_MINUTES", "followup_minutes", _seconds, "a number of minutes, 0 or more (0: no follow-ups)"
     ),
 )
 
 
+# A Setting whose field starts with this fills that field of the library target's PgOptions.
+PG_FIELD = "pg."
+
+
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path | str  # a library file, or a postgresql:// URL (kept as text)
+    library: LibraryTarget  # a library file, or a postgresql:// URL with how to connect to it
     discord_token: str | None = None
     dev_guild_id: int | None = None
     moderator_role: str | None = None
@@ -189,16 +171,7 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     ask_cooldown_rate: int = 3
     answer_threshold: float | None = None  # the engine's no-answer probability; None: its default
-    # How each process connects to a PostgreSQL library (storage.pg_options); unused with SQLite.
-    db_pool_size: int = DEFAULT_POOL_SIZE
-    db_connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    db_statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
-    db_pgbouncer: bool = False
     followup_minutes: float = 10.0  # how long a question stays the context of a follow-up
-
-    @property
-    def pg(self) -> PgOptions:
-        return PgOptions(self.db_pool_size, self.db_connect_timeout, self.db_statement_timeout, self.db_pgbouncer)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
@@ -208,7 +181,7 @@ class Settings:
         if dotenv_path is not None and Path(dotenv_path).is_file():
             merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         merged.update(os.environ if env is None else env)
-        values: dict[str, Any] = {"db_path": default_db_path(merged)}
+        values: dict[str, Any] = {"library": LibraryTarget.file(default_db_path(merged))}
         for setting in SETTINGS:
             text = (merged.get(setting.env) or "").strip()
             if not text:
@@ -217,4 +190,6 @@ class Settings:
                 values[setting.field] = setting.parse(text)
             except ValueError:
                 raise SettingsError(f"{setting.env} must be {setting.accepts}, not {_shown(text)!r}.") from None
+        pg = {name.removeprefix(PG_FIELD): values.pop(name) for name in list(values) if name.startswith(PG_FIELD)}
+        values["library"] = replace(values["library"], pg=PgOptions(**pg))
         return cls(**values)

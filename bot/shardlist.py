@@ -3,8 +3,8 @@ shards nobody runs (storage.shards keeps the records)."""
 
 from __future__ import annotations
 
-from storage.library import Library
-from storage.shards import ShardProcess, open_shard_records, shard_list, unrun
+from storage.backends.base import Library
+from storage.shards import ShardProcess, shard_list, unrun
 
 NO_PROCESS = "No bot process has recorded its shards in this library (is `factbot run` running?)."
 
@@ -28,7 +28,7 @@ def shard_lines(processes: list[ShardProcess]) -> list[str]:
 
 
 async def list_shards(library: Library) -> list[str]:
-    records = await open_shard_records(library)
+    records = await library.shard_records()
     try:
         return shard_lines(await records.processes())
     finally:

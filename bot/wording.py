@@ -1,11 +1,13 @@
 """What the front ends (terminal, JSON, Discord) say for each reason the engine gives
-(bot.answer.model.Reason): one home for each message; the engine itself words nothing."""
+(bot.answer.model.Reason, and a timeline's bot.answer.timeline.Empty and bot.answer.events.Unplaced):
+one home for each message; the engine itself words nothing."""
 
 from __future__ import annotations
 
-from bot.answer.events import Timeline
+from bot.answer.events import Unplaced
 from bot.answer.model import Reason
 from bot.answer.question import MAX_QUESTION_CHARS
+from bot.answer.timeline import Empty, Timeline
 from storage.models import SourceInfo
 
 REASONS: dict[Reason, str] = {
@@ -25,9 +27,28 @@ def unanswered_text(reason: Reason | None) -> str:
     return REASONS[reason or Reason.NOTHING]
 
 
+EMPTY: dict[Empty, str] = {
+    Empty.EMPTY_LIBRARY: "There are no sources to draw a timeline of.",
+    Empty.NO_DATES: "None of these sources states a date that can be placed on a time axis.",
+    Empty.NO_DATES_IN_ANSWER: "None of the quoted sentences states a date that can be placed on a time axis.",
+}
+UNPLACED: dict[Unplaced, str] = {
+    Unplaced.NO_YEAR: "no year stated",
+    Unplaced.RELATIVE: "relative; no year in the text",
+    Unplaced.TOO_BROAD: "too broad to place",
+}
+
+
 def timeline_note(timeline: Timeline) -> str | None:
     """What a timeline says above its events: why nothing is placed, if nothing is."""
-    return unanswered_text(timeline.reason) if timeline.reason else timeline.note
+    if timeline.reason:
+        return unanswered_text(timeline.reason)
+    return EMPTY[timeline.empty] if timeline.empty else None
+
+
+def unplaced_text(why: Unplaced | None) -> str:
+    """Why a date is not on the time axis, in a few words."""
+    return UNPLACED[why] if why else ""
 
 
 def size_text(source: SourceInfo) -> str:

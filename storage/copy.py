@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
+from storage.backends.base import Library
 from storage.errors import DamagedLibrary, DuplicateSource, StoreError
-from storage.library import Library, StoredSource, content_hash
 from storage.models import SourceInfo, SourceMeta
+from storage.prepare import content_hash
+from storage.rows import StoredSource
 
 # Sources read at a time when checking the destination.
 PAGE = 100

@@ -95,7 +95,7 @@ class ModelFileError(DataFileError):
     """The no-answer model's data file is missing, unreadable or does not fit this engine."""
 
     def __init__(self, path: Path, why: str) -> None:
-        super().__init__("no-answer model", path, why, "python benchmarks/calibrate.py --write")
+        super().__init__("no-answer model", path, why, "python -m benchmarks.calibrate --write")
 
 
 class EmbeddingsFileError(DataFileError):

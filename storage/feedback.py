@@ -6,23 +6,20 @@ library's version, so an answer voted wrong can be scored again later as a negat
 (`factbot feedback export`). Nothing identifies the voter beyond the user id that the moderators of
 that server can already see; a vote belongs to the server it was cast in (its scope) and is listed
 only there. Both backends hold the table (storage/schema.py, storage/pg_schema.py); the SQL is here,
-once, written with `?` and numbered for PostgreSQL.
+once, written with `?` and numbered for PostgreSQL; each backend runs it (its `feedback_store`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage.library import now
+from storage.prepare import now
 
 if TYPE_CHECKING:
-    from storage.library import Library, NamedRow
-    from storage.postgres import PostgresLibrary
-    from storage.sqlite import SqliteLibrary
+    from storage.rows import NamedRow
 
 HELPFUL = "helpful"
 WRONG_QUOTE = "wrong_quote"
@@ -123,12 +120,6 @@ def _where(scope: int | None, kind: str | None) -> tuple[str, list[object]]:
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's $1, $2, ..."""
-    count = iter(range(1, 1000))
-    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
-
-
 def _params(vote: Vote) -> tuple[object, ...]:
     comment = (vote.comment or "").strip()[:MAX_COMMENT] or None
     answer = json.dumps(vote.answer, ensure_ascii=False, sort_keys=True)
@@ -146,7 +137,7 @@ def _params(vote: Vote) -> tuple[object, ...]:
 
 
 class FeedbackStore(ABC):
-    """The feedback table of one library; `Library.feedback_store` gives the one for its backend."""
+    """The feedback table of one library; each backend subclasses it to run the SQL (`Library.feedback_store`)."""
 
     @abstractmethod
     async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
@@ -185,46 +176,3 @@ class FeedbackStore(ABC):
     async def purge(self, *, before: str) -> int:
         """Delete the votes cast at or before `before` (an ISO time, as stored); how many there were."""
         return await self._execute("DELETE FROM feedback WHERE at <= ?", [before])
-
-
-class SqliteFeedback(FeedbackStore):
-    def __init__(self, library: SqliteLibrary) -> None:
-        self.library = library
-
-    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
-        async with self.library._transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return int(cursor.rowcount)
-
-    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
-        from storage.sqlite import _POOLED
-
-        return await self.library._fetchall(_POOLED, sql, params, named=True)
-
-
-class PostgresFeedback(FeedbackStore):
-    def __init__(self, library: PostgresLibrary) -> None:
-        self.library = library
-
-    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
-        # Outside the library's write transaction: a vote is not a change to what is quoted, so it
-        # neither takes the write lock nor moves the library's version (which empties caches).
-        async with self.library._reading() as conn:
-            status: str = await conn.execute(_numbered(sql), *params)
-            return int(status.rsplit(" ", 1)[-1]) if status.rsplit(" ", 1)[-1].isdigit() else 0
-
-    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
-        return list(await self.library._fetch(_numbered(sql), *params))
-
-
-def store_for(library: Library) -> FeedbackStore:
-    """The feedback store of a library, for its backend."""
-    from storage.sqlite import SqliteLibrary
-
-    if isinstance(library, SqliteLibrary):
-        return SqliteFeedback(library)
-    from storage.postgres import PostgresLibrary
-
-    if isinstance(library, PostgresLibrary):
-        return PostgresFeedback(library)
-    raise TypeError(f"no feedback store for {type(library).__name__}")

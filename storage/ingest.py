@@ -8,11 +8,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.backends.base import Library
 from storage.dates import parse_date
 from storage.errors import IngestError
 from storage.extract import Extracted, extract
 from storage.fetch import FetchPolicy, fetch_url
-from storage.library import Library
 from storage.limits import MAX_DOCUMENT_BYTES, too_large
 from storage.models import GLOBAL_SCOPE, SourceInfo, SourceMeta
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncpg
 
 from storage.errors import LibraryUnavailable, StoreError
-from storage.pg_options import PgOptions, host_of
+from storage.target import PgOptions, host_of
 
 # What says the server is out of reach, down, restarting or out of connection slots, rather than
 # refusing a statement: these become LibraryUnavailable (a short "try again in a minute").

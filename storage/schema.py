@@ -76,7 +76,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX events_by_scope ON events(scope, id);
     """,
     # 3: the library's surface words (folded, as spelled) with how often each scope uses them, for
-    # spelling correction; `reversed` lets a word be found by its ending. Library.open fills it for
+    # spelling correction; `reversed` lets a word be found by its ending. opening the library fills it for
     # existing sources (words need the tokenizer, which SQL lacks): it fills it whenever the
     # 'vocabulary_version' meta key is missing, as it now is.
     """

@@ -6,7 +6,8 @@ process holds (or with another shard count: then every guild maps to other shard
 one line. A record is live while its heartbeat is younger than STALE_SECONDS; a record of this
 host whose process is gone (kill -9) is dead at once, so a restart is never refused.
 
-Where it lives, as the shared cooldowns (storage.shared):
+Where it lives, as the shared cooldowns (storage.shared), each backend keeping its own
+(`Library.shard_records`; storage/backends/sqlite_shared.py and postgres_shared.py):
 - PostgreSQL: the table `factbot_shards` (the library's migration 4, storage.pg_schema), timed by
   the server's clock; claims are serialized by an advisory lock.
 - SQLite: the table `shard_processes` in the `<library>-shared` file beside the library, timed by
@@ -23,29 +24,22 @@ import contextlib
 import logging
 import os
 import socket
-import sqlite3
-import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import aiosqlite
-
-from storage.errors import ShardConflict, StoreError
-from storage.waits import BUSY_TIMEOUT_MS
-
-if TYPE_CHECKING:
-    from storage.library import Library
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0
-# pg_advisory_xact_lock key ("FACW") under which a process claims its shards.
-SHARDS_LOCK = 0x46414357
+
+
+class HasShardRecords(Protocol):
+    """A library: each backend keeps its shard records its own way (`Library.shard_records`)."""
+
+    async def shard_records(self) -> ShardRecords: ...
 
 
 @dataclass(frozen=True)
@@ -142,182 +136,6 @@ class ShardRecords(ABC):
     async def close(self) -> None: ...
 
 
-_SQLITE_TABLE = """
-CREATE TABLE IF NOT EXISTS shard_processes (
-    process TEXT PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    shard_count INTEGER NOT NULL,
-    shards TEXT NOT NULL,
-    started REAL NOT NULL,
-    heartbeat REAL NOT NULL
-)
-"""
-_SQLITE_UPSERT = """
-INSERT INTO shard_processes (process, host, pid, shard_count, shards, started, heartbeat)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-ON CONFLICT (process) DO UPDATE SET heartbeat = excluded.heartbeat
-"""
-
-
-def _sqlite_row(row: Any, now: float) -> ShardProcess:
-    process, host, pid, count, shards, started, heartbeat = row
-    ids = tuple(int(s) for s in shards.split(",") if s)
-    return ShardProcess(process, host, int(pid), int(count), ids, float(started), float(heartbeat), now - heartbeat)
-
-
-class SqliteShardRecords(ShardRecords):
-    def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
-        self.path = path
-        self._conn = conn
-
-    @classmethod
-    async def open(cls, path: Path) -> SqliteShardRecords:
-        try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
-            try:
-                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                await conn.execute("PRAGMA journal_mode = WAL")
-                await conn.execute(_SQLITE_TABLE)
-            except BaseException:
-                await conn.close()
-                raise
-        except (sqlite3.Error, OSError) as err:
-            raise StoreError(f"Cannot open the shard records {path}: {err}.") from None
-        return cls(path, conn)
-
-    async def _claim(self, me: ShardProcess) -> None:
-        try:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                now = time.time()
-                async with self._conn.execute("SELECT * FROM shard_processes") as cursor:
-                    others = [_sqlite_row(r, now) for r in await cursor.fetchall()]
-                dead = [o.process for o in others if not o.live]
-                await self._conn.executemany("DELETE FROM shard_processes WHERE process = ?", [(d,) for d in dead])
-                if (why := conflict(me, others)) is not None:
-                    await self._conn.execute("COMMIT")
-                    raise ShardConflict(why)
-                await self._upsert(me, now)
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as err:
-            raise StoreError(f"The shard records {self.path} failed: {err}.") from None
-
-    async def _upsert(self, me: ShardProcess, now: float) -> None:
-        await self._conn.execute(
-            _SQLITE_UPSERT, (me.process, me.host, me.pid, me.shard_count, shard_list(me.shards), now)
-        )
-
-    async def beat(self, me: ShardProcess) -> None:
-        try:
-            await self._upsert(me, time.time())
-        except sqlite3.Error as err:
-            raise StoreError(f"The shard records {self.path} failed: {err}.") from None
-
-    async def release(self, me: ShardProcess) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            await self._conn.execute("DELETE FROM shard_processes WHERE process = ?", (me.process,))
-
-    async def processes(self) -> list[ShardProcess]:
-        now = time.time()
-        async with self._conn.execute(
-            "SELECT * FROM shard_processes ORDER BY shard_count, CAST(shards AS INTEGER), started"
-        ) as cursor:
-            return [_sqlite_row(r, now) for r in await cursor.fetchall()]
-
-    async def close(self) -> None:
-        await self._conn.close()
-
-
-_PG_NOW = "extract(epoch FROM clock_timestamp())::double precision"
-_PG_SELECT = f"""SELECT process, host, pid, shard_count, shards, started, heartbeat, {_PG_NOW} - heartbeat AS age
-                 FROM factbot_shards ORDER BY shard_count, shards[1], started"""
-_PG_UPSERT = f"""INSERT INTO factbot_shards (process, host, pid, shard_count, shards, started, heartbeat)
-                 VALUES ($1, $2, $3, $4, $5, {_PG_NOW}, {_PG_NOW})
-                 ON CONFLICT (process) DO UPDATE SET heartbeat = excluded.heartbeat"""
-
-
-def _pg_row(row: Any) -> ShardProcess:
-    return ShardProcess(
-        row["process"], row["host"], row["pid"], row["shard_count"], tuple(row["shards"]),
-        row["started"], row["heartbeat"], row["age"],
-    )  # fmt: skip
-
-
-class PostgresShardRecords(ShardRecords):
-    """In the library's database, through the library's pool."""
-
-    def __init__(self, where: str, pool: Any) -> None:
-        self.where = where
-        self._pool = pool
-
-    def _failed(self, err: BaseException) -> StoreError:
-        return StoreError(
-            f"The shard records in {self.where} failed: {' '.join(str(err).split()) or type(err).__name__}."
-        )
-
-    async def _claim(self, me: ShardProcess) -> None:
-        import asyncpg
-
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", SHARDS_LOCK)
-                others = [_pg_row(r) for r in await conn.fetch(_PG_SELECT)]
-                dead = [o.process for o in others if not o.live]
-                await conn.execute("DELETE FROM factbot_shards WHERE process = ANY($1::text[])", dead)
-                if (why := conflict(me, others)) is None:
-                    await self._upsert(conn, me)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-            raise self._failed(err) from None
-        if why is not None:
-            raise ShardConflict(why)
-
-    @staticmethod
-    async def _upsert(conn: Any, me: ShardProcess) -> None:
-        await conn.execute(_PG_UPSERT, me.process, me.host, me.pid, me.shard_count, list(me.shards))
-
-    async def beat(self, me: ShardProcess) -> None:
-        import asyncpg
-
-        try:
-            async with self._pool.acquire() as conn:
-                await self._upsert(conn, me)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-            raise self._failed(err) from None
-
-    async def release(self, me: ShardProcess) -> None:
-        with contextlib.suppress(Exception):  # a record left behind goes stale by itself
-            async with self._pool.acquire(timeout=5) as conn:
-                await conn.execute("DELETE FROM factbot_shards WHERE process = $1", me.process)
-
-    async def close(self) -> None:
-        """Nothing of its own to close: the pool is the library's."""
-
-    async def processes(self) -> list[ShardProcess]:
-        import asyncpg
-
-        try:
-            async with self._pool.acquire() as conn:
-                return [_pg_row(r) for r in await conn.fetch(_PG_SELECT)]
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-            raise self._failed(err) from None
-
-
-async def open_shard_records(library: Library) -> ShardRecords:
-    """The shard records of `library`'s processes: in its PostgreSQL database, or beside its file."""
-    from storage.library import is_postgres_target
-    from storage.shared import shared_path
-
-    url = getattr(library, "url", None)
-    if isinstance(url, str) and is_postgres_target(url):
-        return PostgresShardRecords(str(library.path), library.pool)  # type: ignore[attr-defined]
-    return await SqliteShardRecords.open(shared_path(Path(library.path)))
-
-
 async def _heartbeat(records: ShardRecords, me: ShardProcess, every: float) -> None:
     """Beat until cancelled; one warning when beats start failing, one line when they work again."""
     failing = False
@@ -338,11 +156,11 @@ async def _heartbeat(records: ShardRecords, me: ShardProcess, every: float) -> N
 
 @contextlib.asynccontextmanager
 async def holding_shards(
-    library: Library, shard_count: int, shards: Iterable[int], *, every: float = HEARTBEAT_SECONDS
+    library: HasShardRecords, shard_count: int, shards: Iterable[int], *, every: float = HEARTBEAT_SECONDS
 ) -> AsyncIterator[ShardProcess]:
     """Claim the shards for this process (ShardConflict, one line, when another live process holds
     one), beat while inside, release on the way out."""
-    records = await open_shard_records(library)
+    records = await library.shard_records()
     try:
         me = this_process(shard_count, shards)
         await records.claim(me)

@@ -1,6 +1,6 @@
 """Saying that a change is waiting for another process that holds the library.
 
-A change waits up to WRITE_WAIT_SECONDS (storage.sqlite) for another process's transaction to
+A change waits up to WRITE_WAIT_SECONDS (storage.backends.sqlite) for another process's transaction to
 end; without a word, a command that waits a minute looks hung. A front end that has someone to
 tell sets `tell_waits` (the command line prints one line on stderr); the store calls `waiting`
 once per change, when its first attempt (the busy timeout, 5 s) has failed.

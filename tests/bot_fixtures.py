@@ -19,16 +19,18 @@ import pytest_asyncio
 
 from bot.discord.client import FactBot
 from bot.settings import Settings
-from storage.library import Library
+from bot.testing.fakediscord import FakeDiscord, run_client
+from storage.backends import open_library
+from storage.backends.base import Library
+from storage.target import LibraryTarget
 from tests.discord_helpers import BotStarter
-from tests.fakediscord import FakeDiscord, run_client
 
 
 @pytest.fixture
 def bot_settings(tmp_path: Path) -> Settings:
     """Settings for tests: the fake's token, and a cooldown generous enough not to get in the way."""
     return Settings(
-        db_path=tmp_path / "library.db",
+        library=LibraryTarget.file(tmp_path / "library.db"),
         discord_token="fake-bot-token",
         ask_cooldown_rate=1000,
         ask_cooldown_seconds=60,
@@ -37,7 +39,7 @@ def bot_settings(tmp_path: Path) -> Settings:
 
 @pytest_asyncio.fixture
 async def library(bot_settings: Settings) -> AsyncIterator[Library]:
-    async with await Library.open(bot_settings.db_path) as lib:
+    async with await open_library(bot_settings.library) as lib:
         yield lib
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import pgserver
+from storage.testing import pgserver
 
-pytest_plugins = ["tests.fakediscord.plugin"]
+pytest_plugins = ["bot.testing.fakediscord.plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.discord.client import FactBot
 from bot.discord.pages import TEMPLATE
-from storage.library import Library
+from bot.testing.fakediscord import ErrorRecord, FakeDiscord, InteractionLog, Message, Reply
+from storage.backends.base import Library
 from storage.models import SourceMeta
-from tests.fakediscord import ErrorRecord, FakeDiscord, InteractionLog, Message, Reply
 
 BotStarter = Callable[..., contextlib.AbstractAsyncContextManager[FactBot]]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from storage.library import Library
-from storage.postgres import PostgresLibrary
-from storage.sqlite import SqliteLibrary
+from storage.backends.base import Library
+from storage.backends.postgres import PostgresLibrary
+from storage.backends.sqlite import SqliteLibrary
 
 
 def _pg_sql(sql: str) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from benchmarks.datasets import seed_questions, squad_dir
 from bot.answer import Engine
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 
 GUILD = 4242
@@ -72,7 +73,7 @@ async def figures(library: Library) -> dict[str, object]:
 async def test_sqlite_and_postgresql_give_identical_answers(tmp_path: Path, pg_url: str) -> None:
     results = []
     for target in (tmp_path / "library.db", pg_url):
-        async with await Library.open(target) as library:
+        async with await open_library(target) as library:
             await fill(library)
             results.append((await figures(library), await answers(library)))
     (sqlite_figures, sqlite_answers), (pg_figures, pg_answers) = results

@@ -16,11 +16,11 @@ import pytest
 from bot.answer.vectorize import BackgroundEncoder
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
-from storage.library import Library
+from bot.testing.fakediscord import FakeDiscord
+from bot.testing.fakediscord import world as w
+from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 from tests.discord_helpers import FILLER, ZEBRA, add_zebra_reports, descriptions, page_button, titles, turn_page
-from tests.fakediscord import FakeDiscord
-from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

@@ -15,7 +15,9 @@ import pytest
 
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS
-from storage.library import Library
+from bot.testing.fakediscord import FakeDiscord, Message
+from bot.testing.fakediscord import world as w
+from storage.backends.base import Library
 from storage.models import SourceMeta
 from tests.discord_helpers import (
     FILLER,
@@ -26,8 +28,6 @@ from tests.discord_helpers import (
     titles,
     turn_page,
 )
-from tests.fakediscord import FakeDiscord, Message
-from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

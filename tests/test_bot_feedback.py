@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from bot.discord.client import FactBot
 from bot.discord.feedback import HELPFUL_BUTTON, WRONG_BUTTON
+from bot.testing.fakediscord import FakeDiscord, Reply
+from bot.testing.fakediscord import world as w
+from storage.backends.base import Library
 from storage.feedback import HELPFUL, SAY_NOTHING, WRONG_QUOTE
-from storage.library import Library
 from tests.discord_helpers import click, submit
-from tests.fakediscord import FakeDiscord, Reply
-from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

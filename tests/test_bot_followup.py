@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.discord.client import FactBot
-from tests.fakediscord import FakeDiscord
-from tests.fakediscord import world as w
+from bot.testing.fakediscord import FakeDiscord
+from bot.testing.fakediscord import world as w
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

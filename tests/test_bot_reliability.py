@@ -16,10 +16,10 @@ import pytest
 from bot.discord import edits
 from bot.discord.client import FactBot
 from bot.discord.pages import NEXT, POSITION, PREVIOUS, PageKey, pager
-from storage.library import Library
+from bot.testing.fakediscord import FakeDiscord, Message
+from bot.testing.fakediscord import world as w
+from storage.backends.base import Library
 from tests.discord_helpers import TEMPLATE, ZEBRA, add_zebra_reports, page_button, take_refusals, titles, turn_page
-from tests.fakediscord import FakeDiscord, Message
-from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

@@ -15,8 +15,8 @@ from bot.discord.fit import fit, squash
 from bot.discord.pages import Page
 from bot.discord.plaintext import answer_text_pages
 from bot.discord.render import answer_pages, question_line, question_shown
+from bot.testing.fakediscord.limits import check_message
 from storage.models import SourceInfo
-from tests.fakediscord.limits import check_message
 
 TAIL = re.compile(r"” — ¶ \d+$")
 

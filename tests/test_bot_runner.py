@@ -17,8 +17,9 @@ import yarl
 
 from bot.discord.runner import run_bot, serve, sync, sync_commands
 from bot.settings import Settings
-from tests.fakediscord import FakeDiscord
-from tests.fakediscord import world as w
+from bot.testing.fakediscord import FakeDiscord
+from bot.testing.fakediscord import world as w
+from storage.target import LibraryTarget
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -41,10 +42,10 @@ def one_line(text: str) -> str:
 def test_no_token_is_one_line_and_nothing_is_opened(
     entry: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = Settings(db_path=tmp_path / "library.db")
+    settings = Settings(library=LibraryTarget.file(tmp_path / "library.db"))
     assert entry(settings) == 1  # type: ignore[operator]
     assert one_line(capsys.readouterr().err).startswith("factbot: DISCORD_TOKEN is not set")
-    assert not Path(settings.db_path).exists()
+    assert not settings.library.path.exists()
 
 
 @pytest.mark.parametrize("command", ["run", "sync"])
@@ -89,7 +90,7 @@ async def test_a_signal_closes_the_bot_then_the_library(
     os.kill(os.getpid(), sig)
     assert await asyncio.wait_for(running, 10) == 0
     assert not discord_is_fake.gateway.identified
-    db = Path(bot_settings.db_path)
+    db = bot_settings.library.path
     wal = db.with_name(db.name + "-wal")
     assert not wal.exists(), "the last connection closed cleanly (SQLite removes the WAL then)"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
@@ -105,10 +106,11 @@ import yarl
 
 from bot.discord.runner import run_bot
 from bot.settings import Settings
+from storage.target import LibraryTarget
 
 discord.http.Route.BASE = sys.argv[1]
 discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
-sys.exit(run_bot(Settings(db_path=Path(sys.argv[3]), discord_token="fake-bot-token")))
+sys.exit(run_bot(Settings(library=LibraryTarget.file(sys.argv[3]), discord_token="fake-bot-token")))
 """
 
 

@@ -30,13 +30,14 @@ from bot.discord.client import FactBot, ShardedFactBot, make_bot
 from bot.discord.runner import sync
 from bot.discord.sharding import Sharding, parse_sharding
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, Reply, run_client
+from bot.testing.fakediscord import world as w
 from storage import shared as shared_module
-from storage.library import Library
+from storage.backends import open_library
 from storage.models import SourceMeta
 from storage.pg_schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
-from storage.shared import SharedCooldowns, open_shared_cooldowns, shared_path
-from tests.fakediscord import FakeDiscord, Reply, run_client
-from tests.fakediscord import world as w
+from storage.shared import SharedCooldowns, shared_path
+from storage.target import LibraryTarget
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -76,8 +77,8 @@ async def process(
 ) -> AsyncIterator[FactBot]:
     """What one `factbot run --shard-count 2 --shards ...` process holds: its own library
     connections and caches, its shared cooldowns, its shards of the gateway."""
-    async with await Library.open(target) as library:
-        shared = await open_shared_cooldowns(library)
+    async with await open_library(target) as library:
+        shared = await library.shared_cooldowns()
         try:
             sharding = Sharding(TWO, shard_ids)
             bot = make_bot(settings, library, sharding=sharding, shared_cooldowns=shared, guild_ready_timeout=0.05)
@@ -92,10 +93,10 @@ async def process(
 async def two_processes(
     fake: FakeDiscord, target: Path | str, **changes: object
 ) -> AsyncIterator[tuple[FactBot, FactBot]]:
-    db_path = target if isinstance(target, Path) else Path("unused")  # the bot itself never opens it
-    settings = Settings(db_path=db_path, discord_token=fake.token, ask_cooldown_rate=1000, ask_cooldown_seconds=60)
+    library = LibraryTarget.of(target if isinstance(target, Path) else Path("unused"))  # the bot never opens it
+    settings = Settings(library=library, discord_token=fake.token, ask_cooldown_rate=1000, ask_cooldown_seconds=60)
     settings = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
-    async with await Library.open(target):  # a new library is made (and seeded) once, before both start
+    async with await open_library(target):  # a new library is made (and seeded) once, before both start
         pass
     async with process(fake, target, settings, (0,)) as zero, process(fake, target, settings, (1,)) as one:
         fake.attach(zero)  # the fake reads command definitions from a client's tree (nothing is synced)
@@ -118,8 +119,8 @@ def quoted(reply: Reply) -> str:
 
 @contextlib.asynccontextmanager
 async def two_stores(target: Path | str) -> AsyncIterator[tuple[SharedCooldowns, SharedCooldowns]]:
-    async with await Library.open(target) as first, await Library.open(target) as second:
-        a, b = await open_shared_cooldowns(first), await open_shared_cooldowns(second)
+    async with await open_library(target) as first, await open_library(target) as second:
+        a, b = await first.shared_cooldowns(), await second.shared_cooldowns()
         try:
             yield a, b
         finally:
@@ -148,7 +149,7 @@ async def test_sqlite_keeps_it_beside_the_library_not_in_it(tmp_path: Path) -> N
     """A cooldown write in the library file would move PRAGMA data_version and empty every
     process's cached figures at every question."""
     db = tmp_path / "library.db"
-    async with await Library.open(db) as library:
+    async with await open_library(db) as library:
         before = await library.data_version()
         async with two_stores(db) as (a, _):
             assert await a.spend(w.MEMBER_ID, 3, 60) == 0.0
@@ -189,7 +190,7 @@ CREATE TABLE IF NOT EXISTS factbot_ask_cooldown (
 
 @pytest.mark.parametrize("had_table", [True, False], ids=["table-made-on-first-use", "never-used"])
 async def test_a_postgresql_library_of_schema_1_upgrades_keeping_the_budgets(pg_url: str, had_table: bool) -> None:
-    async with await Library.open(pg_url, seed=False):
+    async with await open_library(pg_url, seed=False):
         pass
     conn = await asyncpg.connect(pg_url)
     try:  # back to the layout of schema 1, with or without the table its bots made on first use
@@ -262,7 +263,7 @@ async def test_a_change_through_one_process_is_answered_by_the_other(
             assert "Ansel Brandt" not in await ask(channel)
 
         # The operator adds a global source (`factbot sources add`: a third process).
-        async with await Library.open(library_target) as operator:
+        async with await open_library(library_target) as operator:
             added = await operator.add_source(LIGHTHOUSE, SourceMeta("Velmora lighthouse"))
         for channel in channels:  # at the very next question, on both shards
             assert "Ansel Brandt" in await ask(channel), channel
@@ -293,7 +294,7 @@ sys.exit(main(["run", "--shard-count", "2", "--shards", sys.argv[3]]))
 async def test_two_run_processes_share_one_library(discord_is_fake: FakeDiscord, tmp_path: Path) -> None:
     fake = discord_is_fake
     db = tmp_path / "library.db"
-    settings = Settings(db_path=db, discord_token=fake.token)
+    settings = Settings(library=LibraryTarget.file(db), discord_token=fake.token)
     assert await sync(settings) == 0  # the operator pushes the commands once
     synced = len(fake.sync_calls)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
@@ -327,7 +328,7 @@ async def test_two_run_processes_share_one_library(discord_is_fake: FakeDiscord,
         refused = await fake.reply(await fake.slash("ask", {"question": MEMBERS}), timeout=30)  # shard 1's
         assert refused.ephemeral and "Try again <t:" in refused.content
 
-        async with await Library.open(db) as operator:
+        async with await open_library(db) as operator:
             await operator.add_source(LIGHTHOUSE, SourceMeta("Velmora lighthouse"))
         ix = await fake.slash("ask", {"question": ASK_LIGHTHOUSE}, user_id=w.OTHER_USER_ID)
         assert "Ansel Brandt" in quoted(await fake.reply(ix, timeout=30))

@@ -20,13 +20,13 @@ from bot.discord.client import FactBot
 from bot.discord.forms import CANCEL, CONFIRM
 from bot.discord.pages import NEXT, POSITION
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, Reply, run_client
+from bot.testing.fakediscord import world as w
+from storage.backends.base import Library
 from storage.fetch import parse_networks
-from storage.library import Library
 from storage.models import SourceMeta
+from storage.testing.pdfmaker import lines, make_pdf, report_pdf
 from tests.discord_helpers import click, page_button, settled, submit, turn_page
-from tests.fakediscord import FakeDiscord, Reply, run_client
-from tests.fakediscord import world as w
-from tests.pdfmaker import lines, make_pdf, report_pdf
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

@@ -18,9 +18,9 @@ import pytest_asyncio
 from bot.discord.client import FactBot
 from bot.discord.cogs.ask import AskCog
 from bot.discord.followups import Followups
+from bot.testing.fakediscord import FakeDiscord, Message
+from bot.testing.fakediscord import world as w
 from tests.discord_helpers import take_refusals
-from tests.fakediscord import FakeDiscord, Message
-from tests.fakediscord import world as w
 
 if TYPE_CHECKING:
     from tests.discord_helpers import BotStarter

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import struct
 
-from bot.answer.events import EMPTY_LIBRARY, NO_DATES, NO_DATES_IN_ANSWER, library_timeline
+from bot.answer.timeline import Empty, library_timeline
 from bot.discord.client import FactBot
-from bot.timeline import FILENAME, WIDTH_PX
-from storage.library import Library
+from bot.testing.fakediscord import FakeDiscord, Reply
+from bot.testing.fakediscord import world as w
+from bot.timeline.draw import FILENAME, WIDTH_PX
+from bot.wording import EMPTY
+from storage.backends.base import Library
 from storage.models import SourceMeta
-from tests.fakediscord import FakeDiscord, Reply
-from tests.fakediscord import world as w
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -94,14 +95,14 @@ async def test_an_answer_without_dates_says_so(fake_discord: FakeDiscord, runnin
         await fake_discord.slash("timeline", {"topic": "How large is the CSTO rapid reaction force?"})
     )
     assert reply.attachments == []
-    assert reply.content == NO_DATES_IN_ANSWER
+    assert reply.content == EMPTY[Empty.NO_DATES_IN_ANSWER]
 
 
 async def test_an_empty_library_gets_one_clear_line(fake_discord: FakeDiscord, library: Library, start_bot) -> None:
     await remove_seeds(library)
     async with start_bot():
         reply = await fake_discord.reply(await fake_discord.slash("timeline", {}))
-        assert reply.content == EMPTY_LIBRARY
+        assert reply.content == EMPTY[Empty.EMPTY_LIBRARY]
         assert reply.attachments == [] and reply.embeds == []
 
 
@@ -110,7 +111,7 @@ async def test_an_undated_library_gets_one_clear_line(fake_discord: FakeDiscord,
     await library.add_source("Otters hold hands while they sleep. They eat sea urchins.", SourceMeta("Otters"))
     async with start_bot():
         reply = await fake_discord.reply(await fake_discord.slash("timeline", {}))
-        assert reply.content == NO_DATES
+        assert reply.content == EMPTY[Empty.NO_DATES]
         assert reply.attachments == [] and reply.embeds == []
 
 
@@ -122,7 +123,7 @@ async def test_dates_without_a_year_are_listed_but_not_drawn(
     await library.add_source(body, SourceMeta("Talks", published="2021-06"))
     async with start_bot():
         reply = await fake_discord.reply(await fake_discord.slash("timeline", {}))
-        assert reply.content == NO_DATES
+        assert reply.content == EMPTY[Empty.NO_DATES]
         assert reply.attachments == []
         text = listed(reply)
         assert numbers(text) == [1, 2]

@@ -16,7 +16,7 @@ from bot.answer.chat import clean
 from bot.answer.engine import Engine, Understanding
 from bot.answer.model import Answer, Reason
 from bot.answer.question import parse_question
-from storage.library import Library
+from storage.backends import open_library
 
 MEMBERS = "Who are the members of the CSTO?"
 
@@ -119,7 +119,7 @@ def test_any_text_is_cleaned_without_error(typed: str, clutter: str) -> None:
 
 @pytest_asyncio.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    library = await Library.open(tmp_path / "library.db")
+    library = await open_library(tmp_path / "library.db")
     yield Engine(library)
     await library.close()
 

@@ -143,7 +143,7 @@ def test_add_show_list_remove_a_source(factbot: Factbot, tmp_path: Path) -> None
 
 def test_a_pdf_is_added_and_quoted_by_its_page(factbot: Factbot, tmp_path: Path) -> None:
     from storage.extract import extract
-    from tests.pdfmaker import report_pdf
+    from storage.testing.pdfmaker import report_pdf
 
     report = tmp_path / "otter-report.pdf"
     report.write_bytes(report_pdf())

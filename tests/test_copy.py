@@ -16,10 +16,11 @@ import asyncpg
 import pytest
 
 from bot import cli
+from storage.backends import open_library
 from storage.copy import copy_library
 from storage.errors import StoreError
-from storage.library import Library, content_hash
 from storage.models import SourceMeta
+from storage.prepare import content_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD = 31337
@@ -35,7 +36,7 @@ def factbot(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def make_library(path: Path, sources: int) -> None:
     """The seeds, `sources` more (one in ten a server's own), and a removal (a gap in the ids)."""
-    async with await Library.open(path) as lib:
+    async with await open_library(path) as lib:
         for n in range(sources):
             body = "\n\n".join(f"Article {n}, paragraph {p}, is about item{n} and topic{p}." for p in range(40))
             await lib.add_source(
@@ -46,7 +47,7 @@ async def make_library(path: Path, sources: int) -> None:
 
 
 async def contents(target: Path | str) -> list[tuple[object, ...]]:
-    async with await Library.open(target, seed=False) as lib:
+    async with await open_library(target, seed=False) as lib:
         found: list[tuple[object, ...]] = []
         for s in await lib.list_sources():
             body = await lib.get_body(s.id)
@@ -57,7 +58,7 @@ async def contents(target: Path | str) -> list[tuple[object, ...]]:
 
 
 async def answers(target: Path | str) -> list[list[tuple[int, str]]]:
-    async with await Library.open(target, seed=False) as lib:
+    async with await open_library(target, seed=False) as lib:
         return [
             [(s.id, s.text) for s in await lib.match_terms([f"item{n}", "topic3"], scope=GUILD, limit=5)]
             for n in range(0, 12, 3)
@@ -67,7 +68,7 @@ async def answers(target: Path | str) -> list[list[tuple[int, str]]]:
 async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg_url: str) -> None:
     src, back = tmp_path / "src.db", tmp_path / "back.db"
     await make_library(src, 11)
-    async with await Library.open(src) as lib:  # and a PDF's page starts
+    async with await open_library(src) as lib:  # and a PDF's page starts
         body = "Page one of the paged source.\n\nPage two goes on.\n\nPage three ends it."
         pages = (0, body.index("Page two"), body.index("Page three"))
         await lib.add_source(body, SourceMeta("A paged source"), pages=pages)
@@ -116,7 +117,7 @@ async def test_a_copy_killed_half_way_finishes_when_run_again(tmp_path: Path, pg
 async def test_a_copy_that_does_not_match_is_reported(tmp_path: Path) -> None:
     src, dst = tmp_path / "src.db", tmp_path / "dst.db"
     await make_library(src, 3)
-    async with await Library.open(src, seed=False) as a, await Library.open(dst, seed=False) as b:
+    async with await open_library(src, seed=False) as a, await open_library(dst, seed=False) as b:
         await copy_library(a, b)
         await b._writer.execute("UPDATE body_chunks SET text = 'tampered' WHERE source_id = 1")  # type: ignore[attr-defined]
         try:

@@ -17,10 +17,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage import sqlite as library_module
 from storage import text as textmod
+from storage.backends import open_library, sqlite_connect
+from storage.backends import sqlite as library_module
 from storage.errors import LibraryBusy
-from storage.library import Library
 from storage.models import SourceMeta
 from storage.segment import segment
 
@@ -28,11 +28,11 @@ from storage.segment import segment
 CHILD = textwrap.dedent(
     """
     import asyncio, sys
-    from storage.library import Library
+    from storage.backends import open_library
     from storage.models import SourceMeta
 
     async def main(path):
-        async with await Library.open(path, seed=False) as lib:
+        async with await open_library(path, seed=False) as lib:
             n = await lib.count_sources()
             while True:
                 n += 1
@@ -155,10 +155,10 @@ def kill_after_first_source(path: Path | str) -> None:
 async def test_the_library_opens_and_works_after_a_kill(library_target: Path | str) -> None:
     path = library_target
     await asyncio.to_thread(kill_after_first_source, path)
-    async with await Library.open(path, seed=False) as lib:
+    async with await open_library(path, seed=False) as lib:
         titles = [s.title for s in await lib.list_sources()]
         assert titles[0] == "Source 1"
-        assert (await lib.match_sentences('"tagb"', scope=0, limit=1))[0].source_id == 1
+        assert (await lib.match_any(["tagb"], scope=0, limit=1))[0].source_id == 1
 
 
 # -- issue 10: races and faults --------------------------------------------------------------
@@ -169,12 +169,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST_USE = textwrap.dedent(
     """
     import asyncio, sys, time
-    from storage.library import Library
+    from storage.backends import open_library
     from storage.models import SourceMeta
 
     async def main(path, n, at):
         time.sleep(max(0.0, at - time.time()))
-        async with await Library.open(path) as lib:
+        async with await open_library(path) as lib:
             await lib.add_source(f"Process {n} wrote this about item{n}.", SourceMeta(f"Process {n}"))
 
     asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
@@ -210,15 +210,15 @@ KILLED_AFTER_SCHEMA = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from storage.sqlite import _prepare_file
+    from storage.backends.sqlite_connect import prepare_file
 
-    _prepare_file(Path(sys.argv[1]), seed=True)
+    prepare_file(Path(sys.argv[1]), seed=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """
 )
 
-OPEN_WITH_SEEDS = "import asyncio, sys\nfrom storage.library import Library\n" + (
-    "async def main():\n    async with await Library.open(sys.argv[1]):\n        pass\nasyncio.run(main())\n"
+OPEN_WITH_SEEDS = "import asyncio, sys\nfrom storage.backends import open_library\n" + (
+    "async def main():\n    async with await open_library(sys.argv[1]):\n        pass\nasyncio.run(main())\n"
 )
 
 
@@ -227,7 +227,7 @@ SEEDS = ["seed:csto-sets-up-peacekeeping-force", "seed:moscow-tries-to-use-the-u
 
 def seed_origins(path: Path) -> list[str | None]:
     async def origins() -> list[str | None]:
-        async with await Library.open(path) as lib:
+        async with await open_library(path) as lib:
             return [s.origin for s in await lib.list_sources()]
 
     return asyncio.run(origins())
@@ -254,9 +254,9 @@ def test_a_kill_during_the_first_open_still_leaves_the_seeds(tmp_path: Path) -> 
 async def test_a_change_waits_out_a_long_write_elsewhere_or_says_it_is_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(library_module, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(sqlite_connect, "BUSY_TIMEOUT_MS", 100)
     path = tmp_path / "busy.db"
-    async with await Library.open(path, seed=False) as lib:
+    async with await open_library(path, seed=False) as lib:
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")  # another process's long transaction
         release = threading.Timer(0.8, other.execute, ("COMMIT",))
@@ -276,7 +276,7 @@ async def test_a_change_waits_out_a_long_write_elsewhere_or_says_it_is_busy(
 
 async def test_two_removals_of_one_source_one_wins_one_is_told(tmp_path: Path) -> None:
     path = tmp_path / "race.db"
-    async with await Library.open(path, seed=False) as a, await Library.open(path, seed=False) as b:
+    async with await open_library(path, seed=False) as a, await open_library(path, seed=False) as b:
         for n in range(5):
             source = await a.add_source(f"Text {n} about zebras.", SourceMeta(f"T{n}"))
             results = await asyncio.gather(

@@ -13,8 +13,9 @@ from bot.answer import encoder
 from bot.answer.encoder import Encoder
 from bot.answer.engine import Engine, Understanding
 from bot.cli import main as cli_main
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.errors import EncoderFileError, FactbotError
-from storage.library import Library
 from storage.models import SourceMeta
 
 # Generic English (nothing from the evaluation sets): a question, a sentence that says what it
@@ -29,7 +30,7 @@ CASES = [
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+    async with await open_library(tmp_path / "library.db", seed=False) as lib:
         yield lib
 
 

@@ -16,7 +16,8 @@ from bot.answer.engine import FEATURES, LEAD_CLIP, Understanding
 from bot.answer.model import Reason
 from bot.answer.question import parse_question
 from bot.answer.rank import Ranker
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.models import SourceMeta
 
 CSTO = "CSTO Sets Up Peacekeeping Force"
@@ -25,7 +26,7 @@ MOSCOW = "Moscow tries to use the UN mandate in its CSTO-flagged operations"
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db") as lib:
+    async with await open_library(tmp_path / "library.db") as lib:
         yield lib
 
 

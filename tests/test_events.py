@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer.events import NO_YEAR, RELATIVE, TOO_BROAD, find_dated, fragment, library_timeline
-from storage.library import Library
+from bot.answer.events import Unplaced, find_dated, fragment
+from bot.answer.timeline import library_timeline
+from storage.backends import open_library
 from storage.models import GLOBAL_SCOPE
 
 Y = 1 / 12  # a month, in years
 JUNE_8 = 2021 + 5 * Y + 7 / 372  # a day is a 31st of a month
 
 # sentence -> [(date as written, precision or None when not placed, start year, end year or why)]
-CASES: list[tuple[str, list[tuple[str, str | None, float | None, float | str]]]] = [
+CASES: list[tuple[str, list[tuple[str, str | None, float | None, float | Unplaced]]]] = [
     # absolute
     ("In 2018, the CSTO participated in the exercise.", [("2018", "year", 2018, 2019)]),
     ("In December 2021, Russia considered deploying units.", [("December 2021", "month", 2021 + 11 * Y, 2022)]),
@@ -27,9 +28,9 @@ CASES: list[tuple[str, list[tuple[str, str | None, float | None, float | str]]]]
     # one event for a year stated twice in one sentence
     ("In 2018, the CSTO took part in ‘Unbreakable Brotherhood 2018’ trainings.", [("2018", "year", 2018, 2019)]),
     # partial: no year
-    ("Russian media reported on Feb.8 that the CSTO is preparing.", [("Feb.8", None, None, NO_YEAR)]),
-    ("On February 16, Russia intends to debate the matter.", [("February 16", None, None, NO_YEAR)]),
-    ("The 21st century began badly.", [("The 21st century", None, None, TOO_BROAD)]),
+    ("Russian media reported on Feb.8 that the CSTO is preparing.", [("Feb.8", None, None, Unplaced.NO_YEAR)]),
+    ("On February 16, Russia intends to debate the matter.", [("February 16", None, None, Unplaced.NO_YEAR)]),
+    ("The 21st century began badly.", [("The 21st century", None, None, Unplaced.TOO_BROAD)]),
     # relative: placed only by a year the sentence gives a named thing
     (
         "Last October, the CSTO held Combat Brotherhood-2017 military exercise.",
@@ -38,16 +39,16 @@ CASES: list[tuple[str, list[tuple[str, str | None, float | None, float | str]]]]
     ("Last year, Russia hosted Zapad-2017 near the border.", [("Last year", "year", 2017, 2018)]),
     (
         "Last year, the organization adopted a strategy effective till 2025.",
-        [("Last year", None, None, RELATIVE), ("2025", "year", 2025, 2026)],
+        [("Last year", None, None, Unplaced.RELATIVE), ("2025", "year", 2025, 2026)],
     ),
-    ("Two years ago, the talks failed.", [("Two years ago", None, None, RELATIVE)]),
+    ("Two years ago, the talks failed.", [("Two years ago", None, None, Unplaced.RELATIVE)]),
     (
         "In 2019, the bloc met again, and next year it will meet in Minsk.",
-        [("2019", "year", 2019, 2020), ("next year", None, None, RELATIVE)],
+        [("2019", "year", 2019, 2020), ("next year", None, None, Unplaced.RELATIVE)],
     ),
     (
         "Last October, Zapad-2017 and Union Shield-2019 were held.",  # two names, two years: which one?
-        [("Last October", None, None, RELATIVE), ("2017", "year", 2017, 2018), ("2019", "year", 2019, 2020)],
+        [("Last October", None, None, Unplaced.RELATIVE), ("2017", "year", 2017, 2018), ("2019", "year", 2019, 2020)],
     ),
     # ranges
     ("The war lasted from 2014 to 2016 in the east.", [("from 2014 to 2016", "range", 2014, 2017)]),
@@ -62,7 +63,7 @@ CASES: list[tuple[str, list[tuple[str, str | None, float | None, float | str]]]]
 
 @pytest.mark.parametrize(("sentence", "expected"), CASES, ids=[c[0][:40] for c in CASES])
 def test_dates_are_placed_at_the_precision_the_text_gives(
-    sentence: str, expected: list[tuple[str, str | None, float | None, float | str]]
+    sentence: str, expected: list[tuple[str, str | None, float | None, float | Unplaced]]
 ) -> None:
     found = find_dated(sentence)
     assert [d.text for d in found] == [e[0] for e in expected]
@@ -87,7 +88,7 @@ def test_a_relative_date_placed_by_a_name_says_which_name() -> None:
 async def test_the_seed_article_dated_june_2021_puts_last_october_in_2017_not_2020(tmp_path: Path) -> None:
     """The rule: 'Last October' is never counted back from the publication date (June 2021 in
     the metadata, which would give October 2020); the exercise's own name says 2017."""
-    async with await Library.open(tmp_path / "library.db") as library:
+    async with await open_library(tmp_path / "library.db") as library:
         timeline = await library_timeline(library, GLOBAL_SCOPE)
     [october] = [e for e in timeline.events if e.dated.text == "Last October"]
     assert october.source.published == "2021-06"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Engine
+from storage.backends import open_library
 from storage.feedback import HELPFUL, SAY_NOTHING, WRONG_QUOTE, Vote
-from storage.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD = 123
@@ -30,7 +30,7 @@ def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 async def db(tmp_path: Path) -> Path:
     path = tmp_path / "library.db"
-    async with await Library.open(path) as library:
+    async with await open_library(path) as library:
         engine = Engine(library)
         members = (await engine.ask(MEMBERS, scope=GUILD)).to_json()
         weather = (await engine.ask(WEATHER, scope=GUILD)).to_json()
@@ -57,7 +57,7 @@ def test_export_is_scored_by_the_quality_benchmark(db: Path, tmp_path: Path) -> 
     assert [r["expect"] for r in rows] == ["same", "not_negative", "refuse"]
     wrong = rows[1]
     assert wrong["negative"] and all(q in json.dumps(wrong["voted"], ensure_ascii=False) for q in wrong["negative"])
-    scored = run(sys.executable, "benchmarks/quality.py", "--feedback", str(out), "--db", str(db), db=db)
+    scored = run(sys.executable, "-m", "benchmarks.quality", "--feedback", str(out), "--db", str(db), db=db)
     assert scored.returncode == 0, scored.stderr
     # The same library: the helpful answer is kept, the wrong quote still opens it, the refusal stays.
     assert "same          1/1" in scored.stdout and "not_negative  0/1" in scored.stdout

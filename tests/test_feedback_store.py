@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.feedback import HELPFUL, SAY_NOTHING, WRONG_QUOTE, Vote
-from storage.library import Library
 
 GUILD_A = 111
 GUILD_B = 222
@@ -18,7 +19,7 @@ ANSWER = {"question": "Who?", "answered": True, "sources": [{"id": 1, "quotes": 
 
 @pytest.fixture
 async def library(library_target: Path | str) -> AsyncIterator[Library]:
-    async with await Library.open(library_target, seed=False) as lib:
+    async with await open_library(library_target, seed=False) as lib:
         yield lib
 
 

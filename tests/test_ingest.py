@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.errors import IngestError
 from storage.ingest import MAX_FIELD_CHARS, MetaOverrides, add_document, add_file
-from storage.library import Library
 from storage.segment import LONGEST_SENTENCE, MAX_SENTENCES
 
 BODY = "The quokka is a small macropod about the size of a domestic cat. It lives on Rottnest Island."
@@ -16,7 +17,7 @@ BODY = "The quokka is a small macropod about the size of a domestic cat. It live
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+    async with await open_library(tmp_path / "library.db", seed=False) as lib:
         yield lib
 
 
@@ -55,7 +56,7 @@ async def test_a_line_of_megabytes_is_cut_into_bounded_sentences(library: Librar
     body = "word " * 400_000  # 2 MB, no punctuation
     info = await add_document(library, body.encode(), filename="words.txt")
     assert info.sentences >= len(body) // LONGEST_SENTENCE
-    sentences = await library.match_sentences('"word"', scope=info.scope, limit=50)
+    sentences = await library.match_any(["word"], scope=info.scope, limit=50)
     assert sentences
     assert all(len(s.text) <= LONGEST_SENTENCE for s in sentences)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from storage import integrity
+from storage.backends import open_library
+from storage.backends.sqlite import SqliteLibrary
 from storage.errors import DamagedLibrary
-from storage.library import Library
 from storage.models import SourceMeta
-from storage.sqlite import SqliteLibrary
 from tests.test_cli import Factbot, one_line_error
 
 SOURCES = 12
@@ -25,7 +25,7 @@ SOURCES = 12
 
 async def make_library(path: Path) -> None:
     """A library of SOURCES sources of 60 paragraphs each, checkpointed into the main file."""
-    async with await Library.open(path, seed=False) as library:
+    async with await open_library(path, seed=False) as library:
         for i in range(SOURCES):
             body = "\n\n".join(
                 f"Report {i}-{p} counts {100 + p} walruses on beach {i}. Observer {i} wrote it down." for p in range(60)
@@ -91,7 +91,7 @@ def test_the_quick_check_is_bounded_by_the_file_size(library: Path, monkeypatch:
     zero_a_body_page(library)
 
     async def count() -> int:
-        async with await Library.open(library) as opened:
+        async with await open_library(library) as opened:
             return len(await opened.list_sources())
 
     with pytest.raises(DamagedLibrary):

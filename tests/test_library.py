@@ -13,7 +13,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage import sqlite as sqlite_backend
+from storage.backends import open_library, sqlite_connect
+from storage.backends.base import Library
+from storage.backends.postgres import PostgresLibrary
+from storage.backends.sqlite import SqliteLibrary
 from storage.errors import (
     DuplicateSource,
     IngestError,
@@ -24,11 +27,8 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.library import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.postgres import PostgresLibrary
 from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, migrate
-from storage.sqlite import SqliteLibrary
 from tests.stores import index_count, sql_execute, sql_value
 
 GUILD_A = 111
@@ -38,7 +38,7 @@ BODY = "The first paragraph says one thing. It says it twice.\n\nThe second para
 
 @pytest.fixture
 async def library(library_target: Path | str) -> AsyncIterator[Library]:
-    async with await Library.open(library_target, seed=False) as lib:
+    async with await open_library(library_target, seed=False) as lib:
         yield lib
 
 
@@ -49,14 +49,14 @@ async def sqlite_library(tmp_path: Path) -> AsyncIterator[SqliteLibrary]:
 
 
 async def test_new_library_starts_with_the_seeds(library_target: Path | str) -> None:
-    async with await Library.open(library_target) as lib:
+    async with await open_library(library_target) as lib:
         titles = [s.title for s in await lib.list_sources()]
     assert titles == [
         "CSTO Sets Up Peacekeeping Force",
         "Moscow tries to use the UN mandate in its CSTO-flagged operations",
     ]
     # Reopening does not add them again.
-    async with await Library.open(library_target) as lib:
+    async with await open_library(library_target) as lib:
         assert await lib.count_sources() == 2
 
 
@@ -64,7 +64,7 @@ async def test_add_stores_paragraphs_sentences_and_offsets(library: Library) -> 
     info = await library.add_source(BODY, SourceMeta("Zebra notes", author="A. Writer"), added_by="tester")
     assert (info.paragraphs, info.sentences, info.chars) == (2, 3, len(BODY))
     assert info.author == "A. Writer" and info.added_by == "tester" and info.scope == GLOBAL_SCOPE
-    found = await library.match_sentences('"zebra"', scope=GLOBAL_SCOPE, limit=5)
+    found = await library.match_any(["zebra"], scope=GLOBAL_SCOPE, limit=5)
     assert [s.text for s in found] == ["The second paragraph mentions zebras."]
     assert BODY[found[0].start : found[0].end] == found[0].text
     assert (found[0].paragraph, found[0].number) == (2, 1)
@@ -95,7 +95,7 @@ async def test_servers_see_their_own_sources_and_the_global_library(library: Lib
     b = await library.add_source("Words about lions in server B.", SourceMeta("B's"), scope=GUILD_B)
     assert {s.id for s in await library.list_sources(scope=GUILD_A)} == {shared.id, a.id}
     assert {s.id for s in await library.list_sources(scope=GUILD_B)} == {shared.id, b.id}
-    assert {s.source_id for s in await library.match_sentences('"lion"', scope=GUILD_A, limit=10)} == {shared.id, a.id}
+    assert {s.source_id for s in await library.match_any(["lion"], scope=GUILD_A, limit=10)} == {shared.id, a.id}
     with pytest.raises(UnknownSource):
         await library.get_source(b.id, scope=GUILD_A)
     with pytest.raises(UnknownSource):
@@ -140,7 +140,7 @@ async def test_a_failed_add_leaves_nothing_behind(library: Library, monkeypatch:
 
 async def test_stats_follow_writes_from_another_connection(library_target: Path | str) -> None:
     path = library_target
-    async with await Library.open(path, seed=False) as reader, await Library.open(path, seed=False) as writer:
+    async with await open_library(path, seed=False) as reader, await open_library(path, seed=False) as writer:
         assert (await reader.sentence_stats())[0] == 0
         await writer.add_source(BODY, SourceMeta("Zebras"))
         assert (await reader.sentence_stats())[0] == 3
@@ -154,7 +154,7 @@ async def test_migrations_upgrade_an_old_file_and_keep_its_data(tmp_path: Path) 
         "INSERT INTO sources (scope, title, body, sha256, added_at) VALUES (0, 'Old', 'Old text.', 'x', 'then')"
     )
     conn.close()
-    async with await Library.open(path) as lib:
+    async with await open_library(path) as lib:
         assert [s.title for s in await lib.list_sources()] == ["Old"]  # an existing library is not re-seeded
         assert await lib.events() == []  # the events table arrived with migration 2
     with sqlite3.connect(path) as conn:
@@ -168,13 +168,13 @@ async def test_a_file_from_a_newer_factbot_is_refused_untouched(tmp_path: Path) 
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # a newer factbot marks its files too
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(NewerSchema):
-        await Library.open(path)
+        await open_library(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 
 async def test_index_is_rebuilt_when_the_tokenizer_changes(library_target: Path | str) -> None:
-    async with await Library.open(library_target, seed=False) as lib:
+    async with await open_library(library_target, seed=False) as lib:
         await lib.add_source(BODY, SourceMeta("Zebras"))
         before = await lib.match_terms(["zebra", "paragraph"], scope=GLOBAL_SCOPE, limit=5)
         if isinstance(library_target, Path):
@@ -184,7 +184,7 @@ async def test_index_is_rebuilt_when_the_tokenizer_changes(library_target: Path 
         await sql_execute(lib, "UPDATE meta SET value = '0' WHERE key IN ('terms_version', 'vocabulary_version')")
         await sql_execute(lib, "DELETE FROM vocabulary")
         assert await index_count(lib, "zebra") == 0
-    async with await Library.open(library_target, seed=False) as lib:
+    async with await open_library(library_target, seed=False) as lib:
         assert (await lib.term_frequencies(["zebra"]))["zebra"] == 1
         assert await lib.match_terms(["zebra", "paragraph"], scope=GLOBAL_SCOPE, limit=5) == before
         assert (await lib.word_counts(["zebras"], scope=GLOBAL_SCOPE)) == {"zebras": 1}
@@ -201,7 +201,7 @@ async def test_own_only_lists_a_servers_sources_without_the_global_library(libra
 
 async def test_cached_counts_follow_every_write(library_target: Path | str) -> None:
     path = library_target
-    async with await Library.open(path, seed=False) as bot, await Library.open(path, seed=False) as cli:
+    async with await open_library(path, seed=False) as bot, await open_library(path, seed=False) as cli:
         assert await bot.count_sources() == 0
         assert await bot.term_frequencies(["zebra"]) == {"zebra": 0}
         await cli.add_source(BODY, SourceMeta("Zebras"))  # another connection, as the CLI beside the bot
@@ -279,7 +279,7 @@ async def test_an_old_library_gets_its_bodies_in_chunks_and_its_mark(tmp_path: P
         "INSERT INTO sources (scope, title, body, sha256, added_at) VALUES (0, 'Old', ?, 'x', 'then')", (body,)
     )
     conn.close()
-    async with await Library.open(path) as lib:
+    async with await open_library(path) as lib:
         assert await lib.excerpt(1, BODY_CHUNK - 1, len(body)) == body[BODY_CHUNK - 1 :]
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
@@ -306,7 +306,7 @@ async def test_schema_5_keeps_each_body_once_and_loses_nothing(tmp_path: Path) -
     )
     conn.close()
     migrate(sqlite3.connect(path, isolation_level=None), target=4)
-    async with await Library.open(path) as lib:  # 5, then the index and vocabulary rebuilt from the chunks
+    async with await open_library(path) as lib:  # 5, then the index and vocabulary rebuilt from the chunks
         for source_id, body in bodies.items():
             assert await lib.get_body(source_id) == body
         assert [(s.id, s.chars, s.sentences) for s in await lib.list_sources()] == [
@@ -350,7 +350,7 @@ async def test_a_file_that_is_not_a_library_is_refused_untouched(tmp_path: Path,
     make(path)
     before = path.read_bytes()
     with pytest.raises(NotALibrary):
-        await Library.open(path)
+        await open_library(path)
     assert path.read_bytes() == before
     assert not (tmp_path / "other.db-wal").exists()
 
@@ -422,13 +422,13 @@ def make_writable(path: Path) -> None:
 
 async def test_a_read_only_library_answers_and_refuses_changes(tmp_path: Path) -> None:
     path = tmp_path / "ro" / "library.db"
-    async with await Library.open(path):
+    async with await open_library(path):
         pass
     if not can_make_read_only(path):
         pytest.skip("cannot make a file read-only here")
     try:
         before = path.read_bytes()
-        async with await Library.open(path) as lib:
+        async with await open_library(path) as lib:
             assert lib.read_only and await lib.count_sources() == 2
             assert await lib.match_terms(["csto"], scope=GLOBAL_SCOPE, limit=3)
             with pytest.raises(ReadOnlyLibrary):
@@ -444,7 +444,7 @@ async def test_a_read_only_library_answers_and_refuses_changes(tmp_path: Path) -
 
 
 async def test_opening_a_new_library_from_many_connections_at_once_creates_it_once(library_target: Path | str) -> None:
-    results = await asyncio.gather(*(Library.open(library_target) for _ in range(5)), return_exceptions=True)
+    results = await asyncio.gather(*(open_library(library_target) for _ in range(5)), return_exceptions=True)
     opened = [r for r in results if isinstance(r, Library)]
     try:
         assert len(opened) == 5, results
@@ -460,7 +460,7 @@ async def test_opening_a_new_library_from_many_connections_at_once_creates_it_on
 
 
 async def test_a_change_in_one_process_moves_the_version_others_see(library_target: Path | str) -> None:
-    async with await Library.open(library_target, seed=False) as a, await Library.open(library_target, seed=False) as b:
+    async with await open_library(library_target, seed=False) as a, await open_library(library_target, seed=False) as b:
         before = await b.data_version()
         assert await b.term_frequencies(["zebra"]) == {"zebra": 0}
         await a.add_source(BODY, SourceMeta("Zebras"))
@@ -473,7 +473,7 @@ async def test_a_database_of_another_application_is_refused_untouched(pg_url: st
     try:
         await conn.execute("CREATE TABLE notes (x text)")
         with pytest.raises(NotALibrary):
-            await Library.open(pg_url)
+            await open_library(pg_url)
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         assert [t[0] for t in tables] == ["notes"]
     finally:
@@ -485,8 +485,8 @@ async def test_a_reader_left_in_a_read_transaction_is_ended_before_its_next_read
 ) -> None:
     """A read cancelled between its BEGIN and its COMMIT returns its reader to the pool inside a
     transaction; the next read through that reader must still see the library as it is now."""
-    monkeypatch.setattr(sqlite_backend, "READERS", 1)
-    async with await Library.open(tmp_path / "library.db", seed=False) as library:
+    monkeypatch.setattr(sqlite_connect, "READERS", 1)
+    async with await open_library(tmp_path / "library.db", seed=False) as library:
         assert await library.list_sources(scope=None) == []
         async with library._using(library._reader) as reader:  # type: ignore[attr-defined]
             await reader.execute("BEGIN")
@@ -500,14 +500,14 @@ async def test_opening_waits_for_another_process_holding_the_file_past_the_busy_
 ) -> None:
     """Another process holding the new file longer than one busy timeout (here shortened to 0.1 s)
     delays the open; it does not fail it."""
-    monkeypatch.setattr(sqlite_backend, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(sqlite_connect, "BUSY_TIMEOUT_MS", 100)
     path = tmp_path / "library.db"
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     loop = asyncio.get_running_loop()
     loop.call_later(0.6, other.execute, "COMMIT")
     try:
-        async with await Library.open(path, seed=False) as library:
+        async with await open_library(path, seed=False) as library:
             assert await library.count_sources() == 0
     finally:
         other.close()

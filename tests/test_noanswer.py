@@ -13,8 +13,8 @@ from bot.answer import Engine, noanswer
 from bot.answer import engine as engine_module
 from bot.answer.noanswer import MODEL_FILE, Logistic, load_model
 from bot.cli import main as cli_main
+from storage.backends import open_library
 from storage.errors import FactbotError, ModelFileError
-from storage.library import Library
 
 FEATURES = engine_module.FEATURES
 
@@ -93,7 +93,7 @@ async def test_the_engine_reads_the_model_at_start_not_at_the_first_question(
     monkeypatch.setattr(noanswer, "MODEL_FILE", tmp_path / "gone.json")
     noanswer.shipped_model.cache_clear()
     try:
-        async with await Library.open(tmp_path / "library.db") as library:
+        async with await open_library(tmp_path / "library.db") as library:
             with pytest.raises(ModelFileError, match=r"gone\.json is missing"):
                 Engine(library)
     finally:
@@ -119,7 +119,7 @@ async def test_an_engine_uses_the_model_it_is_given(tmp_path: Path) -> None:
     carries the named features the model was given."""
     eager = noanswer.NoAnswerModel(Logistic(30.0, {}), Logistic(30.0, {}), {})
     question = "What colour is the moon cheese?"
-    async with await Library.open(tmp_path / "library.db") as library:
+    async with await open_library(tmp_path / "library.db") as library:
         trace: list = []
         answer = await Engine(library, model=eager, threshold=0.99).ask(
             "How large is the peacekeeping force?", trace=trace

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from storage.backends import open_library
 from storage.errors import IngestError
 from storage.extract import extract
 from storage.ingest import MetaOverrides, add_document, add_file
-from storage.library import Library
 from storage.limits import MAX_DOCUMENT_BYTES, MAX_PDF_PAGES
 from storage.models import PagePlace, SourceMeta
 from storage.pdf import NO_TEXT, PdfText, Refused, _is_page_number, extract_text, read_pdf
-from tests.pdfmaker import (
+from storage.testing.pdfmaker import (
     LEFT,
     REPORT_PAGES,
     REPORT_TITLE,
@@ -295,7 +295,7 @@ def test_metadata_from_the_information_dictionary(info: dict[str, str], title: s
 
 
 async def test_what_the_person_adding_says_wins(library_target: Path | str) -> None:
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         given = MetaOverrides(title="Otters, 2022", author="River Authority", published="2022")
         info = await add_document(library, report_pdf(), filename="report.pdf", given=given)
         assert (info.title, info.author, info.published, info.pages) == ("Otters, 2022", "River Authority", "2022", 3)
@@ -309,7 +309,7 @@ async def test_page_starts_are_stored_with_the_source_and_removed_with_it(
 ) -> None:
     path = tmp_path / "otters.pdf"
     path.write_bytes(report_pdf())
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         info = await add_file(library, path)
         assert (info.title, info.pages, info.origin) == ("Otters of the Danube", 3, "otters.pdf")
         assert (await library.get_source(info.id)).pages == 3
@@ -324,7 +324,7 @@ async def test_page_starts_are_stored_with_the_source_and_removed_with_it(
 
 
 async def test_a_source_without_pages_has_none(library_target: Path | str) -> None:
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         info = await library.add_source("Plain text. Two sentences.", SourceMeta("Plain"))
         assert info.pages == 0 and await library.page_starts(info.id) == []
         assert await library.page_places(info.id, [(0, 1)]) == [None]
@@ -332,7 +332,7 @@ async def test_a_source_without_pages_has_none(library_target: Path | str) -> No
 
 @pytest.mark.parametrize("pages", [(0, 30, 10), (0, 10_000), (-1,), tuple(range(MAX_PDF_PAGES + 1))])
 async def test_page_starts_out_of_order_or_range_are_refused(library_target: Path | str, pages: tuple[int]) -> None:
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         with pytest.raises(IngestError):
             await library.add_source("Some text here. " * 10, SourceMeta("Paged"), pages=pages)
         assert await library.count_sources() == 0

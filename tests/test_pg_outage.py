@@ -3,7 +3,7 @@ acknowledging every question within Discord's 3 s (an answer, or "the library is
 its question budgets fall back to the process's own with one warning, the command line says so
 in one line naming the host, and nothing is left half-written.
 
-The server is cut off through a loopback proxy (tests.pgproxy) in front of the real test server.
+The server is cut off through a loopback proxy (storage.testing.pgproxy) in front of the real test server.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ import pytest_asyncio
 
 from bot.discord.client import FactBot, make_bot
 from bot.settings import Settings
+from bot.testing.fakediscord import FakeDiscord, Reply, run_client
+from bot.testing.fakediscord import world as w
+from storage.backends import open_library
 from storage.errors import LIBRARY_UNAVAILABLE, LibraryUnavailable
-from storage.library import Library
 from storage.models import SourceMeta
-from storage.pg_options import PgOptions
-from storage.shared import open_shared_cooldowns
-from tests import pgserver
-from tests.fakediscord import FakeDiscord, Reply, run_client
-from tests.fakediscord import world as w
-from tests.pgproxy import PgProxy, pg_proxy, silent_server
+from storage.target import LibraryTarget, PgOptions
+from storage.testing import pgserver
+from storage.testing.pgproxy import PgProxy, pg_proxy, silent_server
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -63,9 +62,9 @@ async def bot_on(fake: FakeDiscord, url: str, options: PgOptions = QUICK, **chan
     from bot.discord.sharding import Sharding
 
     given: dict[str, object] = {"ask_cooldown_rate": 1000, **changes}
-    settings = Settings(db_path=Path("unused"), discord_token=fake.token, **given)  # type: ignore[arg-type]
-    async with await Library.open(url, pg=options) as library:
-        shared = await open_shared_cooldowns(library)
+    settings = Settings(library=LibraryTarget.file("unused"), discord_token=fake.token, **given)  # type: ignore[arg-type]
+    async with await open_library(LibraryTarget.parse(url, options)) as library:
+        shared = await library.shared_cooldowns()
         bot = make_bot(settings, library, sharding=Sharding(1, (0,)), shared_cooldowns=shared, guild_ready_timeout=0.05)
         async with run_client(bot, fake):
             yield bot
@@ -87,7 +86,9 @@ async def test_a_silent_server_is_one_line_naming_the_host_within_the_connect_ti
     async with silent_server() as port:
         started = time.monotonic()
         with pytest.raises(LibraryUnavailable) as caught:
-            await Library.open(f"postgresql://factbot@127.0.0.1:{port}/library", pg=PgOptions(connect_timeout=0.5))
+            await open_library(
+                LibraryTarget.parse(f"postgresql://factbot@127.0.0.1:{port}/library", PgOptions(connect_timeout=0.5))
+            )
         assert time.monotonic() - started < 3
     assert caught.value.message == (
         f"The library at 127.0.0.1:{port} is unavailable (it did not answer within 0.5 s); "
@@ -114,7 +115,7 @@ async def test_the_command_line_against_a_silent_server_says_one_line(tmp_path: 
 
 
 async def test_a_server_that_stops_answering_mid_way_is_a_statement_timeout(pg_url: str, proxy: PgProxy) -> None:
-    async with await Library.open(proxy.url(pg_url), pg=QUICK) as library:
+    async with await open_library(LibraryTarget.parse(proxy.url(pg_url), QUICK)) as library:
         assert await library.count_sources() > 0
         proxy.silent()
         started = time.monotonic()
@@ -165,7 +166,7 @@ async def test_the_budget_holds_per_process_while_the_shared_one_is_unreachable(
 
 
 async def test_an_add_during_an_outage_is_refused_whole_and_can_be_repeated(pg_url: str, proxy: PgProxy) -> None:
-    async with await Library.open(proxy.url(pg_url), pg=QUICK) as library:
+    async with await open_library(LibraryTarget.parse(proxy.url(pg_url), QUICK)) as library:
         before = await library.count_sources()
         proxy.down()
         with pytest.raises(LibraryUnavailable, match="nothing was changed"):
@@ -177,7 +178,7 @@ async def test_an_add_during_an_outage_is_refused_whole_and_can_be_repeated(pg_u
 
 
 async def test_an_add_cut_off_mid_way_leaves_nothing_behind(pg_url: str, proxy: PgProxy) -> None:
-    async with await Library.open(proxy.url(pg_url), pg=QUICK) as library:
+    async with await open_library(LibraryTarget.parse(proxy.url(pg_url), QUICK)) as library:
         before = await library.count_sources()
         adding = asyncio.create_task(library.add_source(NOTES * 200, SourceMeta("Long notes")))
         await asyncio.sleep(0.02)
@@ -185,7 +186,7 @@ async def test_an_add_cut_off_mid_way_leaves_nothing_behind(pg_url: str, proxy: 
         with contextlib.suppress(LibraryUnavailable):
             await adding
         proxy.up()
-    async with await Library.open(pg_url, seed=False) as direct:
+    async with await open_library(pg_url, seed=False) as direct:
         assert await direct.count_sources() in (before, before + 1)
         if await direct.count_sources() == before:
             assert not await direct.list_sources(title_contains="Long notes")
@@ -262,7 +263,7 @@ async def test_a_process_holds_at_most_its_pool_size_cooldowns_included(fake_dis
 async def test_ask_batch_when_the_server_stops_is_one_line_without_a_traceback(
     pg_url: str, proxy: PgProxy, tmp_path: Path
 ) -> None:
-    async with await Library.open(pg_url):  # made and seeded beforehand
+    async with await open_library(pg_url):  # made and seeded beforehand
         pass
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FACTBOT_"))}
     env.update(FACTBOT_DB=proxy.url(pg_url), FACTBOT_DB_CONNECT_TIMEOUT="1", FACTBOT_DB_STATEMENT_TIMEOUT="2")

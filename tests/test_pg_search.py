@@ -12,9 +12,10 @@ import pytest
 
 from benchmarks.roundtrips import CountingProxy
 from bot.answer import Engine
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
+from storage.backends.postgres import PostgresLibrary
 from storage.models import GLOBAL_SCOPE, Sentence, SourceInfo, SourceMeta
-from storage.postgres import PostgresLibrary
 from storage.schema import BODY_CHUNK
 from storage.text import index_text
 
@@ -96,7 +97,7 @@ def shown(sentences: list[Sentence]) -> list[Shown]:
 async def test_postgresql_ranks_as_fts5_with_ties_broken_by_id(tmp_path: Path, pg_url: str) -> None:
     found = []
     for target in (tmp_path / "library.db", pg_url):
-        async with await Library.open(target, seed=False) as library:
+        async with await open_library(target, seed=False) as library:
             await fill(library)
             found.append(
                 [shown(await library.match_any(terms(words), scope=scope, limit=n)) for words, scope, n in SEARCHES]

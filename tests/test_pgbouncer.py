@@ -12,14 +12,13 @@ from collections.abc import Iterator
 import pytest
 
 from bot.answer import Engine
+from storage.backends import open_library
 from storage.errors import StoreError
-from storage.library import Library
 from storage.models import SourceMeta
-from storage.pg_options import PgOptions
 from storage.shards import holding_shards
-from storage.shared import open_shared_cooldowns
-from tests import pgserver
-from tests.pgbouncer import pgbouncer
+from storage.target import LibraryTarget, PgOptions
+from storage.testing import pgserver
+from storage.testing.pgbouncer import pgbouncer
 
 BEHIND_PGBOUNCER = PgOptions(pool_size=4, pgbouncer=True)
 NOTES = "Ruritania's parliament meets in Strelsau. Its upper house has forty members, chosen every six years."
@@ -37,13 +36,13 @@ def bouncer_url(pg_server: pgserver.Server, pg_url: str) -> Iterator[str]:
 
 
 async def test_the_library_works_behind_pgbouncer_in_transaction_mode(bouncer_url: str) -> None:
-    async with await Library.open(bouncer_url, pg=BEHIND_PGBOUNCER) as library:
+    async with await open_library(LibraryTarget.parse(bouncer_url, BEHIND_PGBOUNCER)) as library:
         engine = Engine(library)
         answers = await asyncio.gather(*(engine.ask("Who are the members of the CSTO?") for _ in range(12)))
         assert all("Kyrgyzstan" in str(a) for a in answers)
         added = await library.add_source(NOTES, SourceMeta("Ruritania"))
         assert "Strelsau" in str(await engine.ask("Where does Ruritania's parliament meet?"))
-        shared = await open_shared_cooldowns(library)
+        shared = await library.shared_cooldowns()
         waits = await asyncio.gather(*(shared.spend(7, 3, 60) for _ in range(6)))
         assert waits.count(0.0) == 3
         async with holding_shards(library, 2, (0, 1)):
@@ -53,4 +52,4 @@ async def test_the_library_works_behind_pgbouncer_in_transaction_mode(bouncer_ur
 
 async def test_without_the_setting_pgbouncer_refuses_in_one_line(bouncer_url: str) -> None:
     with pytest.raises(StoreError, match="unsupported startup parameter"):
-        await Library.open(bouncer_url, pg=PgOptions())
+        await open_library(LibraryTarget.parse(bouncer_url, PgOptions()))

@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestServer
 from bot import cli
 from bot.discord.cogs.sources import ADDED, FETCHING
 from bot.progress import echo, progress
+from bot.testing.fakediscord import FakeDiscord
+from bot.testing.fakediscord import world as w
+from storage.backends.base import Library
 from storage.fetch import parse_networks
-from storage.library import Library
 from tests.discord_helpers import BotStarter, settled
-from tests.fakediscord import FakeDiscord
-from tests.fakediscord import world as w
 
 pytest_plugins = ["tests.bot_fixtures"]
 

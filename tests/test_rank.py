@@ -9,7 +9,8 @@ import pytest
 from bot.answer import Engine
 from bot.answer.question import Expects, parse_question
 from bot.answer.rank import Ranker, idf, join_stated, worth_adding
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.models import Sentence, SourceMeta
 
 HYMNS = (
@@ -22,7 +23,7 @@ ZEBRAS = "The zebra herd migrates every October. Lions follow the herd across th
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+    async with await open_library(tmp_path / "library.db", seed=False) as lib:
         await lib.add_source(HYMNS, SourceMeta("Hymns"))
         await lib.add_source(ZEBRAS, SourceMeta("Zebras"))
         yield lib
@@ -54,6 +55,40 @@ def test_the_kind_of_answer_asked_for_raises_a_sentence() -> None:
     undated = ranker.finish(ranker.score(_sentence("The herd migrated at dawn again."), None))
     assert dated.score > undated.score
     assert any(f.kind == "date" for f in dated.facts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "subject"),
+    [
+        ("What is a zebra?", ("zebra",)),
+        ("what's the zebra herd", ("zebra", "herd")),
+        ("What does migration mean?", ("migrat",)),
+        ("define zebra", ("zebra",)),
+        # A fact about X, not X defined: a longer tail after "what was".
+        ("What was the name of the herd that crossed the river?", ()),
+    ],
+)
+def test_what_is_x_asks_for_x_defined(typed: str, subject: tuple[str, ...]) -> None:
+    question = parse_question(typed)
+    assert question.subject == subject
+    assert (question.expects is Expects.DEFINITION) == bool(subject)
+
+
+def test_for_what_is_x_the_sentence_saying_what_x_is_outranks_one_repeating_x() -> None:
+    question = parse_question("What is a zebra?")
+    ranker = Ranker(question, {t: 1.0 for t in question.terms}, 60.0)
+    says = "The zebra is an African horse with black and white stripes on its whole body."
+    defining = ranker.finish(ranker.score(_sentence(says), None))
+    repeating = ranker.finish(ranker.score(_sentence("Tourists like to photograph a zebra from the jeeps."), None))
+    naming = ranker.finish(ranker.score(_sentence("The striped one by the lake is a zebra.", 3), None))
+    assert defining.score > repeating.score
+    # "... is a zebra" says what something else is: no credit.
+    assert naming.score < defining.score
+    # Not asked what a zebra is: the same sentence gets no credit for saying it.
+    unasked = Ranker(parse_question("Why does the zebra have stripes?"), {"zebra": 1.0, "stripe": 1.0}, 60.0)
+    staged = unasked.score(_sentence("The zebra is an African horse."), None)
+    first = staged.score
+    assert unasked.finish(staged).score == first
 
 
 def test_a_further_quote_must_state_on_its_own_most_of_what_the_best_states() -> None:

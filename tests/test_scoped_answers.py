@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.answer import Engine
-from storage.library import Library
+from storage.backends import open_library
 from storage.models import SourceMeta
 
 HERE = 7  # a server with a source of its own
@@ -36,7 +36,7 @@ async def answers(engine: Engine, scope: int) -> list[dict[str, object]]:
 
 
 async def test_another_servers_sources_change_nothing_here(library_target: Path | str) -> None:
-    async with await Library.open(library_target) as library:
+    async with await open_library(library_target) as library:
         engine = Engine(library)
         await library.add_source(
             "The CSTO members met in Yerevan in November and agreed on joint exercises.",

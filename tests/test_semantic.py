@@ -12,8 +12,9 @@ from bot.answer import semantic
 from bot.answer.engine import Engine, Understanding
 from bot.answer.question import parse_question
 from bot.answer.semantic import load_embeddings
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.errors import EmbeddingsFileError
-from storage.library import Library
 from storage.models import SourceMeta
 from storage.text import term, terms
 
@@ -34,7 +35,7 @@ BAKERY = (
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    async with await Library.open(tmp_path / "library.db", seed=False) as lib:
+    async with await open_library(tmp_path / "library.db", seed=False) as lib:
         await lib.add_source(BAKERY, SourceMeta("Mill Street bakery"))
         yield lib
 

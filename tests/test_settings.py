@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import operator
 import os
 import subprocess
 import sys
@@ -11,16 +12,22 @@ from typing import Any
 
 import pytest
 
-from bot.settings import SETTINGS, Settings
+from bot.settings import PG_FIELD, SETTINGS, Settings
 from storage.errors import SettingsError
+from storage.target import POSTGRESQL, SQLITE, LibraryTarget, PgOptions
 from tests.test_cli import ROOT, Factbot, one_line_error
 
 GOOD: list[tuple[str, str, str, Any]] = [
     # (variable, value, Settings field, what the field holds)
-    ("FACTBOT_DB", "/tmp/x/library.db", "db_path", Path("/tmp/x/library.db")),
-    ("FACTBOT_DB", "~/library.db", "db_path", Path.home() / "library.db"),
-    ("FACTBOT_DB", "postgresql://u@h/db", "db_path", "postgresql://u@h/db"),
-    ("FACTBOT_DB", "postgresql://u@h1:5432,[::1]:5433/db", "db_path", "postgresql://u@h1:5432,[::1]:5433/db"),
+    ("FACTBOT_DB", "/tmp/x/library.db", "library", LibraryTarget(SQLITE, Path("/tmp/x/library.db"))),
+    ("FACTBOT_DB", "~/library.db", "library", LibraryTarget(SQLITE, Path.home() / "library.db")),
+    ("FACTBOT_DB", "postgresql://u@h/db", "library", LibraryTarget(POSTGRESQL, "postgresql://u@h/db")),
+    (
+        "FACTBOT_DB",
+        "postgresql://u@h1:5432,[::1]:5433/db",
+        "library",
+        LibraryTarget(POSTGRESQL, "postgresql://u@h1:5432,[::1]:5433/db"),
+    ),
     ("DISCORD_TOKEN", " abc.def ", "discord_token", "abc.def"),
     ("DISCORD_TOKEN", "  ", "discord_token", None),
     ("FACTBOT_DEV_GUILD", "123456789012345678", "dev_guild_id", 123456789012345678),
@@ -43,11 +50,11 @@ GOOD: list[tuple[str, str, str, Any]] = [
     ("FACTBOT_ANSWER_THRESHOLD", "0.25", "answer_threshold", 0.25),
     ("FACTBOT_ANSWER_THRESHOLD", "1", "answer_threshold", 1.0),
     ("FACTBOT_ANSWER_THRESHOLD", "", "answer_threshold", None),
-    ("FACTBOT_DB_POOL_SIZE", "2", "db_pool_size", 2),
-    ("FACTBOT_DB_CONNECT_TIMEOUT", "1.5", "db_connect_timeout", 1.5),
-    ("FACTBOT_DB_STATEMENT_TIMEOUT", "0", "db_statement_timeout", 0.0),
-    ("FACTBOT_DB_PGBOUNCER", "Yes", "db_pgbouncer", True),
-    ("FACTBOT_DB_PGBOUNCER", "off", "db_pgbouncer", False),
+    ("FACTBOT_DB_POOL_SIZE", "2", "library.pg.pool_size", 2),
+    ("FACTBOT_DB_CONNECT_TIMEOUT", "1.5", "library.pg.connect_timeout", 1.5),
+    ("FACTBOT_DB_STATEMENT_TIMEOUT", "0", "library.pg.statement_timeout", 0.0),
+    ("FACTBOT_DB_PGBOUNCER", "Yes", "library.pg.pgbouncer", True),
+    ("FACTBOT_DB_PGBOUNCER", "off", "library.pg.pgbouncer", False),
 ]
 
 BAD: list[tuple[str, str]] = [
@@ -87,7 +94,7 @@ def accepts(variable: str) -> str:
 @pytest.mark.parametrize(("variable", "value", "name", "expected"), GOOD)
 def test_a_good_value_is_parsed(variable: str, value: str, name: str, expected: Any) -> None:
     settings = Settings.load({variable: value}, dotenv_path=None)
-    assert getattr(settings, name) == expected
+    assert operator.attrgetter(name)(settings) == expected
 
 
 @pytest.mark.parametrize(("variable", "value"), BAD)
@@ -98,11 +105,13 @@ def test_a_bad_value_is_one_line_naming_the_setting_and_what_it_accepts(variable
 
 
 def test_every_field_has_a_setting_and_the_defaults_are_those_of_the_class() -> None:
-    fields = {s.field for s in SETTINGS}
+    fields = {s.field for s in SETTINGS if not s.field.startswith(PG_FIELD)}
     assert fields == set(Settings.__dataclass_fields__)
+    pg_fields = {s.field.removeprefix(PG_FIELD) for s in SETTINGS if s.field.startswith(PG_FIELD)}
+    assert pg_fields == set(PgOptions.__dataclass_fields__)
     assert len({s.env for s in SETTINGS}) == len(SETTINGS)
     loaded = Settings.load({"XDG_DATA_HOME": "/data"}, dotenv_path=None)
-    assert loaded == Settings(db_path=Path("/data/factbot/library.db"))
+    assert loaded == Settings(library=LibraryTarget.file("/data/factbot/library.db"))
 
 
 def test_the_environment_wins_over_dotenv_and_dotenv_values_are_checked(tmp_path: Path) -> None:

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from storage.backends import open_library
 from storage.errors import ShardConflict
-from storage.library import Library
 from storage.shards import (
     STALE_SECONDS,
     holding_shards,
-    open_shard_records,
     this_process,
 )
 
@@ -40,7 +39,7 @@ async def factbot(target: Path | str, cwd: Path, *args: str) -> tuple[int, str, 
 
 
 async def test_overlapping_shards_are_refused_and_disjoint_ones_run(library_target: Path | str) -> None:
-    async with await Library.open(library_target) as a, await Library.open(library_target) as b:
+    async with await open_library(library_target) as a, await open_library(library_target) as b:
         async with holding_shards(a, 4, (0, 1)) as first:
             with pytest.raises(ShardConflict) as caught:
                 async with holding_shards(b, 4, (1, 2)):
@@ -53,7 +52,7 @@ async def test_overlapping_shards_are_refused_and_disjoint_ones_run(library_targ
                 async with holding_shards(b, 2, (1,)):
                     pass
             async with holding_shards(b, 4, (2,)) as second:
-                records = await open_shard_records(b)
+                records = await b.shard_records()
                 try:
                     listed = await records.processes()
                 finally:
@@ -66,8 +65,8 @@ async def test_overlapping_shards_are_refused_and_disjoint_ones_run(library_targ
 async def test_a_record_left_by_a_killed_process_does_not_block_a_restart(library_target: Path | str) -> None:
     gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
     await gone.wait()  # its pid now names no process
-    async with await Library.open(library_target) as library:
-        records = await open_shard_records(library)
+    async with await open_library(library_target) as library:
+        records = await library.shard_records()
         try:
             ghost = dataclasses.replace(this_process(2, (0, 1)), pid=gone.pid)
             await records.claim(ghost)  # as if that process had started and been killed with -9
@@ -78,8 +77,8 @@ async def test_a_record_left_by_a_killed_process_does_not_block_a_restart(librar
 
 
 async def test_the_heartbeat_moves_and_a_silent_record_goes_stale(library_target: Path | str) -> None:
-    async with await Library.open(library_target) as library:
-        records = await open_shard_records(library)
+    async with await open_library(library_target) as library:
+        records = await library.shard_records()
         try:
             async with holding_shards(library, 2, (0,), every=0.1):
                 first = (await records.processes())[0]
@@ -100,7 +99,7 @@ async def test_factbot_shards_lists_processes_and_the_shards_nobody_runs(
 ) -> None:
     code, out, err = await factbot(library_target, tmp_path, "shards")
     assert code == 0 and "No bot process has recorded its shards" in out, err
-    async with await Library.open(library_target) as library, holding_shards(library, 3, (0, 2)):
+    async with await open_library(library_target) as library, holding_shards(library, 3, (0, 2)):
         code, out, err = await factbot(library_target, tmp_path, "shards")
     assert code == 0, err
     lines = out.splitlines()
@@ -111,7 +110,7 @@ async def test_factbot_shards_lists_processes_and_the_shards_nobody_runs(
 async def test_a_run_given_a_shard_another_process_runs_refuses_in_one_line(
     library_target: Path | str, tmp_path: Path
 ) -> None:
-    async with await Library.open(library_target) as library, holding_shards(library, 2, (1,)):
+    async with await open_library(library_target) as library, holding_shards(library, 2, (1,)):
         code, out, err = await factbot(library_target, tmp_path, "run", "--shard-count", "2", "--shards", "0,1")
     assert code == 1 and out == ""
     assert err == (

@@ -18,7 +18,8 @@ from bot.answer import spelling
 from bot.answer.engine import Engine, Understanding
 from bot.answer.model import Answer
 from storage import text as textmod
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 
 SERVER, OTHER = 111, 222
@@ -26,7 +27,7 @@ SERVER, OTHER = 111, 222
 
 @pytest_asyncio.fixture
 async def library(tmp_path: Path) -> AsyncIterator[Library]:
-    lib = await Library.open(tmp_path / "library.db")
+    lib = await open_library(tmp_path / "library.db")
     yield lib
     await lib.close()
 
@@ -104,13 +105,13 @@ async def test_adding_and_removing_keep_the_vocabulary_exact(library: Library) -
 
 async def test_a_library_written_before_the_vocabulary_gets_one_on_open(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    async with await Library.open(path) as lib:
+    async with await open_library(path) as lib:
         await lib.add_source("The Frobnicator spoke.", SourceMeta("D"), scope=SERVER)
         expected = await lib.vocabulary(scope=SERVER)
     with sqlite3.connect(path) as conn:  # as a file of schema 2 would be: no words, no version mark
         conn.execute("DELETE FROM vocabulary")
         conn.execute("DELETE FROM meta WHERE key = 'vocabulary_version'")
-    async with await Library.open(path) as lib:
+    async with await open_library(path) as lib:
         assert await lib.vocabulary(scope=SERVER) == expected
 
 

@@ -11,9 +11,11 @@ import pytest
 from PIL import Image
 
 from bot import cli
-from bot.answer.events import MAX_EVENTS, MAX_LANES, NO_DATES, Timeline, answer_timeline, build_timeline, find_dated
+from bot.answer.events import find_dated
 from bot.answer.model import Answer, Reason
-from bot.timeline import AXIS_W, LANE_W, PAD, PALETTE, WIDTH_PX, draw_png, picture_size, render_text
+from bot.answer.timeline import MAX_EVENTS, MAX_LANES, Empty, Found, Timeline, answer_timeline, build_timeline
+from bot.timeline.draw import AXIS_W, LANE_W, PAD, PALETTE, WIDTH_PX, draw_png, picture_size
+from bot.timeline.text import render_text
 from bot.wording import REASONS
 from storage.models import SourceInfo
 
@@ -24,7 +26,7 @@ def source(n: int, title: str | None = None) -> SourceInfo:
 
 def timeline_of(sentences: dict[int, list[str]], topic: str = "") -> Timeline:
     found = [
-        (source(n), p, sentence, dated)
+        Found(source(n), p, sentence, dated)
         for n, texts in sentences.items()
         for p, sentence in enumerate(texts, 1)
         for dated in find_dated(sentence)
@@ -72,7 +74,7 @@ def test_one_lane_and_one_colour_per_source() -> None:
 def test_nothing_placed_draws_no_picture() -> None:
     undated = timeline_of({1: ["On Feb. 8 the rangers counted them."]})
     assert not undated.drawable
-    assert undated.note == NO_DATES
+    assert undated.empty is Empty.NO_DATES
     with pytest.raises(ValueError):
         draw_png(undated)
 

@@ -16,7 +16,8 @@ import pytest
 from bot.answer import Engine
 from bot.answer.encoder import shipped
 from bot.answer.vectorize import encode_pending, pending_count
-from storage.library import Library
+from storage.backends import open_library
+from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
 from storage.vectors import StoredVector, VectorIndex, from_blob, to_blob
 from tests.stores import sql_execute, sql_value
@@ -66,7 +67,7 @@ async def _vector_rows(library: Library) -> int:
 
 async def test_vectors_are_stored_and_removed_with_their_source(library_target: Path | str) -> None:
     encoder = shipped()
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         bakery = await library.add_source(BAKERY, SourceMeta("Bakery"))
         harbour = await library.add_source(HARBOUR, SourceMeta("Harbour"))
         assert await pending_count(library) == bakery.sentences + harbour.sentences
@@ -87,7 +88,7 @@ async def test_vectors_are_stored_and_removed_with_their_source(library_target: 
 
 async def test_a_library_encoded_by_another_model_is_encoded_again(library_target: Path | str) -> None:
     encoder = shipped()
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         info = await library.add_source(BAKERY, SourceMeta("Bakery"))
         await library.use_vector_model("an-older-model:0")
         old = [(s.id, to_blob(unit(1, 2, 3))) for s in await library.pending_vectors(limit=100)]
@@ -101,7 +102,7 @@ async def test_a_library_encoded_by_another_model_is_encoded_again(library_targe
 
 
 async def test_encoding_skips_sentences_removed_meanwhile(library_target: Path | str) -> None:
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         info = await library.add_source(BAKERY, SourceMeta("Bakery"))
         await library.use_vector_model("m")
         batch = [(s.id, to_blob(unit(1, 0))) for s in await library.pending_vectors(limit=100)]
@@ -126,12 +127,12 @@ async def _first_vectors(library: Library) -> None:
 
 async def test_a_killed_encoding_resumes_where_it_stopped(tmp_path: Path) -> None:
     db = tmp_path / "library.db"
-    async with await Library.open(db, seed=False) as library:
+    async with await open_library(db, seed=False) as library:
         for n in range(40):
             await library.add_source(f"{BAKERY}\n\nEdition {n} of the town's bakery notes.", SourceMeta(f"Notes {n}"))
         total = (await library.vector_progress())[1]
     process = _factbot(db, "library", "reindex")
-    async with await Library.open(db, seed=False) as library:
+    async with await open_library(db, seed=False) as library:
         await _first_vectors(library)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -141,7 +142,7 @@ async def test_a_killed_encoding_resumes_where_it_stopped(tmp_path: Path) -> Non
     out, err = finished.communicate(timeout=120)
     assert finished.returncode == 0, err
     assert f"{total} of {total} are searchable by meaning" in out
-    async with await Library.open(db, seed=False) as library:
+    async with await open_library(db, seed=False) as library:
         assert await library.vector_progress() == (total, total)
         # Every vector is whole: float16 values of the model's 384 numbers.
         assert await sql_value(library, "SELECT count(*) FROM sentence_vectors WHERE length(vector) != 768") == 0
@@ -149,7 +150,7 @@ async def test_a_killed_encoding_resumes_where_it_stopped(tmp_path: Path) -> Non
 
 async def test_vector_candidates_stay_within_the_scope(library_target: Path | str) -> None:
     """Another server's source is never a candidate by meaning, however close it is."""
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         await library.add_source(HARBOUR, SourceMeta("Harbour"))
         await library.add_source(BAKERY, SourceMeta("Bakery"), scope=42)
         engine = Engine(library)
@@ -165,7 +166,7 @@ async def test_vector_candidates_stay_within_the_scope(library_target: Path | st
 
 async def test_vectors_written_behind_the_library_are_seen(library_target: Path | str) -> None:
     """Another process's writes move the version: the in-memory index catches up (and drops rows)."""
-    async with await Library.open(library_target, seed=False) as library:
+    async with await open_library(library_target, seed=False) as library:
         await library.add_source(BAKERY, SourceMeta("Bakery"))
         await encode_pending(library, shipped())
         query = shipped().vectors(["bakery"])[0]
@@ -180,7 +181,7 @@ async def test_vectors_written_behind_the_library_are_seen(library_target: Path 
 
 @pytest.mark.parametrize("limit", [1, 2])
 async def test_encoding_a_few_at_a_time_leaves_the_rest_pending(tmp_path: Path, limit: int) -> None:
-    async with await Library.open(tmp_path / "library.db", seed=False) as library:
+    async with await open_library(tmp_path / "library.db", seed=False) as library:
         info = await library.add_source(BAKERY, SourceMeta("Bakery"))
         assert await encode_pending(library, shipped(), limit=limit) == limit
         assert await pending_count(library) == info.sentences - limit

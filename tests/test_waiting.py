@@ -21,8 +21,9 @@ time.sleep(float(sys.argv[2]))
 conn.execute("COMMIT")
 """
 # `factbot` with the write wait shortened, so that giving up takes seconds, not a minute.
-ADD = "import sys, storage.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; " + (
-    "raise SystemExit(main(sys.argv[2:]))"
+ADD = (
+    "import sys, storage.backends.sqlite as s; s.WRITE_WAIT_SECONDS = float(sys.argv[1]); from bot.cli import main; "
+    + ("raise SystemExit(main(sys.argv[2:]))")
 )
 
 

@@ -7,9 +7,10 @@ they share one word. Its cosine is a no-answer feature and a re-ranking signal.
 
 bot/answer/data/encoder.onnx is the model exported to ONNX with its mean pooling and normalisation,
 weights quantised to int8 (23 MB), by tools/build_encoder.py (bot/answer/data/ENCODER.md: origin,
-license). It runs on onnxruntime and tokenizers (no torch): about 4 ms a sentence on one core, so
-only a question's best few candidates are encoded, and the vectors of sentences already seen are
-kept (a bot is asked about the same sentences again and again).
+license). It runs on onnxruntime and tokenizers (no torch), milliseconds a sentence on one core (the
+README's Performance section has the figure), so only a question's best few candidates are encoded,
+and the vectors of sentences already seen are kept (a bot is asked about the same sentences again
+and again).
 
 The files are read once, when the engine starts; a missing or unreadable one is one
 `EncoderFileError` naming it, never a failure at the first question.

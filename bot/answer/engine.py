@@ -19,8 +19,8 @@ from bot.answer.model import Answer, Quote, Reason, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf, join_stated, sentence_terms, worth_adding
+from storage.backends.base import Library
 from storage.errors import UnknownSource
-from storage.library import Library
 from storage.models import GLOBAL_SCOPE, Sentence
 from storage.vectors import COSINE_DECIMALS
 
@@ -82,7 +82,7 @@ MARGIN_PEERS = 9
 # the FACTBOT_ANSWER_THRESHOLD setting). The source model (the same features without `lead` and the
 # encoder's `similarity`: calibrate.SOURCE_MODEL_LEAVES_OUT) judges every source on its own: it is
 # quoted when it reaches SOURCE_PROBABILITY (scaled with the threshold), so two articles on one topic
-# are both quoted. The question is answered when any source is. `python benchmarks/calibrate.py
+# are both quoted. The question is answered when any source is. `python -m benchmarks.calibrate
 # --write` fits both and writes the file with its provenance and held-out figures (whole articles
 # and whole question styles held out).
 MIN_PROBABILITY = 0.6
@@ -385,7 +385,7 @@ class Engine:
         total = sum(weights.values()) or 1.0
         known = [t for t in weights if freqs.get(t, 0) > 0]
         known_weight = sum(weights[t] for t in known) or 1.0
-        expected = 1.0 if question.expects is not Expects.ANY else 0.0
+        expected = 1.0 if question.expects not in (Expects.ANY, Expects.DEFINITION) else 0.0
         # Sums over sets of terms are exact (fsum): their order is the string hashing's.
         expanded_weight = math.fsum(weights[t] for t in expanded or () if t in weights)
         top_weight = max((weights[t] for t in known), default=0.0) or 1.0
@@ -432,7 +432,7 @@ class Engine:
             }
             alone = dict(features, lead=0.0)
             question_p, source_p = self.model.question.probability(features), self.model.source.probability(alone)
-            out.append(Assessed(sid, items, features, question_p, source_p))
+            out.append(Assessed(sid, items, features, question_p, source_p, total))
         out.sort(key=lambda a: (-a.probability, -a.items[0].score, a.source_id))
         return out
 
@@ -531,11 +531,15 @@ def ranked(s: Scored) -> tuple[float, int, int]:
 
 
 def _fuse(s: Scored, cosine: float, total_weight: float) -> None:
-    """A candidate's cosine with the question, folded into its score (see MEANING_WEIGHT)."""
+    """A candidate's cosine with the question, folded into its score."""
     s.similarity = cosine
-    s.score = s.score * (1 + ENCODER_WEIGHT * max(0.0, cosine)) + MEANING_WEIGHT * total_weight * max(
-        0.0, cosine - MEANING_BASE
-    )
+    s.score = fused(s.score, cosine, total_weight)
+
+
+def fused(words: float, cosine: float, total_weight: float, weight: float = MEANING_WEIGHT) -> float:
+    """A stage-one score from the words and a cosine in meaning, together (see MEANING_WEIGHT;
+    benchmarks.fusion compares other combinations, `weight` among them)."""
+    return words * (1 + ENCODER_WEIGHT * max(0.0, cosine)) + weight * total_weight * max(0.0, cosine - MEANING_BASE)
 
 
 @dataclass(slots=True)
@@ -547,6 +551,7 @@ class Assessed:
     features: dict[str, float]  # engine.FEATURES, by name
     probability: float  # that it is the source that answers (question model)
     alone: float  # that it addresses the question, judged on its own (source model)
+    total_weight: float = 0.0  # the question's whole weight (the scale of the items' scores)
 
 
 def search_terms(question: Question, freqs: dict[str, int], extra: Iterable[str] = ()) -> list[str]:

@@ -2,7 +2,9 @@
 precision the text gives, and why it cannot be when it cannot.
 
 The dates themselves are found by `facts.find_facts` (the same marks quotes carry); this module
-only decides what each one means in time. The rule is to place nothing the text does not support:
+only decides what each one means in time, and says why (`Unplaced`) when it cannot: the front ends
+word the reason. Building a timeline of several sources from them is bot.answer.timeline's job.
+The rule is to place nothing the text does not support:
 
 - "2018", "December 2021", "8 June 2021", "2021-06-08": placed as a year, a month or a day.
 - "the 1990s": placed as a decade; "2014-2016", "from 2014 to 2016", "between 2014 and 2016": a range.
@@ -15,21 +17,14 @@ only decides what each one means in time. The rule is to place nothing the text 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
+from enum import Enum
 
-from bot.answer.facts import MONTH_NAME, find_facts
-from bot.answer.model import Answer, Fact, Reason
-from storage.library import Library
-from storage.models import GLOBAL_SCOPE, SourceInfo
-from storage.segment import segment
+from bot.answer.facts import find_facts
+from bot.answer.model import Fact
+from bot.answer.months import MONTH_NAME, month_number, without_months
 
-MONTHS = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-)  # fmt: skip
-_MONTH_WORD = re.compile(r"\b" + MONTH_NAME + r"\b\.?", re.IGNORECASE)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_TAIL = re.compile(r"-\d{2}-\d{2}\b")
 _YEAR = re.compile(r"\b(\d{4})\b")
@@ -111,22 +106,25 @@ class When:
         return (self.start + self.end) / 2
 
 
+class Unplaced(Enum):
+    """Why a date cannot be placed on a time axis (bot.wording says it in words)."""
+
+    NO_YEAR = "no year"  # "Feb.8", "On February 16"
+    RELATIVE = "relative"  # "last year", "two years ago", and no name in the sentence gives the year
+    TOO_BROAD = "too broad"  # "the 21st century"
+
+
 @dataclass(frozen=True, slots=True)
 class Dated:
     """A date a sentence states: `text` is `sentence[start:end]`; `when` is None when it cannot be
-    placed, and `why` then says so in words a reader understands."""
+    placed, and `why` then says why."""
 
     start: int
     end: int
     text: str
     when: When | None
-    why: str = ""
+    why: Unplaced | None = None
     relative: bool = False
-
-
-NO_YEAR = "no year stated"
-RELATIVE = "relative; no year in the text"
-TOO_BROAD = "too broad to place"
 
 
 def _year_span(year: int) -> When:
@@ -142,42 +140,31 @@ def _day_span(year: int, month: int, day: int) -> When:
     return When(start, start + 1 / 372, "day")
 
 
-def _month_of(text: str) -> int | None:
-    match = _MONTH_WORD.search(text)
-    if not match:
-        return None
-    word = match.group().rstrip(".").lower()
-    for i, name in enumerate(MONTHS, 1):
-        if name.startswith(word[:3]):
-            return i
-    return None
-
-
-def place(text: str) -> tuple[When | None, str]:
-    """What a date as written means in time: (When, "") or (None, why it cannot be placed)."""
+def place(text: str) -> tuple[When | None, Unplaced | None]:
+    """What a date as written means in time: (When, None) or (None, why it cannot be placed)."""
     value = " ".join(text.split())
     if _CENTURY.search(value):
-        return None, TOO_BROAD
+        return None, Unplaced.TOO_BROAD
     if match := _DECADE.match(value):
         first = int(match.group(1))
-        return When(float(first), float(first + 10), "decade"), ""
+        return When(float(first), float(first + 10), "decade"), None
     if match := _ISO_DAY.match(value):
         year, numbered_month, day = (int(g) for g in match.groups())
         if 1 <= numbered_month <= 12 and 1 <= day <= 31:
-            return _day_span(year, numbered_month, day), ""
-        return None, NO_YEAR
+            return _day_span(year, numbered_month, day), None
+        return None, Unplaced.NO_YEAR
     years = _YEAR.findall(value)
-    month = _month_of(value)
+    month = month_number(value)
     if not years:
-        return None, NO_YEAR
+        return None, Unplaced.NO_YEAR
     year = int(years[0])
     if month is None:
-        return _year_span(year), ""
-    rest = _YEAR.sub(" ", _MONTH_WORD.sub(" ", value))
+        return _year_span(year), None
+    rest = _YEAR.sub(" ", without_months(value))
     day_match = _DAY.search(rest)
     if day_match and 1 <= int(day_match.group(1)) <= 31:
-        return _day_span(year, month, int(day_match.group(1))), ""
-    return _month_span(year, month), ""
+        return _day_span(year, month, int(day_match.group(1))), None
+    return _month_span(year, month), None
 
 
 def _whole_iso(sentence: str, fact: Fact) -> Fact:
@@ -198,20 +185,20 @@ def _named_years(sentence: str) -> list[re.Match[str]]:
     return [
         m
         for m in _NAMED_YEAR.finditer(sentence)
-        if m.group(1).lower() not in _NOT_NAMES and _month_of(m.group(1)) is None
+        if m.group(1).lower() not in _NOT_NAMES and month_number(m.group(1)) is None
     ]
 
 
-def _relative_placement(match: re.Match[str], named: list[re.Match[str]]) -> tuple[When | None, str]:
+def _relative_placement(match: re.Match[str], named: list[re.Match[str]]) -> tuple[When | None, Unplaced | None]:
     """A relative date, placed only by a year the same sentence gives a named thing: "Last
     October ... Combat Brotherhood-2017" is October 2017, "last year ... Zapad-2017" is 2017."""
     if len({m.group(2) for m in named}) != 1:
-        return None, RELATIVE
+        return None, Unplaced.RELATIVE
     anchor = named[0]
     year = int(anchor.group(2))
-    month = _month_of(match.group())
+    month = month_number(match.group())
     when = _month_span(year, month) if month else _year_span(year)
-    return When(when.start, when.end, when.precision, basis=_whole_name(anchor)), ""
+    return When(when.start, when.end, when.precision, basis=_whole_name(anchor)), None
 
 
 def _whole_name(match: re.Match[str]) -> str:
@@ -220,7 +207,7 @@ def _whole_name(match: re.Match[str]) -> str:
     start = match.start()
     while True:
         before = re.search(r"([A-Z][\w’'\-]*)\s+$", text[:start])
-        if not before or before.group(1).lower() in _NOT_NAMES or _month_of(before.group(1)):
+        if not before or before.group(1).lower() in _NOT_NAMES or month_number(before.group(1)):
             break
         start = before.start(1)
     return text[start : match.end()]
@@ -312,149 +299,3 @@ def fragment(sentence: str, start: int, end: int, limit: int = FRAGMENT_CHARS) -
     while a < b and sentence[a] in "’'\"”‘“":
         a += 1
     return a, b
-
-
-# -- a timeline: events of several sources, numbered ---------------------------------------------
-
-MAX_LANES = 6  # sources on one picture: a lane each must stay wide enough on a phone
-MAX_EVENTS = 16  # numbered events on one picture
-SCAN_SOURCES = 40  # sources read for a timeline of a whole library
-EMPTY_LIBRARY = "There are no sources to draw a timeline of."
-NO_DATES = "None of these sources states a date that can be placed on a time axis."
-NO_DATES_IN_ANSWER = "None of the quoted sentences states a date that can be placed on a time axis."
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One dated statement: `dated` is found in `sentence` (verbatim, paragraph `paragraph` of
-    `source`); `lane` is the index of its source in the timeline; `number` is what the picture and
-    the list call it."""
-
-    number: int
-    lane: int
-    source: SourceInfo
-    paragraph: int
-    sentence: str
-    dated: Dated
-
-    @property
-    def placed(self) -> bool:
-        return self.dated.when is not None
-
-    def fragment(self, limit: int = FRAGMENT_CHARS) -> str:
-        """A short verbatim stretch of the sentence around the date (whitespace squashed); for a
-        relative date placed by a name, around the name that gives its year."""
-        start, end = self.dated.start, self.dated.end
-        basis = self.dated.when.basis if self.dated.when else ""
-        if basis and (at := self.sentence.find(basis)) >= 0:
-            start, end = at, at + len(basis)
-        start, end = fragment(self.sentence, start, end, limit)
-        return " ".join(self.sentence[start:end].split())
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """What one picture shows: `sources` (a lane each), `events` numbered 1.. (placed ones by time,
-    then the ones that cannot be placed), `left_out` events over the cap, and `note` when there is
-    nothing to place; `reason` instead when the topic's answer quotes nothing (the front ends word it,
-    as they word an answer's reason)."""
-
-    topic: str
-    sources: tuple[SourceInfo, ...]
-    events: tuple[Event, ...]
-    left_out: int = 0
-    note: str | None = None
-    reason: Reason | None = None
-
-    @property
-    def placed(self) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.placed)
-
-    @property
-    def unplaced(self) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if not e.placed)
-
-    @property
-    def drawable(self) -> bool:
-        return bool(self.placed)
-
-
-_Found = tuple[SourceInfo, int, str, Dated]  # source, paragraph, sentence, date
-
-
-def build_timeline(topic: str, found: list[_Found], *, empty_note: str = NO_DATES) -> Timeline:
-    """Number what was found: at most MAX_LANES sources (in the order given) and MAX_EVENTS events,
-    placed ones first, taken from each source in turn so every lane shows."""
-    lanes: list[SourceInfo] = []
-    by_source: dict[int, list[_Found]] = {}
-    for item in found:
-        source = item[0]
-        if source.id not in by_source:
-            if len(lanes) == MAX_LANES:
-                continue
-            lanes.append(source)
-            by_source[source.id] = []
-        by_source[source.id].append(item)
-    kept: list[_Found] = []
-    for want_placed in (True, False):
-        queues = [[f for f in by_source[s.id] if (f[3].when is not None) == want_placed] for s in lanes]
-        while len(kept) < MAX_EVENTS and any(queues):
-            for queue in queues:
-                if queue and len(kept) < MAX_EVENTS:
-                    kept.append(queue.pop(0))
-    left_out = len(found) - len(kept)
-    lane_of = {s.id: i for i, s in enumerate(lanes)}
-    order = {id(f): i for i, f in enumerate(found)}
-    placed = sorted((f for f in kept if f[3].when is not None), key=lambda f: (f[3].when.start, order[id(f)]))  # type: ignore[union-attr]
-    unplaced = sorted((f for f in kept if f[3].when is None), key=lambda f: order[id(f)])
-    events = tuple(Event(n, lane_of[f[0].id], f[0], f[1], f[2], f[3]) for n, f in enumerate([*placed, *unplaced], 1))
-    lanes = [s for s in lanes if any(e.source.id == s.id for e in events)]
-    lane_of = {s.id: i for i, s in enumerate(lanes)}
-    events = tuple(Event(e.number, lane_of[e.source.id], e.source, e.paragraph, e.sentence, e.dated) for e in events)
-    note = None if any(e.placed for e in events) else empty_note
-    return Timeline(topic, tuple(lanes), events, left_out, note)
-
-
-def answer_timeline(answer: Answer) -> Timeline:
-    """The dated statements of an answer's quotes (the engine's answer to a topic)."""
-    if not answer.answered:
-        return Timeline(answer.question, (), (), reason=answer.reason or Reason.NOTHING)
-    found: list[_Found] = []
-    for part in answer.sources:
-        for quote in part.quotes:
-            found.extend((part.source, quote.paragraph, quote.text, d) for d in find_dated(quote.text))
-    return build_timeline(answer.question, found, empty_note=NO_DATES_IN_ANSWER)
-
-
-def source_dates(source: SourceInfo, body: str) -> list[_Found]:
-    """Every dated statement of one source's text, paragraph by paragraph (CPU work: run it off
-    the event loop for long texts)."""
-    found: list[_Found] = []
-    for number, paragraph in enumerate(segment(body), 1):
-        for span in paragraph.sentences:
-            sentence = body[span.start : span.end]
-            found.extend((source, number, sentence, d) for d in find_dated(sentence))
-    return found
-
-
-async def library_timeline(library: Library, scope: int) -> Timeline:
-    """The dated statements of the sources visible from `scope`: a server's own sources first
-    (newest first), then the global library, until MAX_LANES sources with dates are found."""
-    sources: list[SourceInfo] = []
-    if scope != GLOBAL_SCOPE:
-        own = await library.list_sources(scope=scope, own_only=True)
-        sources.extend(sorted(own, key=lambda s: -s.id)[:SCAN_SOURCES])
-    sources.extend(await library.list_sources(scope=GLOBAL_SCOPE, limit=SCAN_SOURCES))
-    if not sources:
-        return Timeline("", (), (), note=EMPTY_LIBRARY)
-    found: list[_Found] = []
-    with_dates = 0
-    for source in sources[:SCAN_SOURCES]:
-        body = await library.get_body(source.id)
-        dates = await asyncio.to_thread(source_dates, source, body)
-        if dates:
-            found.extend(dates)
-            with_dates += 1
-            if with_dates == MAX_LANES:
-                break
-    return build_timeline("", found)

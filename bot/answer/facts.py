@@ -9,12 +9,8 @@ from __future__ import annotations
 import re
 
 from bot.answer.model import Fact
+from bot.answer.months import MONTH_NAME
 
-# A month's name, in full or abbreviated (also how bot.answer.events finds one).
-MONTH_NAME = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
 _DATE = re.compile(
     rf"\b(?:{MONTH_NAME}\.?\s?\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_NAME}(?:,?\s+\d{{4}})?"

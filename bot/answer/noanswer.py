@@ -1,6 +1,6 @@
 """The no-answer model: two logistic models over named features, read from a data file at start.
 
-The weights live in bot/answer/data/noanswer.json, written by `python benchmarks/calibrate.py
+The weights live in bot/answer/data/noanswer.json, written by `python -m benchmarks.calibrate
 --write` together with where they came from (the date, the code state, the data and the held-out
 figures of the fit). Python source never holds fitted numbers. A missing or unreadable file, or
 one naming a feature the engine does not compute, is one `ModelFileError` when the engine starts,

@@ -24,6 +24,7 @@ class Expects(Enum):
     QUANTITY = "quantity"
     NAME = "name"  # people, organisations, countries
     PLACE = "place"
+    DEFINITION = "definition"  # "what is X": the sentence that says what X is
 
 
 _EXPECTS = [
@@ -58,6 +59,17 @@ _EXPECTS = [
 ]
 
 
+# "What is X" (are, was, were, 's), "what does X mean", "define X": a question that asks what a thing
+# is. Only a short X (at most DEFINITION_MAX_WORDS words past an article) makes one: "what was the
+# final score of the game" or "what was his marriage seen as" ask for a fact about X, not for X defined.
+_DEFINITION = re.compile(
+    r"^\W*(?:what\s*(?:is|are|was|were|'s|\u2019s)\s+(?P<x>[^?.!]+)"
+    r"|what\s+(?:does|do)\s+(?P<y>[^?.!]+?)\s+mean|define\s+(?P<z>[^?.!]+))"
+)
+DEFINITION_MAX_WORDS = 4
+_ARTICLES = frozenset(("a", "an", "the"))
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -67,6 +79,8 @@ class Question:
     names: tuple[str, ...] = ()  # terms of the capitalised words past the first: what it is about
     # The text as read, where it differs from what was typed (spelling mended): what a model reads.
     read: str | None = None
+    # What a DEFINITION question asks to have defined: its content terms ("central bank").
+    subject: tuple[str, ...] = ()
 
     @property
     def meaning(self) -> str:
@@ -89,7 +103,23 @@ def parse_question(raw: str) -> Question:
             seen.setdefault(t, None)
     lowered = cleaned.lower()
     expects = next((kind for pattern, kind in _EXPECTS if pattern.search(lowered)), Expects.ANY)
-    return Question(cleaned, tuple(seen)[: MAX_TERMS * 4], expects, truncated, _names(cleaned, seen))
+    subject = _defined(lowered) if expects is Expects.ANY else ()
+    if subject:
+        expects = Expects.DEFINITION
+    return Question(cleaned, tuple(seen)[: MAX_TERMS * 4], expects, truncated, _names(cleaned, seen), subject=subject)
+
+
+def _defined(lowered: str) -> tuple[str, ...]:
+    """The content terms of what a "what is X" question asks to have defined (none: not one)."""
+    found = _DEFINITION.search(lowered)
+    if found is None:
+        return ()
+    words = [m.group() for m in textmod.words(next(g for g in found.groups() if g is not None))]
+    if words and words[0] in _ARTICLES:
+        words = words[1:]
+    if len(words) > DEFINITION_MAX_WORDS:
+        return ()
+    return tuple(dict.fromkeys(t for t in map(textmod.term, words) if not textmod.is_stopword(t)))
 
 
 def _names(text: str, content: dict[str, None]) -> tuple[str, ...]:

@@ -4,8 +4,8 @@ BM25-style term weights from library-wide statistics (the rarest terms weigh mos
 bag-of-words misses: how much of the question's weight the sentence covers, question terms close
 together in the question's order, the neighbouring sentences of its paragraph (a sentence often names
 its subject only in the sentence before: "It has a 17,000 strong ... force"), and the kind of answer
-the question asks for (a date for "when", a quantity for "how many", a name for "who") being stated
-in the sentence and not already in the question.
+the question asks for (a date for "when", a quantity for "how many", a name for "who", for "what is
+X" a sentence that says what X is) being stated in the sentence and not already in the question.
 
 Scoring runs in two stages: `score` is cheap and runs on every candidate; `finish` spots the facts
 and the answer kind, and runs only on the best few.
@@ -32,6 +32,10 @@ PROXIMITY_WEIGHT = 0.4
 # Question terms the sentence lacks but a neighbour in its paragraph has: evidence at a discount.
 CONTEXT_WEIGHT = 0.35
 ANSWER_KIND_BONUS = 0.25
+# A sentence defines X when one of X's terms comes before its first copula, and the copula is among
+# its first DEFINITION_WINDOW terms: "A central processing unit (CPU) is the electronic circuitry ...".
+DEFINITION_WINDOW = 25
+_COPULAS = frozenset(textmod.term(w) for w in ("is", "are", "was", "were", "refers", "means", "denotes"))
 # A sentence word that is a derivation of a question word ("Russian" for "Russia", "nationalist" is
 # not: at most VARIANT_SUFFIX extra letters on a stem of VARIANT_MIN_STEM or more) matches it at a discount.
 VARIANT_WEIGHT = 0.7
@@ -97,6 +101,7 @@ class Scored:
     kind_found: bool = False  # it states a fact of the kind the question asks for
     semantic: float = 0.0  # cosine of the question's and the sentence's meaning vectors (semantic stage)
     similarity: float = 0.0  # cosine of the question and the sentence in the sentence encoder (0: not encoded)
+    words: float = 0.0  # the stage-one score from the words alone, before meaning was fused in
     # The question terms the quoted words (the sentence and its lead) state, each with its share of
     # the question's weight (a derived match at its discount).
     stated: dict[str, float] = field(default_factory=dict)
@@ -191,14 +196,18 @@ class Ranker:
         total = self.total_weight
         stated = {t: weights[t] * derived.get(t, 1.0) / total for t in positions}
         stated.update((t, weights[t] / total) for t in quoted)
-        return Scored(sentence, score, coverage, lead, hits=frozenset(positions), stated=stated)
+        return Scored(sentence, score, coverage, lead, hits=frozenset(positions), stated=stated, words=score)
 
     def finish(self, scored: Scored) -> Scored:
         """Stage two: the facts the sentence states, and the answer kind the question wants."""
         if scored.finished:
             return scored
         scored.facts = find_facts(scored.sentence.text)
-        if self.kind and has_kind(scored.facts, self.kind, self.question.text):
+        if self.question.subject and defines(sentence_terms(scored.sentence.text), self.question.subject):
+            # Ranked as an answer of the asked kind; the no-answer model's `kind_*` features stay
+            # about facts (dates, quantities, names), the kinds it was fitted on.
+            scored.score *= 1 + ANSWER_KIND_BONUS
+        elif self.kind and has_kind(scored.facts, self.kind, self.question.text):
             scored.score *= 1 + ANSWER_KIND_BONUS
             scored.kind_found = True
         scored.finished = True
@@ -209,6 +218,15 @@ def is_variant(a: str, b: str) -> bool:
     """Whether terms `a` and `b` are one word and its derivation ("russia", "russian")."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     return len(short) >= VARIANT_MIN_STEM and len(long_) - len(short) <= VARIANT_SUFFIX and long_.startswith(short)
+
+
+def defines(terms: tuple[str, ...], subject: tuple[str, ...]) -> bool:
+    """Whether a sentence (its index terms) says what `subject` is: "X is ...", "X (Y) refers to ...",
+    never "... is X" (that names X as the answer to something else)."""
+    for i, t in enumerate(terms[:DEFINITION_WINDOW]):
+        if t in _COPULAS:
+            return not set(subject).isdisjoint(terms[:i])
+    return False
 
 
 def own_coverage(scored: Scored) -> float:

@@ -14,14 +14,14 @@ import logging
 from collections.abc import Callable
 
 from bot.answer.encoder import Encoder
+from storage.backends.base import Library
 from storage.errors import FactbotError
-from storage.library import Library
 from storage.vectors import to_blob
 
 log = logging.getLogger(__name__)
 
 # Sentences encoded per transaction: small enough that a kill loses little work and that a question
-# asked meanwhile waits at most one batch for the write lock (about 4 ms a sentence).
+# asked meanwhile waits at most one batch for the write lock.
 BATCH = 64
 # How often a long-running process looks for sentences that others added and nobody encoded.
 POLL_SECONDS = 60.0

@@ -27,8 +27,8 @@ from bot.discord.feedback import VoteButton
 from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
 from bot.discord.sharding import Sharding
 from bot.settings import Settings
+from storage.backends.base import Library
 from storage.fetch import FetchPolicy
-from storage.library import Library
 from storage.shared import SharedCooldowns
 
 log = logging.getLogger(__name__)

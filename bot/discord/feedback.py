@@ -21,9 +21,9 @@ from bot import __version__
 from bot.discord import errors
 from bot.discord.asking import scope_of
 from bot.discord.render import question_shown
+from storage.backends.base import Library
 from storage.errors import FactbotError
 from storage.feedback import HELPFUL, KINDS, MAX_COMMENT, WRONG_KINDS, Vote
-from storage.library import Library
 from storage.models import GLOBAL_SCOPE
 
 if TYPE_CHECKING:

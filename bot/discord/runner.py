@@ -28,9 +28,9 @@ from bot.discord.client import FactBot, make_bot
 from bot.discord.sharding import Sharding
 from bot.exits import EXIT_ERROR, EXIT_OK
 from bot.settings import Settings
-from storage.library import Library
+from storage.backends import open_library
 from storage.shards import holding_shards
-from storage.shared import SharedCooldowns, open_shared_cooldowns
+from storage.shared import SharedCooldowns
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,12 @@ async def serve(
     token = settings.discord_token or ""
     shards = sharding or Sharding(1, (0,))  # one process for all of Discord's events is shard 0 of 1
     async with (
-        await Library.open(settings.db_path, pg=settings.pg) as library,
+        await open_library(settings.library) as library,
         holding_shards(library, shards.count, shards.ids),
     ):
         shared: SharedCooldowns | None = None
         if sharding is not None:
-            shared = await open_shared_cooldowns(library)
+            shared = await library.shared_cooldowns()
             bot_options["shared_cooldowns"] = shared
             log.info("Running %s; slash commands are pushed by `factbot sync`, not here.", sharding.describe())
         try:
@@ -91,7 +91,7 @@ async def serve(
 async def sync(settings: Settings, **bot_options: Any) -> int:
     """Log in (which runs setup_hook and so syncs), report what was synced, and close."""
     token = settings.discord_token or ""
-    async with await Library.open(settings.db_path, pg=settings.pg) as library:
+    async with await open_library(settings.library) as library:
         bot = FactBot(settings, library, **bot_options)
         code = await _guarded(bot, lambda: bot.login(token))
     if code == EXIT_OK:

@@ -13,8 +13,8 @@ from bot.discord.fit import escape, fit, squash
 from bot.discord.pages import Page
 from bot.discord.render import byline, source_url
 from bot.wording import size_text
+from storage.backends.base import Library
 from storage.dates import format_date
-from storage.library import Library
 from storage.models import LogEntry, SourceInfo
 
 PER_PAGE = 10

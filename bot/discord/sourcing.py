@@ -7,9 +7,9 @@ from pathlib import PurePosixPath
 
 import discord
 
+from storage.backends.base import Library
 from storage.errors import FactbotError, IngestError, UnknownSource
 from storage.extract import KINDS
-from storage.library import Library
 from storage.limits import MAX_DOCUMENT_BYTES, too_large
 from storage.models import SourceInfo
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import discord
 
-from bot.answer.events import Event, Timeline
 from bot.answer.model import Fact, Quote
+from bot.answer.timeline import Event, Timeline
 from bot.discord import fit as limits
 from bot.discord.fit import escape, fit, squash
 from bot.discord.render import byline, joins, page_full, quote_blocks
-from bot.timeline import FILENAME, PALETTE, date_label, heading, square
+from bot.timeline.draw import FILENAME, PALETTE, square
+from bot.timeline.text import date_label, heading
 
 LEGEND_CHARS = 300  # one source's line in the legend
 NOT_PLACED = "*Not placed (the text gives no year for these):*"

@@ -22,8 +22,8 @@ from bot.discord.feedback import feedback_buttons
 from bot.discord.fit import escape, fit, squash
 from bot.discord.pages import Page, PageKey, Pages, send_pages
 from bot.discord.sourceview import COLOUR
+from storage.backends.base import Library
 from storage.feedback import KINDS, FeedbackEntry
-from storage.library import Library
 
 if TYPE_CHECKING:
     from bot.discord.client import FactBot

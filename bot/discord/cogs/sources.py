@@ -22,9 +22,9 @@ from bot.discord.forms import ConfirmView, PasteSourceModal
 from bot.discord.pages import PageKey, Pages, StaticPages, send_pages
 from bot.discord.sourceview import LOG_LIMIT, LibraryPages, log_pages, source_card, source_choices
 from bot.discord.sourcing import actor, find_sources, read_upload, resolve_source
+from storage.backends.base import check_removal
 from storage.errors import FactbotError
 from storage.ingest import MAX_FIELD_CHARS, MetaOverrides, add_document, add_text, add_url
-from storage.library import check_removal
 from storage.models import SourceInfo
 
 if TYPE_CHECKING:

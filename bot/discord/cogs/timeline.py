@@ -11,12 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer.events import Timeline, answer_timeline, library_timeline
 from bot.answer.question import MAX_QUESTION_CHARS
+from bot.answer.timeline import Timeline, answer_timeline, library_timeline
 from bot.discord.asking import scope_of
 from bot.discord.cooldown import ask_cooldown
 from bot.discord.timelineview import timeline_pages
-from bot.timeline import FILENAME, draw_png
+from bot.timeline.draw import FILENAME, draw_png
 from bot.wording import timeline_note
 
 if TYPE_CHECKING:

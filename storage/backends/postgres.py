@@ -7,9 +7,9 @@ cached figures here compare it (as the SQLite backend compares PRAGMA data_versi
 NOTIFYed: the version is read at each question anyway, and LISTEN needs a session that PgBouncer's
 transaction mode does not keep. How a process connects (pool, timeouts, PgBouncer): storage.pg_connect.
 
-Search reproduces FTS5's bm25 (k1 1.2, b 0.75, library-wide idf and mean length) from the postings
-table, in the same floating-point order, ties by sentence id: the same candidates as SQLite's. It is
-ranked in the database, and one question's reads share one version read (storage.pg_search).
+Search reproduces FTS5's bm25 (library-wide idf and mean length) from the postings table, in the
+same floating-point order, ties by sentence id: the same candidates as SQLite's. It is ranked in the
+database, and one question's reads share one version read (storage.pg_search).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-import unicodedata
-import urllib.parse
+import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Self, TypeVar
 
@@ -29,6 +27,9 @@ import asyncpg
 
 from storage import pg_search
 from storage import text as textmod
+from storage.backends.base import MAX_ID, Library, check_removal
+from storage.backends.bm25 import fts_tokens, postings
+from storage.backends.postgres_shared import PostgresCooldowns, PostgresShardRecords
 from storage.errors import (
     DuplicateSource,
     IngestError,
@@ -37,38 +38,27 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.library import (
-    MAX_ID,
-    PAGE_PLACE,
-    VOCABULARY_VERSION,
-    Library,
-    NewSource,
+from storage.feedback import FeedbackStore
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
+from storage.pg_connect import create_pool, unavailable
+from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
+from storage.prepare import VOCABULARY_VERSION, NewSource, chunks, now, vocabulary_words
+from storage.rows import (
+    NamedRow,
     StoredSource,
     after,
-    check_removal,
-    chunks,
     log_entry_from_row,
-    now,
-    page_place,
-    prepare_text,
-    seed_source,
     sentence_from_row,
     source_from_row,
-    vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
-from storage.pg_connect import create_pool, unavailable
-from storage.pg_options import PgOptions
-from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.schema import BODY_CHUNK
+from storage.shards import ShardRecords
+from storage.shared import SharedCooldowns
+from storage.target import LibraryTarget, PgOptions, redact
 from storage.vectors import StoredVector
 from storage.waits import CLOSE_WAIT_SECONDS, WRITE_WAIT_SECONDS
 
 log = logging.getLogger(__name__)
-
-# FTS5's bm25 constants (fts5_aux.c), reproduced exactly.
-BM25_K1 = 1.2
-BM25_B = 0.75
 
 T = TypeVar("T")
 
@@ -85,8 +75,10 @@ _SENTENCE_COLUMNS = f"""
 """
 
 
-# PAGE_PLACE with PostgreSQL's numbered parameters.
-_PAGE_PLACE = PAGE_PLACE.replace("?", "$%d") % (1, 2, 3)
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's $1, $2, ..."""
+    count = iter(range(1, 1000))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
 # Read from the catalog's tables, not its caches (to_regclass): a cache may not yet know of a table
@@ -95,81 +87,8 @@ _HAS_SCHEMA_TABLE = """SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
                                       WHERE schemaname = current_schema() AND tablename = 'factbot_schema')"""
 
 
-def redact(url: str) -> str:
-    """The URL without its password (for messages and logs)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    user = urllib.parse.quote(parts.username or "", safe="")
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
 def _scopes(scope: int) -> list[int]:
     return sorted({GLOBAL_SCOPE, scope})
-
-
-def bm25_order(
-    rows: Iterable[tuple[int, str, int, int]], terms: list[str], docs: dict[str, int], total: int, tokens: int
-) -> list[int]:
-    """Sentence ids best first, as FTS5 ranks `"t1" OR "t2" ...`: `rows` are (sentence id, term,
-    tf, sentence length), `docs` the library-wide sentences per term, `total` and `tokens` the
-    library's sentences and terms. Same operations in the same order as fts5Bm25Function."""
-    avgdl = float(tokens) / float(total)
-    idf = []
-    for term in terms:
-        hits = docs.get(term, 0)
-        value = math.log((total - hits + 0.5) / (hits + 0.5))
-        idf.append(value if value > 0.0 else 1e-6)
-    position = {t: i for i, t in enumerate(terms)}
-    freqs: dict[int, list[float]] = {}
-    lengths: dict[int, int] = {}
-    for sid, term, tf, dl in rows:
-        freqs.setdefault(sid, [0.0] * len(terms))[position[term]] = float(tf)
-        lengths[sid] = dl
-    ranks = []
-    for sid, freq in freqs.items():
-        d = float(lengths[sid])
-        score = 0.0
-        for i, f in enumerate(freq):
-            score += idf[i] * ((f * (BM25_K1 + 1.0)) / (f + BM25_K1 * (1 - BM25_B + BM25_B * d / avgdl)))
-        ranks.append((-1.0 * score, sid))
-    ranks.sort()
-    return [sid for _, sid in ranks]
-
-
-def fts_tokens(text: str) -> list[str]:
-    """The tokens FTS5's unicode61 tokenizer (tokenchars '.') makes of a sentence's index text:
-    runs of letters, numbers, private-use characters and '.'. Almost always the terms themselves,
-    but a term may hold a separator: "½" folds to "1⁄2" (a fraction slash), which FTS5 indexes as
-    "1" and "2"; the postings must hold what FTS5 holds, for the same counts and candidates."""
-    if text.isascii():
-        return text.split()
-    tokens: list[str] = []
-    current: list[str] = []
-    for ch in text:
-        if ch == "." or unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Co":
-            current.append(ch)
-        elif current:
-            tokens.append("".join(current))
-            current = []
-    if current:
-        tokens.append("".join(current))
-    return tokens
-
-
-def _postings(first_id: int, terms: list[str]) -> tuple[list[tuple[str, int, int, int]], Counter[str], int]:
-    """(term, sentence id, tf, dl) for each sentence's tokens, the sentences per term, all tokens."""
-    rows: list[tuple[str, int, int, int]] = []
-    docs: Counter[str] = Counter()
-    tokens = 0
-    for i, line in enumerate(terms):
-        words = fts_tokens(line)
-        tokens += len(words)
-        for term, tf in Counter(words).items():
-            rows.append((term, first_id + i, tf, len(words)))
-            docs[term] += 1
-    return rows, docs, tokens
 
 
 class PostgresLibrary(Library):
@@ -178,25 +97,23 @@ class PostgresLibrary(Library):
     def __init__(self, url: str, pool: asyncpg.Pool, options: PgOptions) -> None:
         super().__init__()
         self.url = url
-        self.path = redact(url)
+        self.path: str = redact(url)
         self.options = options
         self._pool = pool
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, *, seed: bool = True, options: PgOptions | None = None) -> Self:  # type: ignore[override]
+    async def open(cls, target: LibraryTarget | str, *, seed: bool = True, check: bool = True) -> Self:
         """Connect, apply the migrations this database lacks (under the migration lock), and give
-        a new library its seed articles."""
-        options = options or PgOptions()
-        library = cls(url, await create_pool(url, options, redact(url)), options)
-        try:
-            await library._migrate(seed=seed)
-            await library._check_index_versions()
-            await library._add_pending_seeds()
-        except BaseException:
-            await library.close()
-            raise
-        return library
+        a new library its seed articles (with `seed`). `check` asks nothing more here: the server
+        keeps its own files whole."""
+        target = LibraryTarget.of(target)
+        url, options = target.url, target.pg
+        return await cls(url, await create_pool(url, options, redact(url)), options)._ready(seed=seed)
+
+    async def _upgrade(self, *, seed: bool) -> None:
+        await self._migrate(seed=seed)
+        await self._check_index_versions()
 
     async def close(self) -> None:
         """Close the pool; connections still in use after CLOSE_WAIT_SECONDS are cut, so closing
@@ -216,6 +133,16 @@ class PostgresLibrary(Library):
         """The process's one pool, which the shared cooldowns and shard records use too."""
         return self._pool
 
+    async def shared_cooldowns(self) -> SharedCooldowns:
+        return PostgresCooldowns(self.path, self._pool)
+
+    async def shard_records(self) -> ShardRecords:
+        return PostgresShardRecords(self.path, self._pool)
+
+    @property
+    def feedback_store(self) -> FeedbackStore:
+        return PostgresFeedback(self)
+
     def _error(self, err: BaseException) -> StoreError:
         if (down := unavailable(err, self.url, self.options.statement_timeout)) is not None:
             return down
@@ -228,13 +155,20 @@ class PostgresLibrary(Library):
             return StoreError(f"The disk holding the library {self.path} is full; nothing was changed.")
         return StoreError(f"The library {self.path} failed: {err}.")
 
+    # What says the server or the connection failed; a unique key refused is the caller's.
+    _FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+    _PASSED = (asyncpg.UniqueViolationError,)
+
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
-        try:
-            async with self._pool.acquire() as conn:
-                yield conn
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
-            raise self._error(err) from None
+        async with self._failures(), self._pool.acquire() as conn:
+            yield conn
+
+    async def _query(self, conn: asyncpg.Connection | None, sql: str, params: Sequence[object]) -> list[Any]:
+        if conn is None:
+            return await self._fetch(numbered(sql), *params)
+        rows: list[asyncpg.Record] = await conn.fetch(numbered(sql), *params)
+        return rows
 
     async def _fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
         async with self._reading() as conn:
@@ -332,17 +266,11 @@ class PostgresLibrary(Library):
     async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """One write transaction holding the advisory write lock (waiting for other processes'
         changes up to WRITE_WAIT_SECONDS); the version moves on commit."""
-        async with self._write_lock:
-            try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    await conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-                    yield conn
-                    await conn.execute("UPDATE library_state SET version = version + 1")
-            except asyncpg.UniqueViolationError:
-                raise
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as err:
-                raise self._error(err) from None
+        async with self._write_lock, self._failures(), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL lock_timeout = '{int(WRITE_WAIT_SECONDS * 1000)}ms'")
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield conn
+            await conn.execute("UPDATE library_state SET version = version + 1")
 
     async def _committed(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run a change to its end even when the caller is cancelled meanwhile: a change that was
@@ -436,7 +364,7 @@ class PostgresLibrary(Library):
 
     async def _index(self, conn: asyncpg.Connection, scope: int, first_id: int, terms: list[str], sign: int) -> None:
         """Add (sign +1) or remove (-1) the postings of sentences `first_id`... with these terms."""
-        rows, docs, tokens = _postings(first_id, terms)
+        rows, docs, tokens = postings(first_id, terms)
         if sign > 0:
             await conn.copy_records_to_table(
                 "postings",
@@ -519,26 +447,6 @@ class PostgresLibrary(Library):
 
         return await self._committed(remove)
 
-    async def _add_pending_seeds(self) -> None:
-        """A new library's seed articles, in one transaction that also removes the 'seeds
-        pending' mark (re-read inside it: another process opening the new library may have done it)."""
-        if not await self._fetchrow("SELECT 1 FROM meta WHERE key = 'seeds'"):
-            return
-        from seeds import load_seeds
-
-        seeds = load_seeds()
-        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
-        async with self._transaction() as conn:
-            if not await conn.fetchrow("SELECT 1 FROM meta WHERE key = 'seeds'"):
-                return
-            for seed, ready in zip(seeds, prepared, strict=True):
-                there = await conn.fetchrow(
-                    "SELECT 1 FROM sources WHERE scope = $1 AND sha256 = $2", GLOBAL_SCOPE, ready.sha256
-                )
-                if not there:
-                    await self._insert_source(conn, seed_source(seed, ready))
-            await conn.execute("DELETE FROM meta WHERE key = 'seeds'")
-
     # -- reading -----------------------------------------------------------------------------
 
     async def _get(self, source_id: int) -> SourceInfo | None:
@@ -552,13 +460,6 @@ class PostgresLibrary(Library):
         if row is None:
             raise UnknownSource(source_id)
         return str(row[0])
-
-    async def page_starts(self, source_id: int) -> list[int]:
-        rows = await self._fetch("SELECT start FROM pages WHERE source_id = $1 ORDER BY number", source_id)
-        return [r[0] for r in rows]
-
-    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
-        return page_place(await self._fetchrow(_PAGE_PLACE, paragraph, source_id, offset), paragraph)
 
     async def _list_sources(
         self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
@@ -596,9 +497,6 @@ class PostgresLibrary(Library):
             limit,
         )
         return [log_entry_from_row(r) for r in rows]
-
-    async def content_keys(self) -> set[tuple[int, str]]:
-        return {(r[0], r[1]) for r in await self._fetch("SELECT scope, sha256 FROM sources")}
 
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         rows = await self._fetch(
@@ -724,22 +622,10 @@ class PostgresLibrary(Library):
         return {r["id"]: source_from_row(r) for r in rows}
 
     async def excerpt(self, source_id: int, start: int, end: int) -> str:
-        if end <= start:
-            return ""
         reads = pg_search.reads_of(self)
-        if reads is not None and (known := reads.excerpt(source_id, start, end)) is not None:
+        if end > start and reads is not None and (known := reads.excerpt(source_id, start, end)) is not None:
             return known
-        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
-        rows = await self._fetch(
-            "SELECT text FROM body_chunks WHERE source_id = $1 AND n BETWEEN $2 AND $3 ORDER BY n",
-            source_id,
-            first,
-            last,
-        )
-        if not rows:
-            raise UnknownSource(source_id)
-        text = "".join(r[0] for r in rows)
-        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
+        return await super().excerpt(source_id, start, end)
 
     async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
         if not ids:
@@ -748,10 +634,6 @@ class PostgresLibrary(Library):
         return pg_search.reads_for(self).take(rows)
 
     # -- sentence vectors ------------------------------------------------------------------------
-
-    async def vector_model(self) -> str | None:
-        value = await self._fetchval("SELECT value FROM meta WHERE key = 'vector_model'")
-        return None if value is None else str(value)
 
     async def use_vector_model(self, model: str) -> bool:
         if await self.vector_model() == model:
@@ -805,15 +687,6 @@ class PostgresLibrary(Library):
 
         return await self._committed(store)
 
-    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
-        where, args = ("WHERE s.source_id = $1", [source_id]) if source_id is not None else ("", [])
-        row = await self._fetchrow(
-            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
-                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
-            *args,
-        )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
-
     async def _read_vector_ids(self) -> list[int]:
         return [r[0] for r in await self._fetch("SELECT sentence_id FROM sentence_vectors ORDER BY 1")]
 
@@ -822,3 +695,20 @@ class PostgresLibrary(Library):
             "SELECT sentence_id, scope, vector FROM sentence_vectors WHERE sentence_id = ANY($1::bigint[])", ids
         )
         return [StoredVector(r[0], r[1], bytes(r[2])) for r in rows]
+
+
+class PostgresFeedback(FeedbackStore):
+    """The votes, in the library's database, through the library's pool."""
+
+    def __init__(self, library: PostgresLibrary) -> None:
+        self.library = library
+
+    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
+        # Outside the library's write transaction: a vote is not a change to what is quoted, so it
+        # neither takes the write lock nor moves the library's version (which empties caches).
+        async with self.library._reading() as conn:
+            status: str = await conn.execute(numbered(sql), *params)
+            return int(status.rsplit(" ", 1)[-1]) if status.rsplit(" ", 1)[-1].isdigit() else 0
+
+    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
+        return list(await self.library._fetch(numbered(sql), *params))

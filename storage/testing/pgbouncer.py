@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.pgserver import UNPRIVILEGED, NoServer
+from storage.testing.pgserver import UNPRIVILEGED, NoServer
 
 CONFIG = """
 [databases]

@@ -1,4 +1,4 @@
-"""pytest fixtures and the helper that runs a real discord.py client against the fake.
+"""Runs a real discord.py client against the fake (no pytest needed: the benchmarks use it too).
 
 Only two class attributes of discord.py are patched, and only while the client runs:
 ``discord.http.Route.BASE`` (every REST and webhook URL) and
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import TypeVar
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
 
 import discord
-import pytest
-import pytest_asyncio
 import yarl
 
 from .server import FakeDiscord
@@ -22,11 +20,15 @@ from .server import FakeDiscord
 ClientT = TypeVar("ClientT", bound=discord.Client)
 
 
-@pytest_asyncio.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    """A fresh fake Discord on 127.0.0.1 for one test."""
-    async with FakeDiscord() as fake:
-        yield fake
+@contextlib.contextmanager
+def _patched(target: Any, name: str, value: Any) -> Iterator[None]:
+    """Set ``target.name`` to ``value`` for the block, then put the old value back, however it ends."""
+    old = getattr(target, name)
+    setattr(target, name, value)
+    try:
+        yield
+    finally:
+        setattr(target, name, old)
 
 
 @contextlib.asynccontextmanager
@@ -38,9 +40,10 @@ async def run_client(
     A bad token raises ``discord.LoginFailure`` from the ``async with``. Create clients with a
     small ``guild_ready_timeout`` (e.g. 0.05) or readiness waits 2 s for more guilds.
     """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(discord.http.Route, "BASE", fake.api_base)
-        patch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    with (
+        _patched(discord.http.Route, "BASE", fake.api_base),
+        _patched(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)),
+    ):
         fake.attach(client)
         runner: asyncio.Task[None] | None = None
         try:

@@ -5,14 +5,13 @@ and a small pool of reader connections, so questions never see a half-written so
 for one, and do not queue behind each other. WAL mode: a process killed at any moment leaves every
 source either whole or absent. A file that cannot be written (a read-only mount) is opened
 read-only: it answers questions and lists sources, and every change is refused with one line.
-Failures of the file itself (disk full, damaged, locked too long, not a library) become StoreError.
+Opening the file, its connections and what its failures become: storage.backends.sqlite_connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -24,58 +23,38 @@ from typing import Any, Self
 import aiosqlite
 
 from storage import text as textmod
+from storage.backends.base import MAX_ID, Library, check_removal
+from storage.backends.sqlite_connect import POOLED, Pooled, ReaderPool, is_busy, open_connections, store_error
+from storage.backends.sqlite_shared import SqliteCooldowns, SqliteShardRecords
 from storage.errors import (
-    DamagedLibrary,
     DuplicateSource,
-    LibraryBusy,
-    NotALibrary,
     ReadOnlyLibrary,
     StoreError,
     UnknownSource,
 )
-from storage.integrity import is_damage, quick_check_on_open
-from storage.library import (
-    MAX_ID,
-    PAGE_PLACE,
+from storage.feedback import FeedbackStore
+from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
+from storage.prepare import (
     VOCABULARY_VERSION,
-    Library,
     NewSource,
     Prepared,
-    StoredSource,
-    after,
-    check_removal,
     chunks,
     cut_sentence,
-    log_entry_from_row,
     now,
-    page_place,
-    prepare_text,
-    seed_source,
-    source_from_row,
     vocabulary_words,
 )
-from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo
-from storage.schema import BODY_CHUNK, SCHEMA_VERSION, check_file, is_current, migrate
+from storage.rows import NamedRow, StoredSource, after, log_entry_from_row, source_from_row
+from storage.schema import BODY_CHUNK
+from storage.shards import ShardRecords
+from storage.shared import SharedCooldowns, shared_path
+from storage.target import LibraryTarget
 from storage.vectors import StoredVector
 from storage.waiting import waiting
-from storage.waits import BUSY_TIMEOUT_MS, WRITE_WAIT_SECONDS
+from storage.waits import WRITE_WAIT_SECONDS
 
-# Reader connections at most: concurrent questions read in parallel (WAL lets readers share).
-READERS = 4
-# Between two attempts to prepare a file another opener holds (opening waits WRITE_WAIT_SECONDS too).
-OPEN_RETRY_PAUSE = 0.1
-# Bytes of the file each reader connection reads through a memory map instead of read() calls into its own
-# page cache: the reader pool's connections then share the OS's copy of the hot pages (the FTS5
-# index, the sentence rows) instead of each warming a 2 MB cache of its own. Address space only;
-# pages are mapped as they are read.
-MMAP_BYTES = 1 << 30
 # Chunk keys looked up in one statement when sentences' text is read (two parameters each, well
 # under SQLite's limit on parameters).
 CHUNK_KEYS_PER_READ = 2000
-# Marks a new library whose seed articles are not in yet (added, and the mark removed, in one
-# transaction on open: a process killed during the first open leaves the mark, not a seedless library).
-SEEDS_PENDING = "INSERT INTO meta (key, value) VALUES ('seeds', 'pending')"
-
 # Rows are read by column name (source_from_row): each column is named as the field it fills.
 _SOURCE_COLUMNS = """
     src.id AS id, src.scope AS scope, src.title AS title, src.author AS author, src.publisher AS publisher,
@@ -92,19 +71,27 @@ _SOURCE_COLUMNS = """
 _INSERT_COLUMNS = ", ".join("chars" if c == "body" else c for c in NewSource.COLUMNS.split(", "))
 _BODY_AT = NewSource.COLUMNS.split(", ").index("body")
 
-# A sentence's columns; its text is read afterwards from the body chunks it lies in (_with_text),
-# each chunk once however many of the sentences share it, never from the whole body.
+# A sentence's columns, read by name; its text is read afterwards from the body chunks it lies in
+# (_chunk_texts), each chunk once however many of the sentences share it, never from the whole body.
 _SENTENCE_COLUMNS = """
     s.id AS id, s.source_id AS source_id, s.paragraph AS paragraph, s.number AS number, s.start AS start,
     s."end" AS "end"
 """
 
 
-def _sentence(row: Sequence[Any], texts: dict[tuple[int, int], str]) -> Sentence:
-    """A sentence from its row (_SENTENCE_COLUMNS, in order) and the chunk texts it lies in."""
-    sid, source_id, paragraph, number, start, end = row
-    pieces = "".join(texts[(source_id, n)] for n in range(start // BODY_CHUNK, (end - 1) // BODY_CHUNK + 1))
-    return Sentence(sid, source_id, paragraph, number, start, end, cut_sentence(start, end, pieces))
+def _chunk_keys(row: NamedRow) -> list[tuple[int, int]]:
+    """(source id, chunk number) of each body chunk a sentence row lies in, in order."""
+    source_id, start, end = row["source_id"], row["start"], row["end"]
+    return [(source_id, n) for n in range(start // BODY_CHUNK, (end - 1) // BODY_CHUNK + 1)]
+
+
+def _sentence(row: NamedRow, texts: dict[tuple[int, int], str]) -> Sentence:
+    """A sentence from its row (_SENTENCE_COLUMNS) and the chunk texts it lies in."""
+    start, end = row["start"], row["end"]
+    pieces = "".join(texts[key] for key in _chunk_keys(row))
+    return Sentence(
+        row["id"], row["source_id"], row["paragraph"], row["number"], start, end, cut_sentence(start, end, pieces)
+    )
 
 
 async def _bodies(conn: aiosqlite.Connection, where: str, params: Sequence[object]) -> dict[int, str]:
@@ -119,122 +106,10 @@ async def _bodies(conn: aiosqlite.Connection, where: str, params: Sequence[objec
     return {source_id: "".join(texts) for source_id, texts in bodies.items()}
 
 
-def _is_busy(err: BaseException) -> bool:
-    """Whether SQLite refused because another connection holds the file (worth waiting for)."""
-    text = str(err)
-    return "locked" in text or "busy" in text
-
-
-def _store_error(err: BaseException, path: Path) -> StoreError:
-    """One line for what went wrong with the library file itself (never a traceback)."""
-    if isinstance(err, OSError):
-        return StoreError(f"Cannot open the library {path}: {err.strerror or err}.")
-    text = str(err)
-    if _is_busy(err):
-        return LibraryBusy(
-            f"The library {path} is locked by another process that has been changing it for too long; "
-            "nothing was changed. Try again."
-        )
-    if "disk is full" in text or (isinstance(err, sqlite3.DataError) and "full" in text):
-        return StoreError(f"The disk holding the library {path} is full; nothing was changed.")
-    if "readonly" in text:
-        return ReadOnlyLibrary(f"The library {path} cannot be written (read-only); nothing was changed.")
-    if is_damage(err):
-        return DamagedLibrary(path, str(err))
-    if "not a database" in text or "malformed" in text:
-        return NotALibrary(f"{path} is not a factbot library (not an SQLite database, or damaged).")
-    if "unable to open" in text:
-        return StoreError(f"Cannot open the library {path} (check the path and its permissions).")
-    return StoreError(f"The library {path} failed: {text}.")
-
-
-def _writable(path: Path) -> bool:
-    """Whether the library can be written: the file (if there is one) and its folder, which holds
-    the WAL and shared-memory files."""
-    folder = path.parent
-    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-
-
-def _prepare_file(path: Path, *, seed: bool, check: bool = True) -> int:
-    """Create or upgrade the file synchronously (start-up only); returns the prior version. A new
-    library is created, marked and (with `seed`) marked for its seeds in one transaction. With
-    `check`, a damaged file is refused before anything is written to it."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        if check:
-            check_file(conn)  # another application's file is refused as such, not checked
-            quick_check_on_open(conn, path)
-        if is_current(conn):
-            return SCHEMA_VERSION
-        check_file(conn)  # before WAL mode, which would change another application's file
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        return migrate(conn, when_new=(SEEDS_PENDING,) if seed else ())
-    finally:
-        conn.close()
-
-
-async def _prepare_waiting(path: Path, *, seed: bool, check: bool = True) -> int:
-    """_prepare_file, tried again while another process holds the file: past the busy timeout (a
-    slow migration), or answered busy at once, which SQLite does without waiting when another
-    opener is switching the file to WAL or recovering its log. Several processes starting at once
-    (shards) all open; only after WRITE_WAIT_SECONDS does the error reach the caller."""
-    deadline = time.monotonic() + WRITE_WAIT_SECONDS
-    while True:
-        try:
-            return await asyncio.to_thread(_prepare_file, path, seed=seed, check=check)
-        except sqlite3.OperationalError as err:
-            if not _is_busy(err) or time.monotonic() >= deadline:
-                raise
-        await asyncio.sleep(OPEN_RETRY_PAUSE)
-
-
-def _readonly_target(path: Path, *, check: bool = True) -> str:
-    """A read-only URI for a library that cannot be written (checked to be a current library).
-    `mode=ro` needs the WAL's shared-memory file or a folder to make it in; a read-only mount
-    has neither, and `immutable=1` reads the file as it is."""
-    base = path.resolve().as_uri()
-    for query in ("mode=ro", "immutable=1"):
-        uri = f"{base}?{query}"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-        try:
-            version = check_file(conn)
-            if check:
-                quick_check_on_open(conn, path)
-        except sqlite3.OperationalError:
-            if query == "immutable=1":
-                raise
-            continue
-        finally:
-            conn.close()
-        if version < SCHEMA_VERSION:
-            raise ReadOnlyLibrary(
-                f"The library {path} was written by an older factbot and needs upgrading, but it is read-only."
-            )
-        return uri
-    raise AssertionError("unreachable")
-
-
-async def _connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(target, isolation_level=None, uri=isinstance(target, str))
-    try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        if readonly:
-            await conn.execute("PRAGMA query_only = ON")
-            await conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
-
-
-class _Pooled:
-    """Stands for "any reader connection from the pool" where a connection is passed."""
-
-
-_POOLED = _Pooled()
+def fts5_any(terms: list[str]) -> str:
+    """An FTS5 query matching any of `terms` (index terms from storage.text), each quoted so that
+    it is looked up as a term, never read as FTS5 syntax (OR, NEAR, a column name)."""
+    return " OR ".join(f'"{t}"' for t in terms)
 
 
 class SqliteLibrary(Library):
@@ -249,58 +124,30 @@ class SqliteLibrary(Library):
         # The cached figures' own connection (PRAGMA data_version is per connection); every other
         # read takes a connection from the pool (`self._reader`).
         self._stats_reader = reader
-        self._reader = _POOLED
-        self._target = target
-        self._pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self._readers: list[aiosqlite.Connection] = []
-        self._opening = 0
+        self._reader = POOLED
+        self._pool = ReaderPool(target)
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, seed: bool = True, check: bool = True) -> Self:  # type: ignore[override]
+    async def open(cls, target: LibraryTarget | Path | str, *, seed: bool = True, check: bool = True) -> Self:
         """Open (creating and migrating as needed) a library file; a new one gets the seeds. A
         file or folder that cannot be written is opened read-only. With `check`, a damaged file
         (storage.integrity) is refused; without, it is opened for reading what it still holds."""
-        path = Path(path)
-        writer = None
-        try:
-            if not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.parent.is_dir():
-                raise StoreError(f"Cannot open the library {path}: {path.parent} is not a folder.")
-            if path.is_symlink() and not path.exists():
-                raise StoreError(f"Cannot open the library {path}: a symbolic link that leads nowhere (or in a loop).")
-            if path.exists() and not path.is_file():
-                raise StoreError(f"Cannot open the library {path}: it is not a file.")
-            target: Path | str = path
-            if _writable(path):
-                await _prepare_waiting(path, seed=seed, check=check)
-                writer = await _connect(path, readonly=False)
-            else:
-                target = await asyncio.to_thread(_readonly_target, path, check=check)
-            reader = await _connect(target, readonly=True)
-        except (sqlite3.Error, OSError) as err:
-            if writer is not None:
-                await writer.close()
-            raise _store_error(err, path) from None
-        except DamagedLibrary:
-            raise
-        except NotALibrary as err:
-            raise NotALibrary(f"{path}: {err}") from None
-        except BaseException:
-            if writer is not None:
-                await writer.close()
-            raise
-        library = cls(path, writer, reader, target)
-        try:
-            if writer is not None:
-                await library._check_terms_version()
-                await library._check_vocabulary()
-                await library._add_pending_seeds()
-        except BaseException:
-            await library.close()
-            raise
-        return library
+        path = target.path if isinstance(target, LibraryTarget) else Path(target)
+        writer, reader, where = await open_connections(path, seed=seed, check=check)
+        return await cls(path, writer, reader, where)._ready(seed=seed)
+
+    async def _upgrade(self, *, seed: bool) -> None:
+        # The schema was migrated while the file was prepared (sqlite_connect), before connecting.
+        await self._check_terms_version()
+        await self._check_vocabulary()
+
+    # The errors of SQLite's own that say the file failed; a constraint refused is the caller's.
+    _FAILURES = (sqlite3.DatabaseError,)
+    _PASSED = (sqlite3.IntegrityError,)
+
+    def _error(self, err: BaseException) -> StoreError:
+        return store_error(err, self.path)
 
     @property
     def read_only(self) -> bool:
@@ -316,16 +163,29 @@ class SqliteLibrary(Library):
         return self._writer_conn
 
     async def close(self) -> None:
-        for conn in [*self._readers, self._stats_reader, self._writer_conn]:
+        await self._pool.close()
+        for conn in [self._stats_reader, self._writer_conn]:
             if conn is not None:
                 await conn.close()
+
+    # -- beside the library: what its processes share, and the votes -------------------------
+
+    async def shared_cooldowns(self) -> SharedCooldowns:
+        return await SqliteCooldowns.open(shared_path(self.path))
+
+    async def shard_records(self) -> ShardRecords:
+        return await SqliteShardRecords.open(shared_path(self.path))
+
+    @property
+    def feedback_store(self) -> FeedbackStore:
+        return SqliteFeedback(self)
 
     # -- writing -----------------------------------------------------------------------------
 
     async def _store_source(self, new: NewSource) -> int:
         try:
-            async with self._transaction():
-                return await self._insert_source(new)
+            async with self._transaction() as writer:
+                return await self._insert_source(writer, new)
         except sqlite3.IntegrityError as err:
             # UNIQUE (scope, sha256): the same content is already here.
             row = await self._fetchone(
@@ -335,11 +195,11 @@ class SqliteLibrary(Library):
             )
             if row:
                 raise DuplicateSource(row[0], row[1]) from err
-            raise _store_error(err, self.path) from err
+            raise store_error(err, self.path) from err
 
-    async def _insert_source(self, new: NewSource) -> int:
-        """Everything of one source, inside the caller's transaction; returns its id (`source_id`
-        when given, else SQLite's next)."""
+    async def _insert_source(self, conn: aiosqlite.Connection, new: NewSource) -> int:
+        """Everything of one source, inside the caller's transaction (on the writer, `conn`);
+        returns its id (`source_id` when given, else SQLite's next)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by, source_id = new.added_by, new.source_id
         values = list(new.row(new.source_id))
@@ -376,8 +236,8 @@ class SqliteLibrary(Library):
                     await writer.execute("BEGIN IMMEDIATE")
                     break
                 except sqlite3.OperationalError as err:
-                    if not _is_busy(err) or time.monotonic() >= deadline:
-                        raise _store_error(err, self.path) from None
+                    if not is_busy(err) or time.monotonic() >= deadline:
+                        raise store_error(err, self.path) from None
                     if not told:  # the first attempt waited the busy timeout: say why nothing happens
                         told = True
                         waiting(self.path, deadline - time.monotonic())
@@ -386,7 +246,7 @@ class SqliteLibrary(Library):
             except BaseException as err:
                 await self._rollback()
                 if isinstance(err, sqlite3.Error) and not isinstance(err, sqlite3.IntegrityError):
-                    raise _store_error(err, self.path) from None
+                    raise store_error(err, self.path) from None
                 raise
             commit = asyncio.ensure_future(writer.execute("COMMIT"))
             try:
@@ -399,7 +259,7 @@ class SqliteLibrary(Library):
                     raise asyncio.CancelledError() from None
             except sqlite3.Error as err:
                 await self._rollback()
-                raise _store_error(err, self.path) from None
+                raise store_error(err, self.path) from None
 
     async def _rollback(self) -> None:
         """Roll back if a transaction is open; a failed rollback (SQLite already rolled back, as
@@ -460,26 +320,6 @@ class SqliteLibrary(Library):
             await writer.execute("DELETE FROM sources WHERE id = ?", (source_id,))
             await self._log(info.scope, actor, "remove", source_id, info.title)
         return info
-
-    async def _add_pending_seeds(self) -> None:
-        """A new library's seed articles, all in one transaction that also removes the 'seeds
-        pending' mark (re-read inside it: another process opening the new library may have done it)."""
-        if not await self._fetchone(self._writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
-            return
-        from seeds import load_seeds
-
-        seeds = load_seeds()
-        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
-        async with self._transaction() as writer:
-            if not await self._fetchone(writer, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
-                return
-            for seed, ready in zip(seeds, prepared, strict=True):
-                there = await self._fetchone(
-                    writer, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
-                )
-                if not there:
-                    await self._insert_source(seed_source(seed, ready))
-            await writer.execute("DELETE FROM meta WHERE key = 'seeds'")
 
     async def _log(self, scope: int, actor: str | None, action: str, source_id: int, title: str) -> None:
         await self._writer.execute(
@@ -544,76 +384,47 @@ class SqliteLibrary(Library):
     # -- reading -----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _using(self, conn: aiosqlite.Connection | _Pooled) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection itself, or for _POOLED an idle reader (opening one while fewer than
-        READERS exist), returned to the pool afterwards."""
-        if not isinstance(conn, _Pooled):
+    async def _using(self, conn: aiosqlite.Connection | Pooled) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection itself, or for POOLED a reader from the pool, returned to it afterwards."""
+        if not isinstance(conn, Pooled):
             yield conn
             return
-        if self._pool.empty() and self._opening < READERS:
-            self._opening += 1
-            try:
-                reader = await _connect(self._target, readonly=True)
-            except BaseException:
-                self._opening -= 1
-                raise
-            self._readers.append(reader)
-        else:
-            reader = await self._pool.get()
-        try:
-            if reader.in_transaction:
-                # A snapshot cancelled between its BEGIN and its COMMIT left this reader in a read
-                # transaction: ended here, before any read sees stale rows (or holds back checkpoints).
-                await reader.execute("COMMIT")
+        async with self._pool.reader() as reader:
             yield reader
-        finally:
-            self._pool.put_nowait(reader)
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
         """A pooled reader inside one read transaction: the reads made through it see one state
         of the library (a source removed between two of them cannot lose half its rows)."""
-        try:
-            async with self._using(self._reader) as conn:
-                await conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    await conn.execute("COMMIT")
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
+        async with self._failures(), self._using(self._reader) as conn:
+            await conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                await conn.execute("COMMIT")
 
     async def _fetchone(
-        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
+        self, conn: aiosqlite.Connection | Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> sqlite3.Row | None:
         """The first row (a tuple; with `named`, an sqlite3.Row that is read by column name too)."""
-        try:
-            async with self._using(conn) as c, c.execute(sql, params) as cursor:
-                if named:
-                    cursor.row_factory = sqlite3.Row
-                return await cursor.fetchone()
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
+        async with self._failures(), self._using(conn) as c, c.execute(sql, params) as cursor:
+            if named:
+                cursor.row_factory = sqlite3.Row
+            return await cursor.fetchone()
 
     async def _fetchall(
-        self, conn: aiosqlite.Connection | _Pooled, sql: str, params: Sequence[object], *, named: bool = False
+        self, conn: aiosqlite.Connection | Pooled, sql: str, params: Sequence[object], *, named: bool = False
     ) -> list[Any]:
         """Every row (tuples; with `named`, sqlite3.Rows that are read by column name too)."""
-        try:
-            async with self._using(conn) as c, c.execute(sql, params) as cursor:
-                if named:
-                    cursor.row_factory = sqlite3.Row
-                return list(await cursor.fetchall())
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            if isinstance(err, sqlite3.IntegrityError):
-                raise
-            raise _store_error(err, self.path) from None
+        async with self._failures(), self._using(conn) as c, c.execute(sql, params) as cursor:
+            if named:
+                cursor.row_factory = sqlite3.Row
+            return list(await cursor.fetchall())
 
-    async def _get(self, source_id: int, conn: aiosqlite.Connection | _Pooled = _POOLED) -> SourceInfo | None:
+    async def _query(self, conn: aiosqlite.Connection | None, sql: str, params: Sequence[object]) -> list[Any]:
+        return await self._fetchall(POOLED if conn is None else conn, sql, params)
+
+    async def _get(self, source_id: int, conn: aiosqlite.Connection | Pooled = POOLED) -> SourceInfo | None:
         row = await self._fetchone(
             conn, f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ?", (source_id,), named=True
         )
@@ -627,15 +438,6 @@ class SqliteLibrary(Library):
             ):
                 raise UnknownSource(source_id)
         return bodies.get(source_id, "")
-
-    async def page_starts(self, source_id: int) -> list[int]:
-        rows = await self._fetchall(
-            self._reader, "SELECT start FROM pages WHERE source_id = ? ORDER BY number", (source_id,)
-        )
-        return [r[0] for r in rows]
-
-    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
-        return page_place(await self._fetchone(self._reader, PAGE_PLACE, (paragraph, source_id, offset)), paragraph)
 
     async def _list_sources(
         self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
@@ -658,9 +460,6 @@ class SqliteLibrary(Library):
         where, params = self._visible(scope)
         row = await self._fetchone(self._reader, f"SELECT count(*) FROM sources src WHERE {where}", params)
         return row[0] if row else 0
-
-    async def content_keys(self) -> set[tuple[int, str]]:
-        return {(r[0], r[1]) for r in await self._fetchall(self._reader, "SELECT scope, sha256 FROM sources", ())}
 
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         async with self._snapshot() as conn:
@@ -726,7 +525,7 @@ class SqliteLibrary(Library):
             """SELECT count(*) FROM sentence_index
                JOIN sentences s ON s.id = sentence_index.rowid JOIN sources src ON src.id = s.source_id
                WHERE sentence_index MATCH ? AND src.scope IN (?, ?)""",
-            (f'"{term}"', GLOBAL_SCOPE, scope),
+            (fts5_any([term]), GLOBAL_SCOPE, scope),
         )
         return row[0] if row else 0
 
@@ -774,15 +573,15 @@ class SqliteLibrary(Library):
         return dict(rows)
 
     async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
-        return await self.match_sentences(" OR ".join(f'"{t}"' for t in terms), scope=scope, limit=limit)
+        return await self.match_sentences(fts5_any(terms), scope=scope, limit=limit)
 
     async def match_sentences(self, expression: str, *, scope: int, limit: int) -> list[Sentence]:
         """Sentences matching an FTS5 expression of quoted index terms, best bm25 first (ties by
-        id), visible from `scope`. The expression is built by the engine from index terms only."""
+        id), visible from `scope`. The expression is built from index terms only (fts5_any)."""
         # The index ranks alone first: joining each match to its sentence and source to test the
-        # scope cost a third of the query (10,000 articles: 28 ms p50 against 20). Sentences of
-        # other servers are dropped afterwards; only when they crowd out the visible ones is every
-        # match ranked again with the scope tested in the query. Same rows, same order either way.
+        # scope makes the query much slower on a large library. Sentences of other servers are
+        # dropped afterwards; only when they crowd out the visible ones is every match ranked
+        # again with the scope tested in the query. Same rows, same order either way.
         fetched = 2 * limit
         async with self._snapshot() as conn:
             ranked = [
@@ -807,12 +606,13 @@ class SqliteLibrary(Library):
                         JOIN sentences s ON s.id = best.sid
                         ORDER BY best.score, s.id""",
                     (expression, GLOBAL_SCOPE, scope, limit),
+                    named=True,
                 )
             rows = rows[:limit]
             texts = await self._chunk_texts(conn, rows)
         return [_sentence(row, texts) for row in rows]
 
-    async def _visible_sentences(self, conn: aiosqlite.Connection, ids: list[int], scope: int) -> list[Any]:
+    async def _visible_sentences(self, conn: aiosqlite.Connection, ids: list[int], scope: int) -> list[NamedRow]:
         """The rows (_SENTENCE_COLUMNS) of the given sentences visible from `scope`, in the order given."""
         if not ids:
             return []
@@ -820,12 +620,13 @@ class SqliteLibrary(Library):
         rows = await self._fetchall(
             conn,
             # CROSS JOIN: the sentences by id first; left to itself, SQLite may walk every source
-            # in scope and probe each for the ids (10,000 articles: 850 ms instead of 1).
+            # in scope and probe each for the ids, which grows with the library.
             f"SELECT {_SENTENCE_COLUMNS} FROM sentences s CROSS JOIN sources src ON src.id = s.source_id "
             f"WHERE s.id IN ({marks}) AND src.scope IN (?, ?)",
             [*ids, GLOBAL_SCOPE, scope],
+            named=True,
         )
-        by_id = {row[0]: row for row in rows}
+        by_id = {row["id"]: row for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
@@ -845,17 +646,14 @@ class SqliteLibrary(Library):
         chunks they lie in are read in the same read transaction (one snapshot: a source removed
         in between cannot take its chunks away), each chunk once."""
         async with self._snapshot() as conn:
-            rows = await self._fetchall(conn, sql, params)
+            rows = await self._fetchall(conn, sql, params, named=True)
             texts = await self._chunk_texts(conn, rows)
         return [_sentence(row, texts) for row in rows]
 
     @staticmethod
-    async def _chunk_texts(conn: aiosqlite.Connection, rows: Sequence[Sequence[Any]]) -> dict[tuple[int, int], str]:
-        """The text of every body chunk the sentence rows (id, source_id, paragraph, number,
-        start, end) lie in, by (source_id, n)."""
-        keys = sorted(
-            {(row[1], n) for row in rows for n in range(row[4] // BODY_CHUNK, (row[5] - 1) // BODY_CHUNK + 1)}
-        )
+    async def _chunk_texts(conn: aiosqlite.Connection, rows: Sequence[NamedRow]) -> dict[tuple[int, int], str]:
+        """The text of every body chunk the sentence rows (_SENTENCE_COLUMNS) lie in, by (source_id, n)."""
+        keys = sorted({key for row in rows for key in _chunk_keys(row)})
         texts: dict[tuple[int, int], str] = {}
         for i in range(0, len(keys), CHUNK_KEYS_PER_READ):
             batch = keys[i : i + CHUNK_KEYS_PER_READ]
@@ -880,22 +678,6 @@ class SqliteLibrary(Library):
         )
         return {r["id"]: source_from_row(r) for r in rows}
 
-    async def excerpt(self, source_id: int, start: int, end: int) -> str:
-        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
-        Read from the chunks it lies in, not the whole body."""
-        if end <= start:
-            return ""
-        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
-        rows = await self._fetchall(
-            self._reader,
-            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
-            (source_id, first, last),
-        )
-        if not rows:
-            raise UnknownSource(source_id)
-        text = "".join(r[0] for r in rows)
-        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
-
     async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
         if not ids:
             return []
@@ -905,10 +687,6 @@ class SqliteLibrary(Library):
         return [_sentence(row, texts) for row in rows]
 
     # -- sentence vectors ------------------------------------------------------------------------
-
-    async def vector_model(self) -> str | None:
-        row = await self._fetchone(self._reader, "SELECT value FROM meta WHERE key = 'vector_model'", ())
-        return str(row[0]) if row else None
 
     async def use_vector_model(self, model: str) -> bool:
         if await self.vector_model() == model:
@@ -945,16 +723,6 @@ class SqliteLibrary(Library):
             )
             return writer.total_changes - before
 
-    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
-        where, params = ("WHERE s.source_id = ?", (source_id,)) if source_id is not None else ("", ())
-        row = await self._fetchone(
-            self._reader,
-            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
-                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
-            params,
-        )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
-
     async def _read_vector_ids(self) -> list[int]:
         rows = await self._fetchall(self._stats_reader, "SELECT sentence_id FROM sentence_vectors ORDER BY 1", ())
         return [r[0] for r in rows]
@@ -969,3 +737,18 @@ class SqliteLibrary(Library):
             (json.dumps(ids),),
         )
         return [StoredVector(r[0], r[1], r[2]) for r in rows]
+
+
+class SqliteFeedback(FeedbackStore):
+    """The votes, in the library file: each change in the library's write transaction."""
+
+    def __init__(self, library: SqliteLibrary) -> None:
+        self.library = library
+
+    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
+        async with self.library._transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return int(cursor.rowcount)
+
+    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
+        return await self.library._fetchall(POOLED, sql, params, named=True)

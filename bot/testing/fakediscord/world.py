@@ -48,8 +48,8 @@ EVERYONE_PERMISSIONS = (
 )
 MODERATOR_PERMISSIONS = MANAGE_GUILD | MANAGE_MESSAGES | KICK_MEMBERS
 BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | ADD_REACTIONS
-# What Discord reports as app_permissions in a DM with the bot.
-DM_APP_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | ADD_REACTIONS
+# What Discord reports as app_permissions in a DM with the bot: the same set as the bot's role here.
+DM_APP_PERMISSIONS = BOT_PERMISSIONS
 
 # Users. The bot's user id is also its application id, as for every modern bot.
 BOT_ID = 1000000000000000001

@@ -19,9 +19,9 @@ from discord import app_commands
 from discord.ext import commands
 from discord.http import Route
 
-from tests.fakediscord import FakeDiscord, Pings, run_client
-from tests.fakediscord import limits as lim
-from tests.fakediscord import world as w
+from bot.testing.fakediscord import FakeDiscord, Pings, run_client
+from bot.testing.fakediscord import limits as lim
+from bot.testing.fakediscord import world as w
 
 SOURCE_NAMES = ["wikipedia", "wikinews", "britannica", "snopes"]
 

@@ -1,4 +1,4 @@
-"""The timeline picture (a PNG) and its text, drawn from a `Timeline` of dated statements.
+"""The timeline picture (a PNG), drawn from a `Timeline` of dated statements.
 
 The picture is made to be read at about 400 px wide (Discord on a phone) on dark and light themes:
 800 px wide, drawn on a light card of its own, time running down one axis with a lane and a colour
@@ -9,21 +9,11 @@ safe in a worker thread) is imported only when a picture is drawn.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
-import tempfile
-import textwrap
-from pathlib import Path
 from typing import Any
 
-from bot.answer.engine import Engine
-from bot.answer.events import Event, Timeline, When, answer_timeline, library_timeline
-from bot.textview import citation, terminal_safe
-from bot.wording import timeline_note
-from storage.errors import FactbotError
-from storage.library import Library
-from storage.models import GLOBAL_SCOPE
+from bot.answer.timeline import Event, Timeline
+from bot.timeline.text import date_label, heading
 
 WIDTH_PX = 800
 DPI = 100
@@ -45,8 +35,6 @@ GAP = 40  # between the lanes and the labels
 BADGE_R = 13
 # Font sizes in points (at 100 dpi a point is 1.39 px, so 15 pt shows as about 10 px at 400 px wide).
 TITLE_PT, DATE_PT, QUOTE_PT, SMALL_PT = 20, 16, 15, 14
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec")
 
 
 def colour(lane: int) -> str:
@@ -71,29 +59,6 @@ def picture_size(timeline: Timeline) -> tuple[int, int]:
         + PAD
     )
     return WIDTH_PX, height
-
-
-def heading(timeline: Timeline) -> str:
-    return f"Timeline: {timeline.topic}" if timeline.topic else "What the sources date"
-
-
-def date_label(event: Event) -> str:
-    """The date as the text writes it; for a relative date placed by a name (which the fragment
-    shows), where it was placed."""
-    dated = event.dated
-    written = " ".join(dated.text.split())
-    if dated.when is None:
-        return f"{written} · {dated.why}"
-    if dated.relative:
-        return f"{written} → {_when_text(dated.when)}"
-    return written
-
-
-def _when_text(when: When) -> str:
-    year = int(when.start + 1e-9)
-    if when.precision == "month":
-        return f"{_MONTHS[round((when.start - year) * 12)]} {year}"
-    return str(year)
 
 
 def draw_png(timeline: Timeline) -> bytes:
@@ -296,71 +261,3 @@ def _circle(x: float, y: float, r: float, face: str, edge: str, lw: float = 0) -
     from matplotlib.patches import Circle
 
     return Circle((x, y), r, facecolor=face, edgecolor=edge, lw=lw, zorder=3)
-
-
-def save_png(data: bytes, path: Path) -> None:
-    """Write the picture whole or not at all (a temporary file renamed into place)."""
-    if path.suffix.lower() != ".png":
-        raise FactbotError(f"{path} must end in .png.")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FactbotError(f"There is no folder {folder} to write {path.name} in.")
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(temp, 0o644)  # mkstemp's 0600 is for the temporary file, not the picture
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def render_text(timeline: Timeline, width: int = 100) -> str:
-    """The terminal's list: each number with its date, its full quote and its citation."""
-    lines = [heading(timeline), ""]
-    if note := timeline_note(timeline):
-        lines += [note, ""]
-    if timeline.sources:
-        lines.append("Sources:")
-        lines += [f"  [{lane + 1}] {citation(source)}" for lane, source in enumerate(timeline.sources)]
-        lines.append("")
-    for title, events in (("On the time axis:", timeline.placed), ("Not placed:", timeline.unplaced)):
-        if not events:
-            continue
-        lines.append(title)
-        for event in events:
-            lines.append(f"  {event.number:>2}. {date_label(event)}  — [{event.lane + 1}] ¶ {event.paragraph}")
-            quote = " ".join(event.sentence.split())
-            lines.append(textwrap.fill(f"“{quote}”", width, initial_indent="      ", subsequent_indent="       "))
-        lines.append("")
-    if timeline.left_out:
-        lines.append(f"And {timeline.left_out} more dated statements not shown.")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-async def timeline_command(engine: Engine, library: Library, topic: str | None, out: Path | None) -> int:
-    """`factbot timeline [TOPIC] [--out FILE.png]`: the numbered list, and the picture when asked."""
-    if out is not None and out.suffix.lower() != ".png":
-        raise FactbotError(f"{out} must end in .png.")
-    if topic is not None:
-        try:
-            topic.encode("utf-8")
-        except UnicodeEncodeError:
-            raise FactbotError("The topic is not valid UTF-8 text.") from None
-        if not topic.strip():
-            raise FactbotError("Give a topic, or none for every source.")
-    if topic:
-        timeline = answer_timeline(await engine.ask(topic))
-    else:
-        timeline = await library_timeline(library, GLOBAL_SCOPE)
-    if out is not None and not timeline.drawable:
-        if timeline.events:
-            print(terminal_safe(render_text(timeline)), end="")
-        raise FactbotError(f"{timeline_note(timeline)} No picture written.")
-    if out is not None:
-        save_png(await asyncio.to_thread(draw_png, timeline), out)
-        width, height = picture_size(timeline)
-        print(terminal_safe(f"Wrote {out} ({width}×{height} px)."))
-    print(terminal_safe(render_text(timeline)), end="")
-    return 0

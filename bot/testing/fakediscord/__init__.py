@@ -1,6 +1,6 @@
 """A loopback fake of Discord's REST API and gateway for end-to-end tests of a real discord.py bot.
 
-Typical use (the ``fake_discord`` fixture comes from ``tests.fakediscord.plugin``)::
+Typical use (the ``fake_discord`` fixture comes from ``bot.testing.fakediscord.plugin``)::
 
     async def test_ask(fake_discord):
         async with run_client(MyBot(guild_ready_timeout=0.05), fake_discord) as bot:
@@ -29,13 +29,13 @@ Sharding as Discord does it: clients that IDENTIFY with ``shard: [id, count]`` (
 go to shard 0; ``FakeDiscord(world.build_world(extra_guilds=n))`` has more guilds to spread,
 ``fake.recommended_shards`` is what ``GET /gateway/bot`` answers.
 
-Fixed ids live in :mod:`tests.fakediscord.world` (``GUILD_ID``, ``QUESTIONS_CHANNEL_ID``,
+Fixed ids live in :mod:`bot.testing.fakediscord.world` (``GUILD_ID``, ``QUESTIONS_CHANNEL_ID``,
 ``MODERATOR_ID``, ``MEMBER_ID``, ...).
 """
 
 from . import world
+from .client import run_client
 from .limits import DiscordError, FieldError
-from .plugin import run_client
 from .records import Attachment, ErrorRecord, InteractionLog, Message, Pings, Reply, RequestRecord, SyncCall
 from .server import FakeDiscord
 

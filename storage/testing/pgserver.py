@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for the tests, started in a temporary folder (one per test run).
+"""A real PostgreSQL server for the tests and benchmarks, started in a temporary folder (one per test run).
 
 The server refuses to run as root, so as root it runs as `nobody` (runuser). It listens only on a
 unix socket in its folder; each test gets a fresh database (`fresh_database`). Where the binaries

@@ -1,7 +1,7 @@
 """FakeDiscord: a loopback stand-in for Discord's REST API and gateway that a real client talks to.
 
 Start it, point discord.py at ``api_base``/``gateway_url`` (see ``plugin.run_client``), drive users
-with the methods from :class:`~tests.fakediscord.drive.Drives`, then wait for and assert on what the
+with the methods from :class:`~bot.testing.fakediscord.drive.Drives`, then wait for and assert on what the
 bot did. Everything the bot sends is recorded; everything Discord would refuse is refused with
 Discord's error body and recorded in ``errors``.
 """

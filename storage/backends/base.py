@@ -1,0 +1,614 @@
+"""The library's contract: what every backend offers, and everything that is not SQL.
+
+storage.backends.open_library opens a library with the backend its target names (the table
+storage.backends.BACKENDS); the engine, the Discord layer and the command line use only the methods
+below and never know which. The checks on what is added, the choice of the terms a question
+searches by, the cached figures and the statements both backends spell alike (written once with `?`
+placeholders, run by each backend's `_query`) are shared here (the text preparation is
+storage.prepare's, row decoding storage.rows'); each backend holds only its own SQL. Both give the
+same candidates in the same order (FTS5's bm25 is reproduced by the PostgreSQL backend,
+storage.backends.bm25), so the same library answers the same on either. This module never imports
+a backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import numpy as np
+
+from storage.errors import DuplicateSource, IngestError, ProtectedSource, StoreError, UnknownSource
+from storage.limits import MAX_PDF_PAGES
+from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo, SourceMeta
+from storage.prepare import NewSource, clean_field, has_visible_text, now, prepare_text, seed_source
+from storage.rows import PAGE_PLACE, StoredSource, page_place
+from storage.schema import BODY_CHUNK
+from storage.vectors import READ_BATCH, StoredVector, VectorIndex
+
+if TYPE_CHECKING:
+    from storage.feedback import FeedbackEntry, FeedbackStore, Vote
+    from storage.shards import ShardRecords
+    from storage.shared import SharedCooldowns
+    from storage.target import LibraryTarget
+
+# Sentences a search may match before the rarer terms alone must do (see match_terms).
+MATCH_BUDGET = 20_000
+# Source ids are 64-bit integers: anything outside this range names no source.
+MAX_ID = 2**63 - 1
+# Entries kept at most in each cache of figures before it is emptied.
+_CACHE_LIMIT = 100_000
+
+
+def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) -> SourceInfo:
+    """The source `scope` asks to remove, if it may: the operator (scope None) may remove any
+    source, a server only its own. UnknownSource for one `scope` cannot see; ProtectedSource for a
+    global source a server asks to remove."""
+    if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+        raise UnknownSource(source_id)
+    if scope is not None and info.scope != scope:
+        raise ProtectedSource(source_id)
+    return info
+
+
+class Library(ABC):
+    """Every source factbot can quote. SQL lives here and in the backends; nowhere else in factbot."""
+
+    path: Path | str  # the file, or the server's URL without its password (for messages)
+
+    def __init__(self) -> None:
+        # Figures that only change when someone writes, kept until `data_version` moves.
+        self._stats_version: object = None
+        self._sentence_stats: tuple[int, float] = (0, 0.0)
+        self._term_counts: dict[str, int] = {}
+        self._source_counts: dict[int | None, int] = {}
+        self._scoped_counts: dict[tuple[str, int], int] = {}
+        self._scoped_stats: dict[int, tuple[int, float]] = {}
+        self._similar: dict[tuple[str, int, int], dict[str, int]] = {}
+        # The stored sentence vectors in memory (storage.vectors), caught up when the library moves.
+        self._vectors = VectorIndex()
+        self._vectors_version: object = None
+        self._vectors_lock = asyncio.Lock()
+
+    @classmethod
+    @abstractmethod
+    async def open(cls, target: LibraryTarget, *, seed: bool = True, check: bool = True) -> Self:
+        """Open (creating and migrating as needed) the library at `target`; a new library gets the
+        seed articles (with `seed`). With `check`, a damaged library is refused where the backend
+        can tell."""
+
+    async def _ready(self, *, seed: bool) -> Self:
+        """This library, just connected, made ready to use: upgraded as this factbot needs and a
+        new one given its seeds (unless read-only); closed, and the error raised, if that fails."""
+        try:
+            if not self.read_only:
+                await self._upgrade(seed=seed)
+                await self._add_pending_seeds()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    @abstractmethod
+    async def _upgrade(self, *, seed: bool) -> None:
+        """What this factbot needs of a library it opens to write: the schema's migrations (a new
+        library marked for its seeds with `seed`) and the index rebuilt where its terms changed."""
+
+    @property
+    def read_only(self) -> bool:
+        return False
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- the hooks the shared code below runs on: each backend's connections and dialect ---------
+
+    # The driver's errors that say the store failed (mapped by `_error`), and those among them a
+    # caller handles itself (a content already there: DuplicateSource).
+    _FAILURES: ClassVar[tuple[type[BaseException], ...]] = ()
+    _PASSED: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    @abstractmethod
+    def _error(self, err: BaseException) -> StoreError:
+        """One line for what went wrong with the store itself (never a traceback)."""
+
+    @asynccontextmanager
+    async def _failures(self) -> AsyncIterator[None]:
+        """The driver's failures inside as StoreError (`_error`), but those in `_PASSED`."""
+        try:
+            yield
+        except self._FAILURES as err:
+            if isinstance(err, self._PASSED):
+                raise
+            raise self._error(err) from None
+
+    @abstractmethod
+    def _transaction(self) -> AbstractAsyncContextManager[Any]:
+        """One write transaction, whole or not at all; it yields the connection `_query` takes."""
+
+    @abstractmethod
+    async def _query(self, conn: Any, sql: str, params: Sequence[object]) -> list[Any]:
+        """The rows (read by position) of one statement written with `?` placeholders, on `conn`
+        (None: any connection that reads the library as it stands)."""
+
+    @abstractmethod
+    async def _insert_source(self, conn: Any, new: NewSource) -> int:
+        """Everything of one source, inside the write transaction of `conn`; its id."""
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def add_source(
+        self,
+        body: str,
+        meta: SourceMeta,
+        *,
+        scope: int = GLOBAL_SCOPE,
+        origin: str | None = None,
+        added_by: str | None = None,
+        added_at: str | None = None,
+        source_id: int | None = None,
+        pages: Sequence[int] = (),
+    ) -> SourceInfo:
+        """Add one source in one transaction: all of it (index included) or none of it. Control
+        characters never enter its metadata; a title with nothing visible is refused; the same
+        content twice in one scope is refused (DuplicateSource). `added_at` and `source_id`: kept as
+        given (a copied library keeps its dates and ids; the id must be free), else now and the next.
+        `pages`: where each page of a PDF starts in `body` (offsets in order), stored with it."""
+        meta = SourceMeta(
+            clean_field(meta.title) or "",
+            clean_field(meta.author),
+            clean_field(meta.publisher),
+            clean_field(meta.url),
+            clean_field(meta.published),
+        )
+        origin, added_by = clean_field(origin), clean_field(added_by)
+        if not has_visible_text(meta.title):
+            raise IngestError("A source needs a title (with something visible in it).")
+        pages = tuple(pages)
+        if len(pages) > MAX_PDF_PAGES:
+            raise IngestError(f"A source may have at most {MAX_PDF_PAGES:,} pages.")
+        if any(not a <= b for a, b in zip((0, *pages), (*pages, len(body)), strict=True)):
+            raise IngestError("A source's page starts must be offsets into its text, in order.")
+        # Segmenting and tokenising a long document is CPU work: off the event loop.
+        prepared = await asyncio.to_thread(prepare_text, body)
+        if not prepared.paragraphs or not any(prepared.terms):
+            raise IngestError("There is no text to quote in this source (no words in it).")
+        new = NewSource(body, prepared, meta, scope, origin, added_by, added_at or now(), source_id, pages)
+        return new.info(await self._store_source(new))
+
+    @abstractmethod
+    async def _store_source(self, new: NewSource) -> int:
+        """Store one checked source in one transaction (with its audit entry); its id. Raises
+        DuplicateSource when its content is already in `scope`."""
+
+    @abstractmethod
+    async def remove_source(self, source_id: int, *, scope: int | None = None, actor: str | None = None) -> SourceInfo:
+        """Remove a source and everything of it. `scope` None is the operator, who may remove
+        anything; a server may remove only its own sources, never the global library."""
+
+    async def _add_pending_seeds(self) -> None:
+        """A new library's seed articles, all in one transaction that also removes the 'seeds
+        pending' mark (re-read inside it: another process opening the new library may have done it)."""
+        if not await self._query(None, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+            return
+        from seeds import load_seeds
+
+        seeds = load_seeds()
+        prepared = [await asyncio.to_thread(prepare_text, seed.body) for seed in seeds]
+        async with self._transaction() as conn:
+            if not await self._query(conn, "SELECT 1 FROM meta WHERE key = 'seeds'", ()):
+                return
+            for seed, ready in zip(seeds, prepared, strict=True):
+                there = await self._query(
+                    conn, "SELECT 1 FROM sources WHERE scope = ? AND sha256 = ?", (GLOBAL_SCOPE, ready.sha256)
+                )
+                if not there:
+                    await self._insert_source(conn, seed_source(seed, ready))
+            await self._query(conn, "DELETE FROM meta WHERE key = 'seeds'", ())
+
+    async def add_seeds(self) -> list[SourceInfo]:
+        """Add the shipped seed articles to the global library (skipping any already there)."""
+        from seeds import load_seeds
+
+        added = []
+        for seed in load_seeds():
+            meta = SourceMeta(seed.title, seed.author, seed.publisher, seed.url, seed.published)
+            try:
+                added.append(await self.add_source(seed.body, meta, origin=f"seed:{seed.key}", added_by="factbot"))
+            except DuplicateSource:
+                continue
+        return added
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @abstractmethod
+    async def _get(self, source_id: int) -> SourceInfo | None: ...
+
+    async def get_source(self, source_id: int, *, scope: int | None = None) -> SourceInfo:
+        """A source visible from `scope` (its own and the global library; None sees all)."""
+        if not 0 < source_id <= MAX_ID:
+            raise UnknownSource(source_id)
+        info = await self._get(source_id)
+        if info is None or (scope is not None and info.scope not in (scope, GLOBAL_SCOPE)):
+            raise UnknownSource(source_id)
+        return info
+
+    @abstractmethod
+    async def get_body(self, source_id: int) -> str: ...
+
+    async def page_starts(self, source_id: int) -> list[int]:
+        """Where each page of a source starts in its body, page 1 first (empty: it has no pages)."""
+        rows = await self._query(None, "SELECT start FROM pages WHERE source_id = ? ORDER BY number", (source_id,))
+        return [r[0] for r in rows]
+
+    async def page_places(self, source_id: int, spots: Sequence[tuple[int, int]]) -> list[PagePlace | None]:
+        """For each (offset into the body, paragraph number) of a source, its page and which paragraph
+        of that page it is in; None for a source without pages."""
+        return [await self._read_page_place(source_id, offset, paragraph) for offset, paragraph in spots]
+
+    async def _read_page_place(self, source_id: int, offset: int, paragraph: int) -> PagePlace | None:
+        """page_places for one spot."""
+        rows = await self._query(None, PAGE_PLACE, (paragraph, source_id, offset))
+        return page_place(rows[0] if rows else None, paragraph)
+
+    async def list_sources(
+        self,
+        *,
+        scope: int | None = None,
+        limit: int = -1,
+        offset: int = 0,
+        title_contains: str = "",
+        own_only: bool = False,
+    ) -> list[SourceInfo]:
+        """Sources visible from `scope`, global library first, oldest first (`limit` -1: all);
+        `title_contains` keeps those whose title holds it (any case); `own_only` leaves the global
+        library out (what a server may remove)."""
+        return await self._list_sources(scope, limit, offset, title_contains, own_only)
+
+    @abstractmethod
+    async def _list_sources(
+        self, scope: int | None, limit: int, offset: int, title_contains: str, own_only: bool
+    ) -> list[SourceInfo]:
+        """list_sources, in the backend's SQL."""
+
+    async def count_sources(self, *, scope: int | None = None) -> int:
+        """Sources visible from `scope`, cached until the next write (every answer asks)."""
+        await self._refresh()
+        return await self._count_sources(scope)
+
+    async def _count_sources(self, scope: int | None) -> int:
+        if scope not in self._source_counts:
+            self._source_counts[scope] = await self._read_source_count(scope)
+        return self._source_counts[scope]
+
+    @abstractmethod
+    async def _read_source_count(self, scope: int | None) -> int: ...
+
+    @abstractmethod
+    async def events(self, *, scope: int | None = None, limit: int = 20) -> list[LogEntry]:
+        """The latest additions and removals, newest first."""
+
+    async def content_keys(self) -> set[tuple[int, str]]:
+        """(scope, content hash) of every source: what a copy into this library can skip."""
+        return {(r[0], r[1]) for r in await self._query(None, "SELECT scope, sha256 FROM sources", ())}
+
+    @abstractmethod
+    async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
+        """Sources with their bodies in id order, from the first id above `after_id` (copying)."""
+
+    # -- what the answer engine reads ----------------------------------------------------------
+
+    @abstractmethod
+    async def data_version(self) -> object:
+        """A value that changes whenever anyone (this process or another) changes the library."""
+
+    def question(self) -> AbstractAsyncContextManager[object]:
+        """Around the reads of one question: a backend whose every read is a round trip
+        (PostgreSQL) reads the version once for them all and keeps what its searches returned
+        (neighbours, sources, text) for the rest of the question. Nothing on SQLite."""
+        return contextlib.nullcontext()
+
+    @abstractmethod
+    async def _read_sentence_stats(self) -> tuple[int, float]: ...
+
+    async def _refresh(self) -> None:
+        """Forget cached figures when any connection (this process or another) has written."""
+        version = await self.data_version()
+        if version != self._stats_version:
+            self._sentence_stats = await self._read_sentence_stats()
+            self._term_counts.clear()
+            self._source_counts.clear()
+            self._scoped_counts.clear()
+            self._scoped_stats.clear()
+            self._similar.clear()
+            self._stats_version = version
+
+    async def sentence_stats(self, *, scope: int | None = None) -> tuple[int, float]:
+        """How many sentences the sources visible from `scope` hold and their mean length in
+        characters (for idf and length normalisation); None: the whole library. Another server's
+        sources never count: a server's answers depend only on what it can quote. Read as the
+        library's totals less the other servers' sentences (usually a small share), cached."""
+        await self._refresh()
+        counted = await self._counting_scope(scope)
+        if counted is None:
+            return self._sentence_stats
+        if counted not in self._scoped_stats:
+            total, mean = self._sentence_stats
+            others, other_chars = await self._read_outside_totals(counted)
+            # Whole characters, as a library holding only these sources would sum them.
+            visible, chars = total - others, round(mean * total) - other_chars
+            self._scoped_stats[counted] = (visible, chars / visible if visible else 0.0)
+        return self._scoped_stats[counted]
+
+    async def _counting_scope(self, scope: int | None) -> int | None:
+        """The scope whose view `scope`'s figures are counted in: None when every source is visible
+        from it (the whole library is global, or no scope is given), the global scope when the
+        server has no sources of its own (every such server sees the same, so one count serves all)."""
+        if scope is None or await self._count_sources(None) == await self._count_sources(GLOBAL_SCOPE):
+            return None
+        if scope != GLOBAL_SCOPE and await self._count_sources(scope) > await self._count_sources(GLOBAL_SCOPE):
+            return scope
+        return GLOBAL_SCOPE
+
+    @abstractmethod
+    async def _read_outside_totals(self, scope: int) -> tuple[int, int]:
+        """Sentences, and their characters, of the sources `scope` cannot see (other servers')."""
+
+    async def term_frequencies(self, terms: Iterable[str], *, scope: int | None = None) -> dict[str, int]:
+        """How many sentences contain each term, in the order given, cached until the next write.
+
+        Counted over the sources visible from `scope`: a word only another server's sources use is
+        unknown here, and how common a word is depends only on what this server can quote.
+        """
+        await self._refresh()
+        wanted = list(dict.fromkeys(terms))
+        missing = sorted(set(wanted) - self._term_counts.keys())
+        if missing:
+            found = await self._read_term_counts(missing)
+            if len(self._term_counts) > _CACHE_LIMIT:
+                self._term_counts.clear()
+            self._term_counts.update({t: found.get(t, 0) for t in missing})
+        counts = {t: self._term_counts[t] for t in wanted}
+        counted = await self._counting_scope(scope)
+        if counted is not None:
+            scoped = await self._scoped_term_counts([t for t, n in counts.items() if n > 0], counted)
+            counts.update(scoped)
+        return counts
+
+    @abstractmethod
+    async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
+        """Sentences containing each term, library-wide (terms never indexed may be left out)."""
+
+    async def _scoped_term_counts(self, terms: list[str], scope: int) -> dict[str, int]:
+        """term_frequencies in `scope`'s view, cached; the terms not cached are read at once."""
+        missing = [t for t in terms if (t, scope) not in self._scoped_counts]
+        if missing:
+            found = await self._read_scoped_counts(missing, scope)
+            if len(self._scoped_counts) > _CACHE_LIMIT:
+                self._scoped_counts.clear()
+            self._scoped_counts.update({(t, scope): found[t] for t in missing})
+        return {t: self._scoped_counts[(t, scope)] for t in terms}
+
+    async def _read_scoped_counts(self, terms: list[str], scope: int) -> dict[str, int]:
+        """Sentences containing each term in the sources visible from `scope`; a backend whose
+        every read is a round trip reads them all in one."""
+        return {t: await self._read_scoped_count(t, scope) for t in terms}
+
+    @abstractmethod
+    async def _read_scoped_count(self, term: str, scope: int) -> int:
+        """Sentences containing `term` in the sources visible from `scope`."""
+
+    @abstractmethod
+    async def vocabulary(self, *, scope: int) -> dict[str, int]:
+        """Every surface word visible from `scope` (the global library's and the server's own,
+        never another server's) with how often it occurs there."""
+
+    @abstractmethod
+    async def word_counts(self, words: Iterable[str], *, scope: int) -> dict[str, int]:
+        """How often each surface word (folded, as `vocabulary_words` keeps it) occurs in the
+        sources visible from `scope`; 0 for a word they never use."""
+
+    async def similar_words(self, word: str, *, scope: int, spread: int = 2) -> dict[str, int]:
+        """The vocabulary words visible from `scope` that could be `word` misspelt: their length is
+        within `spread` of its, and they share its first two letters or its last two (one slip
+        leaves one end of a word of five letters or more intact). With their counts; cached until
+        the library changes. Two index range reads, never a scan of the vocabulary."""
+        await self._refresh()
+        key = (word, scope, spread)
+        if key in self._similar:
+            return self._similar[key]
+        found = await self._read_similar_words(word, scope, spread) if len(word) >= 2 else {}
+        if len(self._similar) > 10_000:
+            self._similar.clear()
+        self._similar[key] = found
+        return found
+
+    @abstractmethod
+    async def _read_similar_words(self, word: str, scope: int, spread: int) -> dict[str, int]: ...
+
+    async def match_terms(
+        self,
+        terms: Iterable[str],
+        *,
+        scope: int,
+        limit: int,
+        budget: int = MATCH_BUDGET,
+        counts: Mapping[str, int] | None = None,
+    ) -> list[Sentence]:
+        """Candidate sentences for a question's index terms, best bm25 first, visible from `scope`.
+
+        Ranking every sentence a search matches costs more as the library grows. The rarest words
+        say the most about where the answer is: they are taken rarest first while the sentences
+        they match stay within `budget` (the rarest one always), which bounds the cost whatever the
+        library's size. The engine still scores the candidates against all the question's words.
+        `counts`: the terms' frequencies in `scope` when the caller has just read them
+        (term_frequencies), to save reading them again.
+        """
+        terms = list(terms)
+        if counts is None or not set(terms) <= counts.keys():
+            counts = await self.term_frequencies(terms, scope=scope)
+        counts = {t: counts[t] for t in terms}
+        chosen: list[str] = []
+        matched = 0
+        for term in sorted((t for t in counts if counts[t] > 0), key=lambda t: (counts[t], t)):
+            if chosen and matched + counts[term] > budget:
+                break
+            chosen.append(term)
+            matched += counts[term]
+        if not chosen:
+            return []
+        return await self.match_any(chosen, scope=scope, limit=limit)
+
+    @abstractmethod
+    async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
+        """Sentences containing any of `terms` (index terms), visible from `scope`, best first by
+        FTS5's bm25 (library-wide statistics, the terms in the order given), ties by id."""
+
+    @abstractmethod
+    async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
+        """The sentences just before and after each given one (same source), by id."""
+
+    @abstractmethod
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, SourceInfo]: ...
+
+    async def excerpt(self, source_id: int, start: int, end: int) -> str:
+        """`body[start:end]` of a source: how a quote spanning adjacent sentences stays verbatim.
+        Read from the chunks it lies in, not the whole body."""
+        if end <= start:
+            return ""
+        first, last = start // BODY_CHUNK, (end - 1) // BODY_CHUNK
+        rows = await self._query(
+            None,
+            "SELECT text FROM body_chunks WHERE source_id = ? AND n BETWEEN ? AND ? ORDER BY n",
+            (source_id, first, last),
+        )
+        if not rows:
+            raise UnknownSource(source_id)
+        text = "".join(r[0] for r in rows)
+        return text[start - first * BODY_CHUNK : end - first * BODY_CHUNK]
+
+    async def visible_sentences(self, ids: Iterable[int], *, scope: int) -> list[Sentence]:
+        """The given sentences that `scope` can see, with their text, in id order."""
+        return await self._read_visible_sentences(sorted(set(ids)), scope)
+
+    @abstractmethod
+    async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]: ...
+
+    # -- sentence vectors (storage.vectors) ------------------------------------------------------
+
+    async def vector_model(self) -> str | None:
+        """The model that made the stored vectors (None: none stored yet)."""
+        rows = await self._query(None, "SELECT value FROM meta WHERE key = 'vector_model'", ())
+        return str(rows[0][0]) if rows else None
+
+    @abstractmethod
+    async def use_vector_model(self, model: str) -> bool:
+        """Make `model` the library's vector model: vectors another model made are dropped, to be
+        made again. Whether any were dropped."""
+
+    @abstractmethod
+    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
+        """Sentences that have no vector yet, in id order (what encoding resumes from)."""
+
+    @abstractmethod
+    async def store_vectors(self, model: str, vectors: list[tuple[int, bytes]]) -> int:
+        """Store (sentence id, vector) pairs made by `model`, in one transaction; pairs whose
+        sentence is gone (removed meanwhile) or that another process stored first are skipped, and
+        nothing is stored when the library's model is no longer `model`. How many were stored."""
+
+    async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
+        """(sentences with a vector, sentences) of one source, or of the whole library."""
+        where, params = ("WHERE s.source_id = ?", (source_id,)) if source_id is not None else ("", ())
+        rows = await self._query(
+            None,
+            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
+                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
+            params,
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
+    @abstractmethod
+    async def _read_vector_ids(self) -> list[int]:
+        """The ids of every sentence that has a vector."""
+
+    @abstractmethod
+    async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:
+        """The stored vectors of the given sentences (those that have one)."""
+
+    async def _vector_index(self) -> VectorIndex:
+        """The in-memory vectors, caught up with the library: only the rows that came or went since
+        the last look are read."""
+        async with self._vectors_lock:
+            version = await self.data_version()
+            if version != self._vectors_version:
+                present = await self._read_vector_ids()
+                missing = self._vectors.missing(present)
+                added: list[StoredVector] = []
+                for i in range(0, len(missing), READ_BATCH):
+                    added.extend(await self._read_vectors(missing[i : i + READ_BATCH]))
+                self._vectors.sync(present, added)
+                self._vectors_version = version
+            return self._vectors
+
+    async def nearest_sentences(self, query: np.ndarray, *, scope: int, limit: int) -> list[tuple[int, float]]:
+        """The ids of the `limit` sentences visible from `scope` nearest `query` in meaning, with
+        their cosines, nearest first (ties by id). Sentences not yet encoded are not found here."""
+        index = await self._vector_index()
+        return await asyncio.to_thread(index.nearest, query, scope=scope, limit=limit)
+
+    async def vector_cosines(self, ids: Iterable[int], query: np.ndarray) -> dict[int, float]:
+        """The cosine with `query` of each given sentence that has a stored vector."""
+        index = await self._vector_index()
+        return index.cosines(ids, query)
+
+    # -- what the bot processes of one library share (storage.shared, storage.shards) -----------
+
+    @abstractmethod
+    async def shared_cooldowns(self) -> SharedCooldowns:
+        """The per-user question budgets every process of this library spends; StoreError (one
+        line) when they cannot be opened. The caller closes them."""
+
+    @abstractmethod
+    async def shard_records(self) -> ShardRecords:
+        """Which process runs which shards of this library. The caller closes them."""
+
+    # -- votes on answers (storage.feedback) ---------------------------------------------------
+
+    @property
+    @abstractmethod
+    def feedback_store(self) -> FeedbackStore:
+        """The votes' table of this library, in the backend's SQL."""
+
+    async def record_feedback(self, vote: Vote) -> bool:
+        """Store a vote, replacing that user's earlier vote on that answer; True if it is new."""
+        return await self.feedback_store.record(vote)
+
+    async def feedback_vote(self, answer_id: int, user_id: int) -> FeedbackEntry | None:
+        return await self.feedback_store.vote(answer_id, user_id)
+
+    async def feedback(
+        self, *, scope: int | None = None, kind: str | None = None, offset: int = 0, limit: int = 20
+    ) -> list[FeedbackEntry]:
+        """Votes newest first, of one server (`scope`) or of all (None), of one kind or all."""
+        return await self.feedback_store.entries(scope=scope, kind=kind, offset=offset, limit=limit)
+
+    async def count_feedback(self, *, scope: int | None = None, kind: str | None = None) -> int:
+        return await self.feedback_store.count(scope=scope, kind=kind)
+
+    async def purge_feedback(self, *, before: str) -> int:
+        """Delete the votes cast before `before` (ISO time); how many were deleted."""
+        return await self.feedback_store.purge(before=before)
