@@ -3,6 +3,7 @@ question costs a few round trips: one version read, the search, no pool resets."
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from collections import Counter
@@ -203,3 +204,25 @@ async def test_no_candidates_for_no_limit(pg_url: str, limit: int) -> None:
     async with await PostgresLibrary.open(pg_url, seed=False) as library:
         await fill(library)
         assert await library.match_any(terms("canal"), scope=GLOBAL_SCOPE, limit=limit) == []
+
+
+async def test_a_task_started_in_a_question_reads_the_version_afresh_after_it(pg_url: str) -> None:
+    """A task inherits the question's reads (its context), but not once the question has ended."""
+    async with await PostgresLibrary.open(pg_url, seed=False) as library:
+        await fill(library)
+        ended = asyncio.Event()
+
+        async def later() -> tuple[int, int]:
+            during = await library.data_version()
+            await ended.wait()
+            return during, await library.data_version()
+
+        async with library.question():
+            pinned = await library.data_version()
+            task = asyncio.create_task(later())
+            await asyncio.sleep(0)
+            await library.add_source("A source added meanwhile.", SourceMeta("Meanwhile"), added_at="2026")
+            assert await library.data_version() == pinned
+        ended.set()
+        during, after = await task
+    assert during == pinned and after == pinned + 1
