@@ -42,6 +42,9 @@ SEARCHES = [
     ("alder birch cedar", GLOBAL_SCOPE, 200),
 ]
 
+# Sentence ids asked for by meaning (visible_sentences), some absent; the guild's are added.
+VISIBLE = [1, 2, 3, 500, 777, 10**6, *range(2000, 3000, 7)]
+
 
 def terms(words: str) -> list[str]:
     """The index terms of `words` (what a search is given)."""
@@ -96,15 +99,21 @@ def shown(sentences: list[Sentence]) -> list[Shown]:
 
 
 async def test_postgresql_ranks_as_fts5_with_ties_broken_by_id(tmp_path: Path, pg_url: str) -> None:
+    """The candidates of each search, and the sentences found by meaning, the same on both."""
     found = []
     for target in (tmp_path / "library.db", pg_url):
         async with await open_library(target, seed=False) as library:
             await fill(library)
-            found.append(
-                [shown(await library.match_any(terms(words), scope=scope, limit=n)) for words, scope, n in SEARCHES]
-            )
+            guild = [s.id for s in await library.match_any(["guild"], scope=GUILD, limit=5)]
+            searched = [shown(await library.match_any(terms(w), scope=scope, limit=n)) for w, scope, n in SEARCHES]
+            by_meaning = [
+                shown(await library.visible_sentences([*VISIBLE, *guild], scope=scope))
+                for scope in (GLOBAL_SCOPE, GUILD)
+            ]
+            found.append(searched + by_meaning)
     sqlite, postgres = found
     assert postgres == sqlite
+    assert len(sqlite[-2]) < len(sqlite[-1])  # the guild's sentence is visible only to the guild
     # The library is what the test is about: chunk-straddling sentences, many tied sentences in
     # many sources (ranked by id), a long match set cut by the limit, and nothing for what is absent.
     assert any(start // BODY_CHUNK != (end - 1) // BODY_CHUNK for *_, start, end, _t in sqlite[0])
@@ -131,7 +140,9 @@ async def test_a_question_reuses_what_its_search_read(pg_url: str) -> None:
                 for s in found
                 if s.id + 1 in around and around[s.id + 1].source_id == s.source_id
             ]
-            return shown(found), {i: shown([s]) for i, s in around.items()}, sources, joined
+            near = await library.visible_sentences([5, 6, 300, 301, 10**6], scope=GUILD)
+            around = {**around, **await library.neighbours(s.id for s in near)}
+            return shown([*found, *near]), {i: shown([s]) for i, s in around.items()}, sources, joined
 
         fresh = await reads()
         statements = Counter[str]()
@@ -146,7 +157,7 @@ async def test_a_question_reuses_what_its_search_read(pg_url: str) -> None:
             within = await reads()
         assert within == fresh
         assert len(fresh[3]) > 10
-        assert sum(statements.values()) == 1, statements  # the search
+        assert sum(statements.values()) == 2, statements  # the search, the sentences by meaning
 
 
 async def test_a_question_takes_few_round_trips_and_one_version_read(pg_url: str) -> None:
