@@ -50,11 +50,18 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it is, without asyncpg's reset query (a round trip at
+    every release): factbot leaves nothing on a session to undo (SET LOCAL and transaction-level
+    advisory locks only; no LISTEN, no cursors, no session settings). The pool still rolls back a
+    transaction left open."""
+
+
 async def create_pool(url: str, options: PgOptions, where: str) -> asyncpg.Pool:
     """The process's pool, its first connection open; LibraryUnavailable (one line naming the host)
     when the server cannot be reached, StoreError for any other refusal."""
     try:
-        pool: asyncpg.Pool = await asyncpg.create_pool(url, **options.pool_arguments())
+        pool: asyncpg.Pool = await asyncpg.create_pool(url, reset=keep_session, **options.pool_arguments())
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ValueError) as err:
         refused = StoreError(f"Cannot reach the library {where}: {_one_line(err)}.")
         raise unavailable(err, url, options.connect_timeout) or refused from None

@@ -6,8 +6,8 @@ processes opening a new library at once create it once.
 
 Full-text search is a postings table of the very index terms the SQLite backend gives FTS5
 (storage.text), with each sentence's length in terms and the library-wide totals kept beside them:
-the backend computes FTS5's bm25 from them, so both backends give the same candidates in the same
-order. Text columns that are compared by range or sorted (terms, vocabulary words) use the "C"
+the database computes FTS5's bm25 from them (storage.pg_search), so both backends give the same
+candidates in the same order. Text columns that are compared by range or sorted (terms, vocabulary words) use the "C"
 collation: byte order, as SQLite compares them.
 """
 
@@ -171,6 +171,12 @@ MIGRATIONS: list[str] = [
         start integer NOT NULL,
         PRIMARY KEY (source_id, number)
     );
+    """,
+    # 7: the postings' key carries each posting's tf and dl, so that ranking a search (storage.pg_search)
+    # reads the index alone, not a table page per posting.
+    """
+    ALTER TABLE postings DROP CONSTRAINT postings_pkey;
+    ALTER TABLE postings ADD CONSTRAINT postings_pkey PRIMARY KEY (term, scope, sentence_id) INCLUDE (tf, dl);
     """,
 ]
 

@@ -155,7 +155,12 @@ class Engine:
 
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
-        `trace`, when given, receives every source's assessment (for calibration)."""
+        `trace`, when given, receives every source's assessment (for calibration). Its reads are
+        one question's to the library (Library.question: one version read on PostgreSQL)."""
+        async with self.library.question():
+            return await self._ask(question, scope, trace)
+
+    async def _ask(self, question: str, scope: int, trace: list[Assessed] | None) -> Answer:
         started = time.perf_counter()
         typed = chat.clean(question) if self.understanding.chat else None
         if typed is not None and not typed.has_words:

@@ -14,6 +14,7 @@ a backend.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -315,6 +316,12 @@ class Library(ABC):
     async def data_version(self) -> object:
         """A value that changes whenever anyone (this process or another) changes the library."""
 
+    def question(self) -> AbstractAsyncContextManager[object]:
+        """Around the reads of one question: a backend whose every read is a round trip
+        (PostgreSQL) reads the version once for them all and keeps what its searches returned
+        (neighbours, sources, text) for the rest of the question. Nothing on SQLite."""
+        return contextlib.nullcontext()
+
     @abstractmethod
     async def _read_sentence_stats(self) -> tuple[int, float]: ...
 
@@ -378,22 +385,28 @@ class Library(ABC):
         counts = {t: self._term_counts[t] for t in wanted}
         counted = await self._counting_scope(scope)
         if counted is not None:
-            for t, n in counts.items():
-                if n > 0:
-                    counts[t] = await self._scoped_count(t, counted)
+            scoped = await self._scoped_term_counts([t for t, n in counts.items() if n > 0], counted)
+            counts.update(scoped)
         return counts
 
     @abstractmethod
     async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
         """Sentences containing each term, library-wide (terms never indexed may be left out)."""
 
-    async def _scoped_count(self, term: str, scope: int) -> int:
-        key = (term, scope)
-        if key not in self._scoped_counts:
+    async def _scoped_term_counts(self, terms: list[str], scope: int) -> dict[str, int]:
+        """term_frequencies in `scope`'s view, cached; the terms not cached are read at once."""
+        missing = [t for t in terms if (t, scope) not in self._scoped_counts]
+        if missing:
+            found = await self._read_scoped_counts(missing, scope)
             if len(self._scoped_counts) > _CACHE_LIMIT:
                 self._scoped_counts.clear()
-            self._scoped_counts[key] = await self._read_scoped_count(term, scope)
-        return self._scoped_counts[key]
+            self._scoped_counts.update({(t, scope): found[t] for t in missing})
+        return {t: self._scoped_counts[(t, scope)] for t in terms}
+
+    async def _read_scoped_counts(self, terms: list[str], scope: int) -> dict[str, int]:
+        """Sentences containing each term in the sources visible from `scope`; a backend whose
+        every read is a round trip reads them all in one."""
+        return {t: await self._read_scoped_count(t, scope) for t in terms}
 
     @abstractmethod
     async def _read_scoped_count(self, term: str, scope: int) -> int:

@@ -7,8 +7,9 @@ cached figures here compare it (as the SQLite backend compares PRAGMA data_versi
 NOTIFYed: the version is read at each question anyway, and LISTEN needs a session that PgBouncer's
 transaction mode does not keep. How a process connects (pool, timeouts, PgBouncer): storage.pg_connect.
 
-Search reproduces FTS5's bm25 (storage.backends.bm25: library-wide idf and mean length) from the
-postings table, in the same floating-point order, ties by sentence id: the same candidates as SQLite's.
+Search reproduces FTS5's bm25 (library-wide idf and mean length) from the postings table, in the
+same floating-point order, ties by sentence id: the same candidates as SQLite's. It is ranked in the
+database, and one question's reads share one version read (storage.pg_search).
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import logging
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Self, TypeVar
 
 import asyncpg
 
+from storage import pg_search
 from storage import text as textmod
 from storage.backends.base import MAX_ID, Library, check_removal
-from storage.backends.bm25 import bm25_order, fts_tokens, postings
+from storage.backends.bm25 import fts_tokens, postings
 from storage.backends.postgres_shared import PostgresCooldowns, PostgresShardRecords
 from storage.errors import (
     DuplicateSource,
@@ -507,8 +509,16 @@ class PostgresLibrary(Library):
     # -- what the answer engine reads ----------------------------------------------------------
 
     async def data_version(self) -> int:
-        """The library's version: moved by every committed change, in any process."""
+        """The library's version: moved by every committed change, in any process. Read once per
+        question (`question`)."""
+        reads = pg_search.reads_of(self)
+        return reads.version if reads is not None and reads.version is not None else await self._read_version()
+
+    async def _read_version(self) -> int:
         return int(await self._fetchval("SELECT version FROM library_state"))
+
+    def question(self) -> AbstractAsyncContextManager[None]:
+        return pg_search.question(self, self._read_version)
 
     async def _read_sentence_stats(self) -> tuple[int, float]:
         row = await self._fetchrow("SELECT sentences, chars FROM library_state")
@@ -527,6 +537,16 @@ class PostgresLibrary(Library):
     async def _read_term_counts(self, terms: list[str]) -> dict[str, int]:
         rows = await self._fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms)
         return {r[0]: r[1] for r in rows}
+
+    async def _read_scoped_counts(self, terms: list[str], scope: int) -> dict[str, int]:
+        rows = await self._fetch(
+            """SELECT term, count(*) FROM postings WHERE term = ANY($1::text[]) AND scope = ANY($2::bigint[])
+               GROUP BY term""",
+            terms,
+            _scopes(scope),
+        )
+        found = {r[0]: int(r[1]) for r in rows}
+        return {t: found.get(t, 0) for t in terms}
 
     async def _read_scoped_count(self, term: str, scope: int) -> int:
         return int(
@@ -576,31 +596,18 @@ class PostgresLibrary(Library):
 
     async def match_any(self, terms: list[str], *, scope: int, limit: int) -> list[Sentence]:
         terms = list(dict.fromkeys(t for t in terms if t))
-        if not terms:
+        if not terms or limit <= 0:
             return []
-        # One snapshot: the totals, the terms' counts and the postings agree with each other.
-        async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            state = await conn.fetchrow("SELECT sentences, tokens FROM library_state")
-            docs = dict(await conn.fetch("SELECT term, docs FROM term_stats WHERE term = ANY($1::text[])", terms))
-            rows = await conn.fetch(
-                """SELECT sentence_id, term, tf, dl FROM postings
-                   WHERE term = ANY($1::text[]) AND scope = ANY($2::bigint[])""",
-                terms,
-                _scopes(scope),
-            )
-            if not rows or not state or not state[0]:
-                return []
-            best = bm25_order(rows, terms, docs, state[0], state[1])[: max(limit, 0)]
-            found = await conn.fetch(
-                f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", best
-            )
-        by_id = {r["id"]: sentence_from_row(r) for r in found}
-        return [by_id[i] for i in best if i in by_id]
+        rows = await self._fetch(pg_search.search(len(terms)), terms, _scopes(scope), limit)
+        return pg_search.reads_for(self).take(rows)
 
     async def neighbours(self, sentence_ids: Iterable[int]) -> dict[int, Sentence]:
         wanted = sorted({i + d for i in sentence_ids for d in (-1, 1)})
         if not wanted:
             return {}
+        reads = pg_search.reads_of(self)
+        if reads is not None and (known := reads.neighbours(wanted)) is not None:
+            return known
         rows = await self._fetch(f"SELECT {_SENTENCE_COLUMNS} FROM sentences s WHERE s.id = ANY($1::bigint[])", wanted)
         return {r["id"]: sentence_from_row(r) for r in rows}
 
@@ -608,19 +615,23 @@ class PostgresLibrary(Library):
         wanted = sorted(set(ids))
         if not wanted:
             return {}
+        reads = pg_search.reads_of(self)
+        if reads is not None and (known := reads.sources_of(wanted)) is not None:
+            return known
         rows = await self._fetch(f"SELECT {_SOURCE_COLUMNS} FROM sources src WHERE src.id = ANY($1::bigint[])", wanted)
         return {r["id"]: source_from_row(r) for r in rows}
+
+    async def excerpt(self, source_id: int, start: int, end: int) -> str:
+        reads = pg_search.reads_of(self)
+        if end > start and reads is not None and (known := reads.excerpt(source_id, start, end)) is not None:
+            return known
+        return await super().excerpt(source_id, start, end)
 
     async def _read_visible_sentences(self, ids: list[int], scope: int) -> list[Sentence]:
         if not ids:
             return []
-        rows = await self._fetch(
-            f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s JOIN sources src ON src.id = s.source_id
-                WHERE s.id = ANY($1::bigint[]) AND src.scope = ANY($2::bigint[]) ORDER BY s.id""",
-            ids,
-            _scopes(scope),
-        )
-        return [sentence_from_row(r) for r in rows]
+        rows = await self._fetch(pg_search.VISIBLE, ids, _scopes(scope))
+        return pg_search.reads_for(self).take(rows)
 
     # -- sentence vectors ------------------------------------------------------------------------
 
