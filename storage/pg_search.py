@@ -6,7 +6,7 @@ operations in the same order as FTS5 (each term's share added in the order the t
 ordered by score then sentence id, and cut by LIMIT in the database. Only the best rows cross the
 wire and nothing is ranked in Python. The database still reads every posting of the chosen terms,
 from the postings' key alone (it carries tf and dl: migration 7); the match budget bounds how many
-(storage.library.MATCH_BUDGET).
+(storage.backends.base.MATCH_BUDGET).
 
 The same statement returns each candidate's neighbours (the sentences just before and after) and
 every source they belong to, and one question reads the library's version once (`QuestionReads`):

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from bot.answer.events import FRAGMENT_CHARS, Dated, find_dated, fragment
 from bot.answer.model import Answer, Reason
-from storage.library import Library
+from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceInfo
 from storage.segment import segment
 

@@ -12,8 +12,8 @@ from bot.timeline.draw import draw_png, picture_size
 from bot.timeline.save import save_png
 from bot.timeline.text import render_text
 from bot.wording import timeline_note
+from storage.backends.base import Library
 from storage.errors import FactbotError
-from storage.library import Library
 from storage.models import GLOBAL_SCOPE
 
 
