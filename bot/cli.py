@@ -19,6 +19,7 @@ from bot import __version__, feedback_cli
 from bot.answer import Answer, Engine, vectorize
 from bot.answer.compare import compare
 from bot.answer.followup import Context
+from bot.engines import engine_from_settings
 from bot.exits import EXIT_ERROR, EXIT_INTERRUPTED, INTERRUPTED
 from bot.progress import counting, echo, progress
 from bot.settings import Settings, parse_db
@@ -292,7 +293,7 @@ async def _meaning_ready(engine: Engine) -> None:
 async def _library_reindex(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     """`factbot library reindex`: every sentence without a vector (all of them after a change of
     model) encoded, a batch a transaction; stopped at any point, it resumes where it stopped."""
-    engine = Engine(library, threshold=settings.answer_threshold)
+    engine = engine_from_settings(library, settings)
     if engine.encoder is not None:
         await library.use_vector_model(engine.encoder.identity)
     done = await _encode(engine, await vectorize.pending_count(library))
@@ -302,7 +303,7 @@ async def _library_reindex(args: argparse.Namespace, library: Library, settings:
 
 
 async def _ask(args: argparse.Namespace, library: Library, settings: Settings) -> int:
-    engine = Engine(library, threshold=settings.answer_threshold)
+    engine = engine_from_settings(library, settings)
     await _meaning_ready(engine)
     if args.batch:
         if args.question:
@@ -323,7 +324,7 @@ async def _ask(args: argparse.Namespace, library: Library, settings: Settings) -
 
 
 async def _chat(args: argparse.Namespace, library: Library, settings: Settings) -> int:
-    engine = Engine(library, threshold=settings.answer_threshold)
+    engine = engine_from_settings(library, settings)
     await _meaning_ready(engine)
     print("Ask a question about the library (an empty line or Ctrl-D quits).")
     context = Context(settings.followup_minutes)  # each line may follow up the one before
@@ -344,7 +345,7 @@ async def _chat(args: argparse.Namespace, library: Library, settings: Settings) 
 async def _timeline(args: argparse.Namespace, library: Library, settings: Settings) -> int:
     from bot.timeline.command import timeline_command
 
-    engine = Engine(library, threshold=settings.answer_threshold)
+    engine = engine_from_settings(library, settings)
     await _meaning_ready(engine)
     return await timeline_command(engine, library, args.topic, args.out)
 
@@ -406,7 +407,7 @@ async def _sources_add(args: argparse.Namespace, library: Library, settings: Set
             print(f"factbot: interrupted; source {info.id} was saved, nothing after it.", file=sys.stderr)
             return EXIT_INTERRUPTED
     # The sources answer by their words already; now by meaning too (a later run resumes this).
-    engine = Engine(library, threshold=settings.answer_threshold)
+    engine = engine_from_settings(library, settings)
     await _encode(engine, await vectorize.pending_count(library))
     return 0 if failures == 0 else EXIT_PARTIAL
 

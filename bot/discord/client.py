@@ -14,7 +14,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import Engine
 from bot.answer.vectorize import BackgroundEncoder, NoEncoding
 from bot.discord.cogs.ask import AskCog
 from bot.discord.cogs.feedback import FeedbackCog
@@ -26,6 +25,7 @@ from bot.discord.errors import on_interaction_error
 from bot.discord.feedback import VoteButton
 from bot.discord.pages import PageButton, PageKinds, RetiredPageButton
 from bot.discord.sharding import Sharding
+from bot.engines import engine_from_settings
 from bot.settings import Settings
 from storage.backends.base import Library
 from storage.fetch import FetchPolicy
@@ -69,7 +69,7 @@ class FactBot(commands.Bot):
         )
         self.settings = settings
         self.library = library
-        self.engine = Engine(library, threshold=settings.answer_threshold)
+        self.engine = engine_from_settings(library, settings)
         # New sources' sentences get their vectors in meaning in the background (bot.answer.vectorize).
         self.encoding = BackgroundEncoder(library, self.engine.encoder) if self.engine.encoder else NoEncoding()
         self.fetch_policy = fetch_policy_for(settings)
