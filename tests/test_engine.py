@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,27 @@ async def test_scoring_runs_off_the_event_loop(engine: Engine, monkeypatch: pyte
     answer = await engine.ask("Who are the members of the CSTO?")
     assert answer.answered
     assert scored_on and loop_thread not in scored_on
+
+
+@pytest.mark.parametrize(
+    ("question", "reads"),
+    [
+        ("Who are the members of the CSTO?", 1),  # every word known: nothing more to read
+        ("How many troops are in the CSTO peacekeeping force?", 2),  # stand-ins for "troops"
+        # A misspelt word mended and another word stood in for: still one read after the first.
+        ("How many troops are the mmebers of the CSTO peacekeeping force?", 2),
+    ],
+)
+async def test_a_question_reads_term_frequencies_at_most_twice(
+    engine: Engine, library: Library, monkeypatch: pytest.MonkeyPatch, question: str, reads: int
+) -> None:
+    read: list[list[str]] = []
+    counted = library.term_frequencies
+
+    async def counting(terms: Iterable[str], *, scope: int | None = None) -> dict[str, int]:
+        read.append(list(terms))
+        return await counted(read[-1], scope=scope)
+
+    monkeypatch.setattr(library, "term_frequencies", counting)
+    assert (await engine.ask(question)).answered
+    assert len(read) == reads, read

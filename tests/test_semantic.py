@@ -10,7 +10,6 @@ import pytest
 
 from bot.answer import semantic
 from bot.answer.engine import Engine, Understanding
-from bot.answer.question import parse_question
 from bot.answer.semantic import load_embeddings
 from storage.backends import open_library
 from storage.backends.base import Library
@@ -115,10 +114,10 @@ async def test_the_engine_will_not_start_without_its_vectors(
 
 
 async def test_a_word_the_library_lacks_is_looked_for_through_its_neighbours(library: Library) -> None:
-    question = parse_question("Which shop sells loaves?")
-    freqs = await library.term_frequencies(question.terms)
+    engine = Engine(library, understanding=Understanding(spelling=False))
+    question, freqs, aliases = await engine._understand("Which shop sells loaves?", 0)
+    assert freqs == await library.term_frequencies(question.terms)
     assert freqs[term("loaves")] == 0
-    aliases = await Engine(library)._paraphrases(question, freqs, 0)
     assert aliases, "a stand-in is found for 'loaves'"
     for stand_in, (asked, factor, count) in aliases.items():
         assert asked == term("loaves")

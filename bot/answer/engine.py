@@ -167,18 +167,13 @@ class Engine:
             # Only chat ("hi!", a mention, an emoji): a hello for a greeting, else nothing to look up.
             reason = Reason.GREETING if typed.social else Reason.NO_WORDS
             return Answer(" ".join(question.split())[:MAX_QUESTION_CHARS], reason=reason)
-        parsed, counted = await self._understand(question if typed is None else typed.text, scope)
+        parsed, freqs, aliases = await self._understand(question if typed is None else typed.text, scope)
         if parsed.empty:
             return await self._refuse(parsed, scope, Reason.NO_WORDS)
         total, avg_chars = await self.library.sentence_stats(scope=scope)
-        # Only the words spelling put in are still to be counted (scoped counts are a query each).
-        unseen = [t for t in parsed.terms if t not in counted]
-        freqs = {**counted, **(await self.library.term_frequencies(unseen, scope=scope) if unseen else {})}
-        freqs = {t: freqs[t] for t in parsed.terms}
         # A word the library never uses may be a paraphrase of one it does ("troops" for "force"):
         # it counts against coverage, but less than a known word that a sentence fails to match.
         weights = {t: idf(freqs[t], total) * (1.0 if freqs[t] else UNKNOWN_WORD_WEIGHT) for t in parsed.terms}
-        aliases = await self._paraphrases(parsed, freqs, scope) if self.embeddings is not None else {}
         if aliases:
             # The library's stand-ins for the words it lacks are searched for too.
             freqs = {**freqs, **{t: n for t, (_q, _f, n) in aliases.items()}}
@@ -222,44 +217,49 @@ class Engine:
             expects=parsed.expects.value,
         )
 
-    async def _understand(self, text: str, scope: int) -> tuple[Question, dict[str, int]]:
-        """The question as the engine reads it: with `spelling`, a word the library visible from
-        `scope` does not know is read as the vocabulary word it plainly misspells ("mmebers" as
-        "members"). The text (what the answer echoes) stays as typed. Also the term frequencies
-        read on the way (none without `spelling`), so they are not read twice."""
-        parsed = parse_question(text)
-        if not self.understanding.spelling or parsed.empty:
-            return parsed, {}
-        freqs = await self.library.term_frequencies(parsed.terms, scope=scope)
-        unknown = {t for t in parsed.terms if freqs[t] == 0}
-        found = await spelling.corrections(self.library, parsed.text, unknown, scope=scope) if unknown else []
-        if not found:
-            return parsed, freqs
-        mended = parse_question(spelling.apply(parsed.text, found))
-        return dataclasses.replace(mended, text=parsed.text, truncated=parsed.truncated, read=mended.text), freqs
+    async def _understand(
+        self, text: str, scope: int
+    ) -> tuple[Question, dict[str, int], dict[str, tuple[str, float, int]]]:
+        """The question as the engine reads it, its terms' frequencies in the library visible from
+        `scope`, and the library's stand-ins for the words it lacks (`_paraphrases`). With
+        `spelling`, a word the library does not know is read as the vocabulary word it plainly
+        misspells ("mmebers" as "members"); the text (what the answer echoes) stays as typed.
 
-    async def _paraphrases(
-        self, question: Question, freqs: dict[str, int], scope: int
-    ) -> dict[str, tuple[str, float, int]]:
-        """Stand-ins for the question's words that the library visible from `scope` does not use:
-        library term -> (the question term it stands for, its match factor, its frequency)."""
+        Term frequencies are read at most twice: the typed terms, then in one read the terms
+        spelling put in and the stand-ins for every word not known to be used. A mended text is
+        parsed afresh: a correction may change what the question asks, not only its terms."""
+        typed = parse_question(text)
+        if typed.empty:
+            return typed, {}, {}
+        counts = await self.library.term_frequencies(typed.terms, scope=scope)
+        parsed = await self._mended(typed, counts, scope) if self.understanding.spelling else typed
+        near = self._neighbours(parsed, counts) if self.embeddings is not None else {}
+        stand_ins = {n for found in near.values() for n, _s in found} - set(parsed.terms)
+        unread = [t for t in dict.fromkeys((*parsed.terms, *sorted(stand_ins))) if t not in counts]
+        if unread:
+            counts = {**counts, **await self.library.term_frequencies(unread, scope=scope)}
+        freqs = {t: counts[t] for t in parsed.terms}
+        return parsed, freqs, _paraphrases(near, freqs, {n: counts[n] for n in stand_ins})
+
+    async def _mended(self, typed: Question, freqs: dict[str, int], scope: int) -> Question:
+        """`typed` read with its misspelt words mended (those whose terms `freqs` counts 0 and that
+        plainly misspell a word the library visible from `scope` uses), or as it is."""
+        unknown = {t for t in typed.terms if freqs[t] == 0}
+        found = await spelling.corrections(self.library, typed.text, unknown, scope=scope) if unknown else []
+        if not found:
+            return typed
+        mended = parse_question(spelling.apply(typed.text, found))
+        return dataclasses.replace(mended, text=typed.text, truncated=typed.truncated, read=mended.text)
+
+    def _neighbours(self, question: Question, counts: dict[str, int]) -> dict[str, list[tuple[str, float]]]:
+        """For each of the question's words not known to be used (counted 0, or not counted yet)
+        and not a name: its nearest terms in the word vectors, candidates to stand in for it."""
         assert self.embeddings is not None
-        near: dict[str, list[tuple[str, float]]] = {}
-        for t in question.terms:
-            if freqs.get(t, 0) == 0 and t not in question.names:
-                near[t] = self.embeddings.neighbours(t, EXPAND_NEIGHBOURS, minimum=EXPAND_MIN_SIMILARITY)
-        wanted = {n for found in near.values() for n, _s in found} - set(question.terms)
-        if not wanted:
-            return {}
-        counts = await self.library.term_frequencies(wanted, scope=scope)
-        aliases: dict[str, tuple[str, float, int]] = {}
-        for t, found in near.items():
-            known = [(n, s) for n, s in found if counts.get(n, 0) > 0][:EXPAND_TERMS]
-            for n, s in known:
-                factor = (s - EXPAND_MIN_SIMILARITY) / (1 - EXPAND_MIN_SIMILARITY)
-                if factor > 0 and (n not in aliases or aliases[n][1] < factor):
-                    aliases[n] = (t, factor, counts[n])
-        return aliases
+        return {
+            t: self.embeddings.neighbours(t, EXPAND_NEIGHBOURS, minimum=EXPAND_MIN_SIMILARITY)
+            for t in question.terms
+            if counts.get(t, 0) == 0 and t not in question.names
+        }
 
     async def _meaning_of(self, question: Question, scope: int) -> Meaning:
         """The question's vector in meaning and the library's sentences nearest it (none without
@@ -560,6 +560,24 @@ def search_terms(question: Question, freqs: dict[str, int], extra: Iterable[str]
     most MAX_TERMS."""
     known = [t for t in dict.fromkeys((*question.terms, *extra)) if freqs.get(t, 0) > 0]
     return sorted(known, key=lambda t: freqs[t])[:MAX_TERMS]
+
+
+def _paraphrases(
+    near: dict[str, list[tuple[str, float]]], freqs: dict[str, int], counts: dict[str, int]
+) -> dict[str, tuple[str, float, int]]:
+    """Stand-ins for the question's words that the library does not use (`freqs` 0), among their
+    `near` terms (`Engine._neighbours`) that it does use (`counts`, the stand-ins' frequencies):
+    library term -> (the question term it stands for, its match factor, its frequency)."""
+    aliases: dict[str, tuple[str, float, int]] = {}
+    for t, found in near.items():
+        if freqs[t] != 0:
+            continue  # counted only once spelling had put it in: the library uses it
+        known = [(n, s) for n, s in found if counts.get(n, 0) > 0][:EXPAND_TERMS]
+        for n, s in known:
+            factor = (s - EXPAND_MIN_SIMILARITY) / (1 - EXPAND_MIN_SIMILARITY)
+            if factor > 0 and (n not in aliases or aliases[n][1] < factor):
+                aliases[n] = (t, factor, counts[n])
+    return aliases
 
 
 def source_threshold_for(threshold: float) -> float:
