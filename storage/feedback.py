@@ -6,15 +6,17 @@ library's version, so an answer voted wrong can be scored again later as a negat
 (`factbot feedback export`). Nothing identifies the voter beyond the user id that the moderators of
 that server can already see; a vote belongs to the server it was cast in (its scope) and is listed
 only there. Both backends hold the table (storage/schema.py, storage/pg_schema.py); the SQL is here,
-once, written with `?` and numbered for PostgreSQL; each backend runs it (its `feedback_store`).
+once, written with `?` placeholders, and runs on the library's own hooks (`Library._query` and
+`Library._voting`), so no backend has a votes class of its own.
 """
 
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.prepare import now
 
@@ -36,6 +38,7 @@ WRONG_KINDS = (WRONG_QUOTE, SOURCE_MISSING, SAY_NOTHING)
 MAX_COMMENT = 1000
 
 _COLUMNS = "id, scope, answer_id, user_id, kind, comment, question, answer, library_version, at"
+_NAMES = tuple(_COLUMNS.split(", "))
 _UPSERT = """
     INSERT INTO feedback (scope, answer_id, user_id, kind, comment, question, answer, library_version, at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -136,43 +139,56 @@ def _params(vote: Vote) -> tuple[object, ...]:
     )
 
 
-class FeedbackStore(ABC):
-    """The feedback table of one library; each backend subclasses it to run the SQL (`Library.feedback_store`)."""
+class VoteTable(Protocol):
+    """What the votes need of a library (storage.backends.base.Library has both hooks)."""
 
-    @abstractmethod
-    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
-        """Run one change; the number of rows it touched."""
+    async def _query(self, conn: Any, sql: str, params: Sequence[object]) -> list[Any]: ...
 
-    @abstractmethod
-    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]: ...
+    def _voting(self) -> AbstractAsyncContextManager[Any]: ...
+
+
+class FeedbackStore:
+    """The feedback table of one library (`Library.feedback_store`), on either backend."""
+
+    def __init__(self, library: VoteTable) -> None:
+        self.library = library
+
+    async def _change(self, sql: str, params: Sequence[object]) -> list[Any]:
+        """Run one change on the connection the library gives votes; the rows it returns."""
+        async with self.library._voting() as conn:
+            return await self.library._query(conn, sql, params)
+
+    async def _entries(self, sql: str, params: Sequence[object]) -> list[FeedbackEntry]:
+        """The votes a SELECT of _COLUMNS finds, its rows read by name."""
+        rows = await self.library._query(None, sql, params)
+        return [_entry(dict(zip(_NAMES, row, strict=True))) for row in rows]
 
     async def record(self, vote: Vote) -> bool:
         """Store a vote, replacing the user's earlier vote on the same answer. True if it is new."""
         before = await self.vote(vote.answer_id, vote.user_id)
-        await self._execute(_UPSERT, _params(vote))
+        await self._change(_UPSERT, _params(vote))
         return before is None
 
     async def vote(self, answer_id: int, user_id: int) -> FeedbackEntry | None:
-        rows = await self._rows(
+        found = await self._entries(
             f"SELECT {_COLUMNS} FROM feedback WHERE answer_id = ? AND user_id = ?", [answer_id, user_id]
         )
-        return _entry(rows[0]) if rows else None
+        return found[0] if found else None
 
     async def entries(
         self, *, scope: int | None = None, kind: str | None = None, offset: int = 0, limit: int = 20
     ) -> list[FeedbackEntry]:
         """Votes newest first; `scope` None: every server's (the operator's view)."""
         where, params = _where(scope, kind)
-        rows = await self._rows(
+        return await self._entries(
             f"SELECT {_COLUMNS} FROM feedback {where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
         )
-        return [_entry(r) for r in rows]
 
     async def count(self, *, scope: int | None = None, kind: str | None = None) -> int:
         where, params = _where(scope, kind)
-        rows = await self._rows(f"SELECT count(*) AS n FROM feedback {where}", params)
-        return int(rows[0]["n"])
+        rows = await self.library._query(None, f"SELECT count(*) FROM feedback {where}", params)
+        return int(rows[0][0])
 
     async def purge(self, *, before: str) -> int:
         """Delete the votes cast at or before `before` (an ISO time, as stored); how many there were."""
-        return await self._execute("DELETE FROM feedback WHERE at <= ?", [before])
+        return len(await self._change("DELETE FROM feedback WHERE at <= ? RETURNING id", [before]))

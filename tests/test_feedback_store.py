@@ -10,6 +10,7 @@ import pytest
 
 from storage.backends import open_library
 from storage.backends.base import Library
+from storage.backends.postgres import PostgresLibrary
 from storage.feedback import HELPFUL, SAY_NOTHING, WRONG_QUOTE, Vote
 
 GUILD_A = 111
@@ -60,3 +61,14 @@ async def test_purge_deletes_only_older_votes(library: Library) -> None:
 def test_an_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError):
         vote(1, 1, "meh")
+
+
+async def test_votes_on_postgresql_leave_the_library_version_alone(library: Library) -> None:
+    """A vote is not a change to what is quoted: on PostgreSQL it moves no version (which would
+    empty every process's caches); SQLite has one writer, so a vote takes its write transaction."""
+    if not isinstance(library, PostgresLibrary):
+        pytest.skip("SQLite votes are written in the library's write transaction")
+    before = await library.data_version()
+    await library.record_feedback(vote(1, 10, HELPFUL))
+    assert await library.purge_feedback(before="9999-01-01T00:00:00+00:00") == 1
+    assert await library.data_version() == before

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, StoreError, UnknownSource
+from storage.feedback import FeedbackStore
 from storage.limits import MAX_PDF_PAGES
 from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceInfo, SourceMeta
 from storage.prepare import NewSource, clean_field, has_visible_text, now, prepare_text, seed_source
@@ -33,7 +34,7 @@ from storage.schema import BODY_CHUNK
 from storage.vectors import READ_BATCH, StoredVector, VectorIndex
 
 if TYPE_CHECKING:
-    from storage.feedback import FeedbackEntry, FeedbackStore, Vote
+    from storage.feedback import FeedbackEntry, Vote
     from storage.shards import ShardRecords
     from storage.shared import SharedCooldowns
     from storage.target import LibraryTarget
@@ -588,10 +589,16 @@ class Library(ABC):
 
     # -- votes on answers (storage.feedback) ---------------------------------------------------
 
-    @property
     @abstractmethod
+    def _voting(self) -> AbstractAsyncContextManager[Any]:
+        """The connection (for `_query`) one change to the votes is made on. A vote is not a change
+        to what is quoted: a backend that can keeps it out of the write transaction, so it neither
+        waits for the write lock nor moves the version that empties the caches."""
+
+    @property
     def feedback_store(self) -> FeedbackStore:
-        """The votes' table of this library, in the backend's SQL."""
+        """The votes' table of this library (storage.feedback: its SQL, on this library's hooks)."""
+        return FeedbackStore(self)
 
     async def record_feedback(self, vote: Vote) -> bool:
         """Store a vote, replacing that user's earlier vote on that answer; True if it is new."""

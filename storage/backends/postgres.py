@@ -38,13 +38,11 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.feedback import FeedbackStore
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.pg_connect import create_pool, unavailable
 from storage.pg_schema import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, WRITE_LOCK
 from storage.prepare import VOCABULARY_VERSION, NewSource, chunks, now, vocabulary_words
 from storage.rows import (
-    NamedRow,
     StoredSource,
     after,
     log_entry_from_row,
@@ -139,9 +137,10 @@ class PostgresLibrary(Library):
     async def shard_records(self) -> ShardRecords:
         return PostgresShardRecords(self.path, self._pool)
 
-    @property
-    def feedback_store(self) -> FeedbackStore:
-        return PostgresFeedback(self)
+    def _voting(self) -> AbstractAsyncContextManager[Any]:
+        # A pooled connection, outside the write transaction: a vote takes no write lock and moves
+        # no version.
+        return self._reading()
 
     def _error(self, err: BaseException) -> StoreError:
         if (down := unavailable(err, self.url, self.options.statement_timeout)) is not None:
@@ -695,20 +694,3 @@ class PostgresLibrary(Library):
             "SELECT sentence_id, scope, vector FROM sentence_vectors WHERE sentence_id = ANY($1::bigint[])", ids
         )
         return [StoredVector(r[0], r[1], bytes(r[2])) for r in rows]
-
-
-class PostgresFeedback(FeedbackStore):
-    """The votes, in the library's database, through the library's pool."""
-
-    def __init__(self, library: PostgresLibrary) -> None:
-        self.library = library
-
-    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
-        # Outside the library's write transaction: a vote is not a change to what is quoted, so it
-        # neither takes the write lock nor moves the library's version (which empties caches).
-        async with self.library._reading() as conn:
-            status: str = await conn.execute(numbered(sql), *params)
-            return int(status.rsplit(" ", 1)[-1]) if status.rsplit(" ", 1)[-1].isdigit() else 0
-
-    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
-        return list(await self.library._fetch(numbered(sql), *params))

@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Self
 
@@ -32,7 +32,6 @@ from storage.errors import (
     StoreError,
     UnknownSource,
 )
-from storage.feedback import FeedbackStore
 from storage.models import GLOBAL_SCOPE, LogEntry, Sentence, SourceInfo
 from storage.prepare import (
     VOCABULARY_VERSION,
@@ -176,9 +175,9 @@ class SqliteLibrary(Library):
     async def shard_records(self) -> ShardRecords:
         return await SqliteShardRecords.open(shared_path(self.path))
 
-    @property
-    def feedback_store(self) -> FeedbackStore:
-        return SqliteFeedback(self)
+    def _voting(self) -> AbstractAsyncContextManager[Any]:
+        # In the write transaction: one writer at a time is SQLite's rule, votes included.
+        return self._transaction()
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -737,18 +736,3 @@ class SqliteLibrary(Library):
             (json.dumps(ids),),
         )
         return [StoredVector(r[0], r[1], r[2]) for r in rows]
-
-
-class SqliteFeedback(FeedbackStore):
-    """The votes, in the library file: each change in the library's write transaction."""
-
-    def __init__(self, library: SqliteLibrary) -> None:
-        self.library = library
-
-    async def _execute(self, sql: str, params: tuple[object, ...] | list[object]) -> int:
-        async with self.library._transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return int(cursor.rowcount)
-
-    async def _rows(self, sql: str, params: list[object]) -> list[NamedRow]:
-        return await self.library._fetchall(POOLED, sql, params, named=True)
