@@ -3,9 +3,10 @@
 storage.backends.open_library opens a library with the backend its target names (the table
 storage.backends.BACKENDS); the engine, the Discord layer and the command line use only the methods
 below and never know which. The checks on what is added, the choice of the terms a question
-searches by, the cached figures and the statements both backends spell alike (written once with `?`
-placeholders, run by each backend's `_query`) are shared here (the text preparation is
-storage.prepare's, row decoding storage.rows'); each backend holds only its own SQL. Both give the
+searches by, when the cached figures are read and the statements both backends spell alike (written
+once with `?` placeholders, run by each backend's `_query`) are shared here (the text preparation is
+storage.prepare's, row decoding storage.rows', the caches storage.backends.caches'); each backend
+holds only its own SQL. Both give the
 same candidates in the same order (FTS5's bm25 is reproduced by the PostgreSQL backend,
 storage.backends.bm25), so the same library answers the same on either. This module never imports
 a backend.
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
+from storage.backends.caches import Figures
 from storage.errors import DuplicateSource, IngestError, ProtectedSource, StoreError, UnknownSource
 from storage.feedback import FeedbackStore
 from storage.limits import MAX_PDF_PAGES
@@ -43,8 +45,6 @@ if TYPE_CHECKING:
 MATCH_BUDGET = 20_000
 # Source ids are 64-bit integers: anything outside this range names no source.
 MAX_ID = 2**63 - 1
-# Entries kept at most in each cache of figures before it is emptied.
-_CACHE_LIMIT = 100_000
 
 
 def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) -> SourceInfo:
@@ -65,13 +65,7 @@ class Library(ABC):
 
     def __init__(self) -> None:
         # Figures that only change when someone writes, kept until `data_version` moves.
-        self._stats_version: object = None
-        self._sentence_stats: tuple[int, float] = (0, 0.0)
-        self._term_counts: dict[str, int] = {}
-        self._source_counts: dict[int | None, int] = {}
-        self._scoped_counts: dict[tuple[str, int], int] = {}
-        self._scoped_stats: dict[int, tuple[int, float]] = {}
-        self._similar: dict[tuple[str, int, int], dict[str, int]] = {}
+        self._figures = Figures()
         # The stored sentence vectors in memory (storage.vectors), caught up when the library moves.
         self._vectors = VectorIndex()
         self._vectors_version: object = None
@@ -292,9 +286,9 @@ class Library(ABC):
         return await self._count_sources(scope)
 
     async def _count_sources(self, scope: int | None) -> int:
-        if scope not in self._source_counts:
-            self._source_counts[scope] = await self._read_source_count(scope)
-        return self._source_counts[scope]
+        if scope not in self._figures.source_counts:
+            self._figures.source_counts[scope] = await self._read_source_count(scope)
+        return self._figures.source_counts[scope]
 
     @abstractmethod
     async def _read_source_count(self, scope: int | None) -> int: ...
@@ -329,14 +323,8 @@ class Library(ABC):
     async def _refresh(self) -> None:
         """Forget cached figures when any connection (this process or another) has written."""
         version = await self.data_version()
-        if version != self._stats_version:
-            self._sentence_stats = await self._read_sentence_stats()
-            self._term_counts.clear()
-            self._source_counts.clear()
-            self._scoped_counts.clear()
-            self._scoped_stats.clear()
-            self._similar.clear()
-            self._stats_version = version
+        if version != self._figures.version:
+            self._figures.renew(version, await self._read_sentence_stats())
 
     async def sentence_stats(self, *, scope: int | None = None) -> tuple[int, float]:
         """How many sentences the sources visible from `scope` hold and their mean length in
@@ -346,14 +334,14 @@ class Library(ABC):
         await self._refresh()
         counted = await self._counting_scope(scope)
         if counted is None:
-            return self._sentence_stats
-        if counted not in self._scoped_stats:
-            total, mean = self._sentence_stats
+            return self._figures.sentence_stats
+        if counted not in self._figures.scoped_stats:
+            total, mean = self._figures.sentence_stats
             others, other_chars = await self._read_outside_totals(counted)
             # Whole characters, as a library holding only these sources would sum them.
             visible, chars = total - others, round(mean * total) - other_chars
-            self._scoped_stats[counted] = (visible, chars / visible if visible else 0.0)
-        return self._scoped_stats[counted]
+            self._figures.scoped_stats[counted] = (visible, chars / visible if visible else 0.0)
+        return self._figures.scoped_stats[counted]
 
     async def _counting_scope(self, scope: int | None) -> int | None:
         """The scope whose view `scope`'s figures are counted in: None when every source is visible
@@ -377,13 +365,12 @@ class Library(ABC):
         """
         await self._refresh()
         wanted = list(dict.fromkeys(terms))
-        missing = sorted(set(wanted) - self._term_counts.keys())
+        cached = self._figures.term_counts
+        missing = sorted(set(wanted) - cached.keys())
         if missing:
             found = await self._read_term_counts(missing)
-            if len(self._term_counts) > _CACHE_LIMIT:
-                self._term_counts.clear()
-            self._term_counts.update({t: found.get(t, 0) for t in missing})
-        counts = {t: self._term_counts[t] for t in wanted}
+            cached.remember({t: found.get(t, 0) for t in missing})
+        counts = {t: cached[t] for t in wanted}
         counted = await self._counting_scope(scope)
         if counted is not None:
             scoped = await self._scoped_term_counts([t for t, n in counts.items() if n > 0], counted)
@@ -396,13 +383,12 @@ class Library(ABC):
 
     async def _scoped_term_counts(self, terms: list[str], scope: int) -> dict[str, int]:
         """term_frequencies in `scope`'s view, cached; the terms not cached are read at once."""
-        missing = [t for t in terms if (t, scope) not in self._scoped_counts]
+        cached = self._figures.scoped_counts
+        missing = [t for t in terms if (t, scope) not in cached]
         if missing:
             found = await self._read_scoped_counts(missing, scope)
-            if len(self._scoped_counts) > _CACHE_LIMIT:
-                self._scoped_counts.clear()
-            self._scoped_counts.update({(t, scope): found[t] for t in missing})
-        return {t: self._scoped_counts[(t, scope)] for t in terms}
+            cached.remember({(t, scope): found[t] for t in missing})
+        return {t: cached[(t, scope)] for t in terms}
 
     async def _read_scoped_counts(self, terms: list[str], scope: int) -> dict[str, int]:
         """Sentences containing each term in the sources visible from `scope`; a backend whose
@@ -430,12 +416,10 @@ class Library(ABC):
         the library changes. Two index range reads, never a scan of the vocabulary."""
         await self._refresh()
         key = (word, scope, spread)
-        if key in self._similar:
-            return self._similar[key]
+        if key in self._figures.similar:
+            return self._figures.similar[key]
         found = await self._read_similar_words(word, scope, spread) if len(word) >= 2 else {}
-        if len(self._similar) > 10_000:
-            self._similar.clear()
-        self._similar[key] = found
+        self._figures.similar.remember({key: found})
         return found
 
     @abstractmethod
