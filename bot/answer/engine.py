@@ -56,8 +56,11 @@ SEMANTIC_BASE = 0.3
 # The sentence encoder (bot/answer/encoder.py): the best ENCODED_PER_SOURCE candidates of each of
 # the ENCODED_SOURCES best-placed sources are encoded with the question, and each one's score is
 # raised by ENCODER_WEIGHT times its cosine with the question. Held out by article on SQuAD
-# (numbers in the README), the cosine lifts the no-answer decision more than the ranking.
-ENCODED_SOURCES = 4
+# (numbers in the README), the cosine lifts the no-answer decision more than the ranking. This only
+# reads candidates without a stored vector (a source added a moment ago): every source that can be
+# quoted (FINISH_SOURCES) gets its cosine, since the no-answer model reads a source without one as
+# far from the question.
+ENCODED_SOURCES = FINISH_SOURCES
 ENCODED_PER_SOURCE = 3
 ENCODER_WEIGHT = 1.0
 # Candidates by meaning (the library's stored sentence vectors, storage.vectors): the
@@ -66,10 +69,11 @@ ENCODER_WEIGHT = 1.0
 # vector gets its cosine; beyond the ENCODER_WEIGHT factor, a cosine above MEANING_BASE adds
 # MEANING_WEIGHT times the question's whole weight per unit: a sentence that shares no word with the
 # question but says what it asks can outrank one that only repeats its words.
-# Chosen on the meaning set's fit half and SQuAD with the no-answer model off (recall@1 / quote@1):
-# weight 1: 0.43 / 0.770, 2: 0.50 / 0.769, 4: 0.57 / 0.748, 8: 0.57 / 0.729 (base 0.2 no better).
+# The weight is chosen by `python -m benchmarks.fusion` on its fit splits (SQuAD's fit-fold articles
+# and the meaning set's fit half) with the encoder tuned on the fit-fold articles only (figures in
+# the README).
 MEANING_CANDIDATES = 30
-MEANING_WEIGHT = 2.0
+MEANING_WEIGHT = 4.0
 MEANING_BASE = 0.3
 # `meaning_margin`: the nearest sentence's cosine against the mean of the next MARGIN_PEERS.
 MARGIN_PEERS = 9
