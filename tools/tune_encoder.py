@@ -26,13 +26,13 @@ import json
 import random
 import sys
 import tempfile
-import unicodedata
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.seed_score import norm  # noqa: E402  (what a gold phrase is matched by, as scored)
 from storage.segment import segment  # noqa: E402
 from storage.text import is_stopword, terms  # noqa: E402
 
@@ -43,13 +43,6 @@ LEARNING_RATE = 2e-5
 WARMUP_SHARE = 0.1
 SCALE = 20.0  # cosines times SCALE are the logits (sentence-transformers' MNRL default)
 MAX_TOKENS = 128
-
-
-def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    for a, b in (("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"')):
-        text = text.replace(a, b)
-    return " ".join(text.lower().split())
 
 
 def fold_of(title: str) -> str:
