@@ -321,6 +321,12 @@ HARBOUR = (
 )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 19: the no-answer model, fitted on SQuAD where questions share words with their answer,"
+    " refuses a question sharing none (probability 0.1); passes again once it is fitted on such questions",
+)
 async def test_a_question_sharing_no_word_with_its_answer_is_answered(
     fake_discord: FakeDiscord, running_bot: FactBot, library: Library
 ) -> None:
@@ -336,5 +342,6 @@ async def test_a_question_sharing_no_word_with_its_answer_is_answered(
         "did the ships to the isles keep sailing?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True
     )
     reply = await fake_discord.reply_to(asked)
+    assert reply.embeds, "answered from the source that says it in other words"
     assert reply.embeds[0]["title"] == "[1] Harbour report"
     assert "Ferry services to the islands were not affected." in reply.embeds[0]["description"]

@@ -67,6 +67,8 @@ _DEFINITION = re.compile(
     r"|what\s+(?:does|do)\s+(?P<y>[^?.!]+?)\s+mean|define\s+(?P<z>[^?.!]+))"
 )
 DEFINITION_MAX_WORDS = 4
+# What may close a question as typed: its meaning ends in one "?" instead.
+_CLOSING = " ?!.\u2026\uff1f"
 _ARTICLES = frozenset(("a", "an", "the"))
 
 
@@ -84,8 +86,10 @@ class Question:
 
     @property
     def meaning(self) -> str:
-        """The text a model of meaning reads: mended where spelling mended it."""
-        return self.read or self.text
+        """The text a model of meaning reads: mended where spelling mended it, and ending in one
+        question mark however it was typed, so "who are the members of the csto" reads as
+        "Who are the members of the CSTO?" does (the encoder ignores case, not punctuation)."""
+        return (self.read or self.text).rstrip(_CLOSING) + "?"
 
     @property
     def empty(self) -> bool:
