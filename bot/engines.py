@@ -13,5 +13,6 @@ from storage.backends.base import Library
 
 
 def engine_from_settings(library: Library, settings: Settings) -> Engine:
-    """The engine that answers from `library` as `settings` say (FACTBOT_ANSWER_THRESHOLD)."""
-    return Engine(library, threshold=settings.answer_threshold)
+    """The engine that answers from `library` as `settings` say (FACTBOT_ANSWER_THRESHOLD,
+    FACTBOT_CONCURRENT_QUESTIONS)."""
+    return Engine(library, threshold=settings.answer_threshold, concurrent=settings.concurrent_questions)

@@ -88,6 +88,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
 def _seconds(text: str) -> float:
     value = float(text)
     if not (math.isfinite(value) and value >= 0):
@@ -144,6 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _count, "a whole number, 0 or more (0: no limit)"),
     Setting("FACTBOT_ANSWER_THRESHOLD", "answer_threshold", _probability, "a number from 0 to 1"),
+    Setting("FACTBOT_CONCURRENT_QUESTIONS", "concurrent_questions", _positive, "a whole number, 1 or more"),
     # How each process connects to a PostgreSQL library: fields of the target's PgOptions.
     Setting("FACTBOT_DB_POOL_SIZE", "pg.pool_size", _pool_size, f"a whole number from 1 to {MAX_POOL_SIZE}"),
     Setting("FACTBOT_DB_CONNECT_TIMEOUT", "pg.connect_timeout", _seconds, SECONDS_OR_NONE),
@@ -171,6 +179,8 @@ class Settings:
     ask_cooldown_seconds: float = 10.0
     ask_cooldown_rate: int = 3
     answer_threshold: float | None = None  # the engine's no-answer probability; None: its default
+    # Questions a process works on at once (the others wait, already acknowledged): about its cores.
+    concurrent_questions: int = 2
     followup_minutes: float = 10.0  # how long a question stays the context of a follow-up
 
     @classmethod

@@ -4,6 +4,7 @@ the question, and cut their best quotes (verbatim slices of the stored text)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import math
 import time
@@ -138,8 +139,14 @@ class Engine:
         threshold: float | None = None,
         understanding: Understanding | None = None,
         model: NoAnswerModel | None = None,
+        concurrent: int | None = None,
     ) -> None:
         self.library = library
+        # At most `concurrent` questions worked on at once (None: no limit); the others wait their
+        # turn. A bot's event loop shares the interpreter with the threads that rank: with every
+        # question ranking at once under load, the loop waits for its turn behind all of them, and
+        # acknowledging a new interaction (Discord's 3 s) waits with it.
+        self._turns = asyncio.Semaphore(concurrent) if concurrent else None
         self.threshold = MIN_PROBABILITY if threshold is None else threshold
         self.understanding = understanding or Understanding()
         # The shipped no-answer model, read (and checked) here: a missing or corrupt file is one
@@ -161,7 +168,7 @@ class Engine:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).
         `trace`, when given, receives every source's assessment (for calibration). Its reads are
         one question's to the library (Library.question: one version read on PostgreSQL)."""
-        async with self.library.question():
+        async with self._turns or contextlib.nullcontext(), self.library.question():
             return await self._ask(question, scope, trace)
 
     async def _ask(self, question: str, scope: int, trace: list[Assessed] | None) -> Answer:
