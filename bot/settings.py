@@ -81,30 +81,21 @@ def _networks(text: str) -> tuple[IPNetwork, ...]:
     return parse_networks(text)
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
+def _whole(lowest: int, highest: int | None = None) -> Callable[[str], int]:
+    """A parser of whole numbers from `lowest` to `highest` (no upper bound when None)."""
 
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < lowest or (highest is not None and value > highest):
+            raise ValueError(text)
+        return value
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
+    return parse
 
 
 def _seconds(text: str) -> float:
     value = float(text)
     if not (math.isfinite(value) and value >= 0):
-        raise ValueError(text)
-    return value
-
-
-def _pool_size(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= MAX_POOL_SIZE:
         raise ValueError(text)
     return value
 
@@ -149,11 +140,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "FACTBOT_ASK_COOLDOWN_SECONDS", "ask_cooldown_seconds", _seconds, "a number of seconds, 0 or more (0: no limit)"
     ),
-    Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _count, "a whole number, 0 or more (0: no limit)"),
+    Setting("FACTBOT_ASK_COOLDOWN_RATE", "ask_cooldown_rate", _whole(0), "a whole number, 0 or more (0: no limit)"),
     Setting("FACTBOT_ANSWER_THRESHOLD", "answer_threshold", _probability, "a number from 0 to 1"),
-    Setting("FACTBOT_CONCURRENT_QUESTIONS", "concurrent_questions", _positive, "a whole number, 1 or more"),
+    Setting("FACTBOT_CONCURRENT_QUESTIONS", "concurrent_questions", _whole(1), "a whole number, 1 or more"),
     # How each process connects to a PostgreSQL library: fields of the target's PgOptions.
-    Setting("FACTBOT_DB_POOL_SIZE", "pg.pool_size", _pool_size, f"a whole number from 1 to {MAX_POOL_SIZE}"),
+    Setting(
+        "FACTBOT_DB_POOL_SIZE", "pg.pool_size", _whole(1, MAX_POOL_SIZE), f"a whole number from 1 to {MAX_POOL_SIZE}"
+    ),
     Setting("FACTBOT_DB_CONNECT_TIMEOUT", "pg.connect_timeout", _seconds, SECONDS_OR_NONE),
     Setting("FACTBOT_DB_STATEMENT_TIMEOUT", "pg.statement_timeout", _seconds, SECONDS_OR_NONE),
     Setting("FACTBOT_DB_PGBOUNCER", "pg.pgbouncer", _flag, "true or false"),
