@@ -36,6 +36,21 @@ def _first_lines(source: Path, target: Path, keep: int) -> None:
     target.write_text("".join(source.read_text(encoding="utf-8").splitlines(keepends=True)[:keep]), encoding="utf-8")
 
 
+def _run_benchmark(name: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+    """`python -m benchmarks.NAME ARGS` from the repository root, as the README runs it: its output,
+    once it has exited 0 (else the test fails with the end of what it printed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{name}", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
 @pytest.fixture
 def tiny_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """benchmarks/data cut down (two seed questions, one follow-up, one meaning question of each
@@ -65,11 +80,7 @@ def tiny_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("name", _benchmarks())
 def test_each_benchmark_runs_as_a_module(name: str) -> None:
     """`python -m benchmarks.NAME --help` from the repository root: the package form the README gives."""
-    done = subprocess.run(
-        [sys.executable, "-m", f"benchmarks.{name}", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert "usage:" in done.stdout
+    assert "usage:" in _run_benchmark(name, "--help", timeout=120)
 
 
 def test_calibrate_fits_and_reports_on_a_tiny_squad(
@@ -104,43 +115,18 @@ def _factbot(tmp_path: Path) -> tuple[str, dict[str, str]]:
 
 def test_squad_score_scores_a_tiny_squad(tiny_data: Path, tmp_path: Path) -> None:
     factbot, env = _factbot(tmp_path)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.squad_score",
-            str(tiny_data / "squad"),
-            "--cmd",
-            factbot,
-            "--in",
-            "2",
-            "--out",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    printed = _run_benchmark(
+        "squad_score", str(tiny_data / "squad"), "--cmd", factbot, "--in", "2", "--out", "1", env=env
     )
-    assert done.returncode == 0, done.stderr
-    assert "squad squad: in-library 2, outside 1;" in done.stdout.splitlines()[-1]
+    assert "squad squad: in-library 2, outside 1;" in printed.splitlines()[-1]
 
 
 def test_seed_score_scores_one_question(tiny_data: Path, tmp_path: Path) -> None:
     questions = tmp_path / "one.jsonl"
     _first_lines(tiny_data / "seed_questions.jsonl", questions, 1)
     factbot, env = _factbot(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.seed_score", str(questions), "--cmd", f"{factbot} ask --json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "questions 1" in done.stdout.splitlines()[-1]
+    printed = _run_benchmark("seed_score", str(questions), "--cmd", f"{factbot} ask --json", env=env)
+    assert "questions 1" in printed.splitlines()[-1]
 
 
 def test_variants_prints_one_json_object_a_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,37 +148,12 @@ def test_discord_load_prints_its_table(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_stress_runs_one_round_and_the_held_library_check() -> None:
     """One round of two workers; most of its wall time is the held-library check's write wait."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.stress", "--rounds", "1", "--workers", "2", "--seconds", "0.5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "held library: waited aloud, gave up in one line" in done.stdout
+    printed = _run_benchmark("stress", "--rounds", "1", "--workers", "2", "--seconds", "0.5")
+    assert "held library: waited aloud, gave up in one line" in printed
 
 
 def test_shard_load_runs_two_processes_briefly() -> None:
     """Two real `factbot run` processes on a SQLite library, a second of load; run as a process of
     its own because it points discord.py at the fake for good."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.shard_load",
-            "--articles",
-            "3",
-            "--rate",
-            "2",
-            "--duration",
-            "0.5",
-            "--sqlite",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "| interactions sent | 1 " in done.stdout and "quoted by the process of shards 2,3" in done.stdout
+    printed = _run_benchmark("shard_load", "--articles", "3", "--rate", "2", "--duration", "0.5", "--sqlite")
+    assert "| interactions sent | 1 " in printed and "quoted by the process of shards 2,3" in printed
