@@ -48,6 +48,23 @@ class StoredVector:
     blob: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class VectorBlock:
+    """Vectors read together, as three arrays: a library's worth of vectors held as one object
+    each (and each widened on its own) took several times the memory of the matrix they fill."""
+
+    ids: np.ndarray  # int64 sentence ids
+    scopes: np.ndarray  # int64, the scope of each sentence's source
+    rows: np.ndarray  # one stored (float16) vector a row
+
+    @classmethod
+    def of(cls, vectors: Sequence[StoredVector]) -> VectorBlock:
+        ids = np.fromiter((v.sentence_id for v in vectors), dtype=np.int64, count=len(vectors))
+        scopes = np.fromiter((v.scope for v in vectors), dtype=np.int64, count=len(vectors))
+        rows = np.frombuffer(b"".join(v.blob for v in vectors), dtype=STORED_DTYPE).reshape(len(vectors), -1)
+        return cls(ids, scopes, rows)
+
+
 class VectorIndex:
     """Every stored vector of one library in memory, for exact nearest-sentence search."""
 
@@ -64,18 +81,18 @@ class VectorIndex:
         wanted = np.asarray(present, dtype=np.int64)
         return [int(i) for i in wanted[~np.isin(wanted, self.ids)]]
 
-    def sync(self, present: Sequence[int], added: Iterable[StoredVector]) -> None:
-        """Keep the rows whose sentence ids are still `present`, add `added`, sorted by id."""
-        keep = np.isin(self.ids, np.asarray(present, dtype=np.int64))
-        new = list(added)
-        ids = np.concatenate([self.ids[keep], np.asarray([v.sentence_id for v in new], dtype=np.int64)])
-        scopes = np.concatenate([self.scopes[keep], np.asarray([v.scope for v in new], dtype=np.int64)])
-        rows = [self.matrix[keep]] if self.matrix.size else []
-        if new:
-            rows.append(np.stack([from_blob(v.blob) for v in new]))
-        matrix = np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float32)
-        order = np.argsort(ids, kind="stable")
-        self.ids, self.scopes, self.matrix = ids[order], scopes[order], np.ascontiguousarray(matrix[order])
+    def sync(self, present: Sequence[int], added: Iterable[VectorBlock]) -> None:
+        """Keep the rows whose sentence ids are still `present`, add the blocks `added`, sorted by id."""
+        blocks = list(added)
+        refill = self.refill(present, incoming=sum(b.ids.size for b in blocks))
+        for b in blocks:
+            refill.add(b)
+        refill.finish()
+
+    def refill(self, present: Sequence[int], *, incoming: int) -> Refill:
+        """A new matrix for this index: the rows still `present`, then up to `incoming` rows added
+        block by block as they are read (`Refill.add`), in place when `Refill.finish` is called."""
+        return Refill(self, np.isin(self.ids, np.asarray(present, dtype=np.int64)), incoming)
 
     def nearest(self, query: np.ndarray, *, scope: int, limit: int) -> list[tuple[int, float]]:
         """The `limit` sentences visible from `scope` closest to `query`: (id, cosine), closest
@@ -105,3 +122,49 @@ class VectorIndex:
         found = self.ids[at] == wanted
         values = np.round(self.matrix[at[found]] @ np.asarray(query, dtype=np.float32), COSINE_DECIMALS)
         return {int(i): float(c) for i, c in zip(wanted[found], values, strict=True)}
+
+
+class Refill:
+    """The rows of a VectorIndex rebuilt: the kept ones copied once into a new matrix, each block
+    written into it as it is read. Nothing else of a block outlives its `add`: a library's vectors
+    read in full before filling held two to three times the matrix, and the process's heap kept
+    most of it after."""
+
+    def __init__(self, index: VectorIndex, keep: np.ndarray, incoming: int) -> None:
+        self.index, self.keep, self.capacity = index, keep, int(keep.sum()) + incoming
+        self.filled = int(keep.sum())
+        self.ids: list[np.ndarray] = [index.ids[keep]]
+        self.scopes: list[np.ndarray] = [index.scopes[keep]]
+        self.matrix: np.ndarray | None = None
+        if self.filled:
+            self._allocate(index.matrix.shape[1])
+            np.compress(keep, index.matrix, axis=0, out=self._matrix()[: self.filled])
+
+    def _allocate(self, width: int) -> None:
+        # np.empty: rows never written (vectors removed while being read) never take memory.
+        self.matrix = np.empty((self.capacity, width), dtype=np.float32)
+
+    def _matrix(self) -> np.ndarray:
+        assert self.matrix is not None
+        return self.matrix
+
+    def add(self, block: VectorBlock) -> None:
+        if not block.ids.size:
+            return
+        if self.matrix is None:
+            self._allocate(block.rows.shape[1])
+        end = self.filled + block.ids.size
+        if end > self.capacity:
+            raise ValueError(f"{end} vectors for an index refilled for {self.capacity}")
+        self._matrix()[self.filled : end] = block.rows
+        self.ids.append(block.ids)
+        self.scopes.append(block.scopes)
+        self.filled = end
+
+    def finish(self) -> None:
+        ids, scopes = np.concatenate(self.ids), np.concatenate(self.scopes)
+        matrix = self.matrix[: self.filled] if self.matrix is not None else np.zeros((0, 0), dtype=np.float32)
+        if ids.size > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            order = np.argsort(ids, kind="stable")
+            ids, scopes, matrix = ids[order], scopes[order], matrix[order]
+        self.index.ids, self.index.scopes, self.index.matrix = ids, scopes, matrix

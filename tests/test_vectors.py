@@ -19,7 +19,7 @@ from bot.answer.vectorize import encode_pending, pending_count
 from storage.backends import open_library
 from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.vectors import StoredVector, VectorIndex, from_blob, to_blob
+from storage.vectors import StoredVector, VectorBlock, VectorIndex, from_blob, to_blob
 from tests.stores import sql_execute, sql_value
 
 BAKERY = (
@@ -48,15 +48,20 @@ def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
         StoredVector(4, 77, to_blob(unit(1, 0.1))),  # another server's
         StoredVector(9, 42, to_blob(unit(0, 1))),
     ]
-    index.sync([3, 4, 5, 9], rows)
+    index.sync([3, 4, 5, 9], [VectorBlock.of(rows)])
     assert [i for i, _ in index.nearest(unit(1, 0), scope=42, limit=3)] == [3, 5, 9]
     assert [i for i, _ in index.nearest(unit(1, 0), scope=77, limit=2)] == [3, 5]
     assert [i for i, _ in index.nearest(unit(1, 0.1), scope=77, limit=1)] == [4]
     # Rows whose sentences are gone leave; new ones come in.
-    index.sync([3, 9, 11], [StoredVector(11, GLOBAL_SCOPE, to_blob(unit(0, 1)))])
+    index.sync([3, 9, 11], [VectorBlock.of([StoredVector(11, GLOBAL_SCOPE, to_blob(unit(0, 1)))])])
     assert index.missing([3, 9, 11, 12]) == [12]
     assert [i for i, _ in index.nearest(unit(0, 1), scope=42, limit=5)] == [9, 11, 3]
     assert set(index.cosines([3, 5, 11], unit(0, 1))) == {3, 11}
+    # Every sentence gone: an empty index, then filled again from nothing.
+    index.sync([], [])
+    assert len(index) == 0 and index.nearest(unit(0, 1), scope=42, limit=5) == []
+    index.sync([12], [VectorBlock.of([StoredVector(12, 42, to_blob(unit(0, 1)))])])
+    assert index.cosines([12], unit(0, 1)) == {12: 1.0}
 
 
 async def _vector_rows(library: Library) -> int:

@@ -33,7 +33,7 @@ from storage.models import GLOBAL_SCOPE, LogEntry, PagePlace, Sentence, SourceIn
 from storage.prepare import NewSource, clean_field, has_visible_text, now, prepare_text, seed_source
 from storage.rows import PAGE_PLACE, StoredSource, page_place
 from storage.schema import BODY_CHUNK
-from storage.vectors import READ_BATCH, StoredVector, VectorIndex
+from storage.vectors import READ_BATCH, StoredVector, VectorBlock, VectorIndex
 
 if TYPE_CHECKING:
     from storage.feedback import FeedbackEntry, Vote
@@ -542,10 +542,10 @@ class Library(ABC):
             if version != self._vectors_version:
                 present = await self._read_vector_ids()
                 missing = self._vectors.missing(present)
-                added: list[StoredVector] = []
+                refill = self._vectors.refill(present, incoming=len(missing))
                 for i in range(0, len(missing), READ_BATCH):
-                    added.extend(await self._read_vectors(missing[i : i + READ_BATCH]))
-                self._vectors.sync(present, added)
+                    refill.add(VectorBlock.of(await self._read_vectors(missing[i : i + READ_BATCH])))
+                refill.finish()
                 self._vectors_version = version
             return self._vectors
 
