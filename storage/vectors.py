@@ -34,11 +34,6 @@ def to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=STORED_DTYPE).tobytes()
 
 
-def from_blob(blob: bytes) -> np.ndarray:
-    """A stored vector as float32 (the values that were stored, widened)."""
-    return np.frombuffer(blob, dtype=STORED_DTYPE).astype(np.float32)
-
-
 @dataclass(frozen=True, slots=True)
 class StoredVector:
     """One sentence's vector as read from the library, with the scope of its source."""
@@ -131,32 +126,29 @@ class Refill:
     most of it after."""
 
     def __init__(self, index: VectorIndex, keep: np.ndarray, incoming: int) -> None:
-        self.index, self.keep, self.capacity = index, keep, int(keep.sum()) + incoming
+        self.index = index
         self.filled = int(keep.sum())
+        self.capacity = self.filled + incoming
         self.ids: list[np.ndarray] = [index.ids[keep]]
         self.scopes: list[np.ndarray] = [index.scopes[keep]]
         self.matrix: np.ndarray | None = None
         if self.filled:
-            self._allocate(index.matrix.shape[1])
-            np.compress(keep, index.matrix, axis=0, out=self._matrix()[: self.filled])
+            self.matrix = self._empty(index.matrix.shape[1])
+            np.compress(keep, index.matrix, axis=0, out=self.matrix[: self.filled])
 
-    def _allocate(self, width: int) -> None:
+    def _empty(self, width: int) -> np.ndarray:
         # np.empty: rows never written (vectors removed while being read) never take memory.
-        self.matrix = np.empty((self.capacity, width), dtype=np.float32)
-
-    def _matrix(self) -> np.ndarray:
-        assert self.matrix is not None
-        return self.matrix
+        return np.empty((self.capacity, width), dtype=np.float32)
 
     def add(self, block: VectorBlock) -> None:
         if not block.ids.size:
             return
         if self.matrix is None:
-            self._allocate(block.rows.shape[1])
+            self.matrix = self._empty(block.rows.shape[1])
         end = self.filled + block.ids.size
         if end > self.capacity:
             raise ValueError(f"{end} vectors for an index refilled for {self.capacity}")
-        self._matrix()[self.filled : end] = block.rows
+        self.matrix[self.filled : end] = block.rows
         self.ids.append(block.ids)
         self.scopes.append(block.scopes)
         self.filled = end

@@ -19,7 +19,7 @@ from bot.answer.vectorize import encode_pending, pending_count
 from storage.backends import open_library
 from storage.backends.base import Library
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.vectors import StoredVector, VectorBlock, VectorIndex, from_blob, to_blob
+from storage.vectors import StoredVector, VectorBlock, VectorIndex, to_blob
 from tests.stores import sql_execute, sql_value
 
 BAKERY = (
@@ -37,7 +37,7 @@ def unit(*values: float) -> np.ndarray:
 
 def test_blobs_keep_the_float16_values() -> None:
     v = unit(0.1, -0.2, 0.3)
-    assert np.array_equal(from_blob(to_blob(v)), v.astype(np.float16).astype(np.float32))
+    assert np.array_equal(VectorBlock.of([StoredVector(1, GLOBAL_SCOPE, to_blob(v))]).rows[0], v.astype(np.float16))
 
 
 def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
