@@ -18,6 +18,8 @@ from bot.answer.encoder import shipped
 from bot.answer.vectorize import encode_pending, pending_count
 from storage.backends import open_library
 from storage.backends.base import Library
+from storage.backends.sqlite import SqliteLibrary
+from storage.backends.sqlite_connect import MMAP_BYTES
 from storage.models import GLOBAL_SCOPE, SourceMeta
 from storage.vectors import StoredVector, VectorBlock, VectorIndex, to_blob
 from tests.stores import sql_execute, sql_value
@@ -62,6 +64,38 @@ def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
     assert len(index) == 0 and index.nearest(unit(0, 1), scope=42, limit=5) == []
     index.sync([12], [VectorBlock.of([StoredVector(12, 42, to_blob(unit(0, 1)))])])
     assert index.cosines([12], unit(0, 1)) == {12: 1.0}
+
+
+def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
+    """The cosine a candidate gets (VectorIndex.cosines) is the one the nearest search ranked it
+    by, and both are the float16 product's, to the rounding: what decides an answer never depends
+    on how many rows were multiplied together."""
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((3_000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex()
+    index.sync(
+        range(3_000), [VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in enumerate(vectors)])]
+    )
+    assert index.matrix.dtype == np.float16  # held as stored: half the memory of float32
+    query = vectors[11] + 0.5 * vectors[12]
+    near = index.nearest(query, scope=0, limit=50)
+    assert near[:2] == sorted(near[:2], key=lambda n: -n[1]) and {near[0][0], near[1][0]} == {11, 12}
+    assert index.cosines([i for i, _ in near], query) == dict(near)
+    for i, cosine in near[:5]:
+        assert index.cosines([i], query) == {i: cosine}
+        exact = vectors[i].astype(np.float16).astype(np.float64) @ query.astype(np.float16).astype(np.float64)
+        assert cosine == pytest.approx(exact, abs=2e-6)
+
+
+async def test_vectors_are_read_unmapped(tmp_path: Path) -> None:
+    """The connection that reads every vector into memory reads without a memory map (the pages
+    would stay in the process beside the matrix); the pool's question readers keep theirs."""
+    async with await open_library(tmp_path / "library.db", seed=False) as library:
+        assert isinstance(library, SqliteLibrary)
+        assert await (await library._stats_reader.execute("PRAGMA mmap_size")).fetchone() == (0,)
+        async with library._pool.reader() as reader:
+            assert await (await reader.execute("PRAGMA mmap_size")).fetchone() == (MMAP_BYTES,)
 
 
 async def _vector_rows(library: Library) -> int:

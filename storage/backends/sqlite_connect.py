@@ -135,7 +135,8 @@ def _readonly_target(path: Path, *, check: bool = True) -> str:
     raise AssertionError("unreachable")
 
 
-async def connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection:
+async def connect(target: Path | str, *, readonly: bool, mapped: bool = True) -> aiosqlite.Connection:
+    """A connection as factbot uses them; a reader reads through a memory map when `mapped`."""
     conn = await aiosqlite.connect(target, isolation_level=None, uri=isinstance(target, str))
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -143,7 +144,8 @@ async def connect(target: Path | str, *, readonly: bool) -> aiosqlite.Connection
         await conn.execute("PRAGMA synchronous = NORMAL")
         if readonly:
             await conn.execute("PRAGMA query_only = ON")
-            await conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            if mapped:
+                await conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     except BaseException:
         await conn.close()
         raise
@@ -191,7 +193,9 @@ async def open_connections(path: Path, *, seed: bool, check: bool) -> Connection
             writer = await connect(path, readonly=False)
         else:
             where = await asyncio.to_thread(_readonly_target, path, check=check)
-        reader = await connect(where, readonly=True)
+        # Unmapped: this reader reads every sentence vector once, into the in-memory index
+        # (storage.vectors); through a map, the pages it read would stay in the process beside that copy.
+        reader = await connect(where, readonly=True, mapped=False)
     except (sqlite3.Error, OSError) as err:
         if writer is not None:
             await writer.close()
