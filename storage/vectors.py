@@ -15,6 +15,7 @@ depends on the process.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ from storage.models import GLOBAL_SCOPE
 STORED_DTYPE = np.dtype("<f2")
 # Sentences whose vectors are read in one statement when the index catches up with the library.
 READ_BATCH = 5_000
+# Room for rows to come that a new matrix buffer keeps, as a share of its rows: vectors encoded
+# later are written there without copying the rest (address space until written, not memory).
+ROOM = 0.25
 # Cosines are rounded to this many decimals before they are compared: the last bits of a dot
 # product depend on how the SIMD code the CPU offers splits the sum, and they must never decide an answer.
 COSINE_DECIMALS = 6
@@ -74,21 +78,37 @@ class VectorBlock:
         return cls(ids, scopes, rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The index's rows at one moment, replaced whole when the index catches up: a search running
+    in a thread while the library changes reads one consistent set, never ids of one and a matrix
+    of another."""
+
+    ids: np.ndarray  # int64 sentence ids, ascending
+    scopes: np.ndarray  # int64, the scope of each sentence's source
+    matrix: np.ndarray  # one stored (float16) vector a row: the first rows of the index's buffer
+
+    @classmethod
+    def empty(cls) -> Rows:
+        nothing = np.zeros(0, dtype=np.int64)
+        return cls(nothing, nothing, np.zeros((0, 0), dtype=STORED_DTYPE))
+
+
 class VectorIndex:
     """Every stored vector of one library in memory, for exact nearest-sentence search."""
 
     def __init__(self) -> None:
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.scopes = np.zeros(0, dtype=np.int64)
-        self.matrix = np.zeros((0, 0), dtype=STORED_DTYPE)
+        self.rows = Rows.empty()
+        # The matrix's memory: `rows.matrix` is its first rows, the rest is room for rows to come.
+        self.buffer = self.rows.matrix
 
     def __len__(self) -> int:
-        return int(self.ids.size)
+        return int(self.rows.ids.size)
 
     def missing(self, present: Sequence[int]) -> list[int]:
         """Which of the sentence ids now in the library this index has no row for."""
         wanted = np.asarray(present, dtype=np.int64)
-        return [int(i) for i in wanted[~np.isin(wanted, self.ids)]]
+        return [int(i) for i in wanted[~np.isin(wanted, self.rows.ids)]]
 
     def sync(self, present: Sequence[int], added: Iterable[VectorBlock]) -> None:
         """Keep the rows whose sentence ids are still `present`, add the blocks `added`, sorted by id."""
@@ -99,17 +119,18 @@ class VectorIndex:
         refill.finish()
 
     def refill(self, present: Sequence[int], *, incoming: int) -> Refill:
-        """A new matrix for this index: the rows still `present`, then up to `incoming` rows added
-        block by block as they are read (`Refill.add`), in place when `Refill.finish` is called."""
-        return Refill(self, np.isin(self.ids, np.asarray(present, dtype=np.int64)), incoming)
+        """The rows still `present`, then up to `incoming` rows added block by block as they are
+        read (`Refill.add`), the index's rows when `Refill.finish` is called."""
+        return Refill(self, np.isin(self.rows.ids, np.asarray(present, dtype=np.int64)), incoming)
 
     def nearest(self, query: np.ndarray, *, scope: int, limit: int) -> list[tuple[int, float]]:
         """The `limit` sentences visible from `scope` closest to `query`: (id, cosine), closest
         first, ties by id."""
-        if not len(self) or limit <= 0:
+        rows = self.rows
+        if not rows.ids.size or limit <= 0:
             return []
-        visible = (self.scopes == GLOBAL_SCOPE) | (self.scopes == scope)
-        cosines = np.where(visible, cosines_with(self.matrix, query), -np.inf)
+        visible = (rows.scopes == GLOBAL_SCOPE) | (rows.scopes == scope)
+        cosines = np.where(visible, cosines_with(rows.matrix, query), -np.inf)
         count = min(limit, int(visible.sum()))
         if count == 0:
             return []
@@ -117,59 +138,75 @@ class VectorIndex:
         # Ties at the cut: every row as close as the last one kept competes, the lower id wins.
         floor = cosines[top].min()
         top = np.flatnonzero(cosines >= floor)
-        order = np.lexsort((self.ids[top], -cosines[top]))[:count]
-        return [(int(self.ids[top[i]]), float(cosines[top[i]])) for i in order]
+        order = np.lexsort((rows.ids[top], -cosines[top]))[:count]
+        return [(int(rows.ids[top[i]]), float(cosines[top[i]])) for i in order]
 
     def cosines(self, ids: Iterable[int], query: np.ndarray) -> dict[int, float]:
         """The cosine with `query` of each given sentence this index holds (others are left out)."""
+        rows = self.rows
         wanted = np.asarray(sorted(set(ids)), dtype=np.int64)
-        if not len(self) or not wanted.size:
+        if not rows.ids.size or not wanted.size:
             return {}
-        at = np.searchsorted(self.ids, wanted)
-        at = np.minimum(at, len(self.ids) - 1)
-        found = self.ids[at] == wanted
-        values = cosines_with(self.matrix[at[found]], query)
+        at = np.searchsorted(rows.ids, wanted)
+        at = np.minimum(at, len(rows.ids) - 1)
+        found = rows.ids[at] == wanted
+        values = cosines_with(rows.matrix[at[found]], query)
         return {int(i): float(c) for i, c in zip(wanted[found], values, strict=True)}
 
 
 class Refill:
-    """The rows of a VectorIndex rebuilt: the kept ones copied once into a new matrix, each block
-    written into it as it is read. Nothing else of a block outlives its `add`: a library's vectors
-    read in full before filling held two to three times the matrix, and the process's heap kept
-    most of it after."""
+    """The rows of a VectorIndex brought up to date. Rows only added (sentences encoded since the
+    last look, the common case) are written after the others in the room the buffer keeps for
+    them: the rows already held are neither copied nor doubled in memory, and searches still
+    running on the old rows never see a row change. Rows removed, or no room left, make a new
+    buffer: the kept rows copied once, with room again. Nothing else of a block outlives its
+    `add`: a library's vectors read in full before filling held two to three times the matrix."""
 
     def __init__(self, index: VectorIndex, keep: np.ndarray, incoming: int) -> None:
         self.index = index
+        old = index.rows
         self.filled = int(keep.sum())
+        self.ids: list[np.ndarray] = [old.ids[keep]]
+        self.scopes: list[np.ndarray] = [old.scopes[keep]]
+        self.buffer: np.ndarray | None = None
+        kept_all = self.filled == old.ids.size
+        if self.filled and kept_all and index.buffer.shape[0] >= self.filled + incoming:
+            self.buffer = index.buffer
+        elif self.filled:
+            self.buffer = self._empty(self.filled + incoming, old.matrix.shape[1])
+            np.compress(keep, old.matrix, axis=0, out=self.buffer[: self.filled])
         self.capacity = self.filled + incoming
-        self.ids: list[np.ndarray] = [index.ids[keep]]
-        self.scopes: list[np.ndarray] = [index.scopes[keep]]
-        self.matrix: np.ndarray | None = None
-        if self.filled:
-            self.matrix = self._empty(index.matrix.shape[1])
-            np.compress(keep, index.matrix, axis=0, out=self.matrix[: self.filled])
 
-    def _empty(self, width: int) -> np.ndarray:
-        # np.empty: rows never written (vectors removed while being read) never take memory.
-        return np.empty((self.capacity, width), dtype=STORED_DTYPE)
+    @staticmethod
+    def _empty(rows: int, width: int) -> np.ndarray:
+        # np.empty: rows never written (the room kept, vectors removed while being read) take
+        # address space only, no memory.
+        return np.empty((rows + math.ceil(rows * ROOM), width), dtype=STORED_DTYPE)
 
     def add(self, block: VectorBlock) -> None:
         if not block.ids.size:
             return
-        if self.matrix is None:
-            self.matrix = self._empty(block.rows.shape[1])
+        if self.buffer is None:
+            self.buffer = self._empty(self.capacity, block.rows.shape[1])
         end = self.filled + block.ids.size
         if end > self.capacity:
             raise ValueError(f"{end} vectors for an index refilled for {self.capacity}")
-        self.matrix[self.filled : end] = block.rows
+        self.buffer[self.filled : end] = block.rows
         self.ids.append(block.ids)
         self.scopes.append(block.scopes)
         self.filled = end
 
     def finish(self) -> None:
         ids, scopes = np.concatenate(self.ids), np.concatenate(self.scopes)
-        matrix = self.matrix[: self.filled] if self.matrix is not None else np.zeros((0, 0), dtype=STORED_DTYPE)
+        if self.buffer is None:
+            self.index.rows, self.index.buffer = Rows.empty(), Rows.empty().matrix
+            return
+        buffer, matrix = self.buffer, self.buffer[: self.filled]
         if ids.size > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            # Out of order (an id below one already held): a new buffer, rows sorted, with room.
             order = np.argsort(ids, kind="stable")
-            ids, scopes, matrix = ids[order], scopes[order], matrix[order]
-        self.index.ids, self.index.scopes, self.index.matrix = ids, scopes, matrix
+            ids, scopes = ids[order], scopes[order]
+            buffer = self._empty(self.filled, matrix.shape[1])
+            np.take(matrix, order, axis=0, out=buffer[: self.filled])
+            matrix = buffer[: self.filled]
+        self.index.rows, self.index.buffer = Rows(ids, scopes, matrix), buffer

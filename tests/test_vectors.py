@@ -77,7 +77,7 @@ def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
     index.sync(
         range(3_000), [VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in enumerate(vectors)])]
     )
-    assert index.matrix.dtype == np.float16  # held as stored: half the memory of float32
+    assert index.rows.matrix.dtype == np.float16  # held as stored: half the memory of float32
     query = vectors[11] + 0.5 * vectors[12]
     near = index.nearest(query, scope=0, limit=50)
     assert near[:2] == sorted(near[:2], key=lambda n: -n[1]) and {near[0][0], near[1][0]} == {11, 12}
@@ -86,6 +86,33 @@ def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
         assert index.cosines([i], query) == {i: cosine}
         exact = vectors[i].astype(np.float16).astype(np.float64) @ query.astype(np.float16).astype(np.float64)
         assert cosine == pytest.approx(exact, abs=2e-6)
+
+
+def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -> None:
+    """Sentences encoded since the last look are written into the room after the rows held: no
+    copy of the library's matrix for each batch, and the rows a search already holds never change.
+    A removal or a lower id rebuilds, sorted."""
+
+    def block(*pairs: tuple[int, np.ndarray]) -> VectorBlock:
+        return VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in pairs])
+
+    index = VectorIndex()
+    index.sync([1, 2, 3, 4], [block((1, unit(1, 0)), (2, unit(0, 1)), (3, unit(1, 1)), (4, unit(1, -1)))])
+    held, buffer = index.rows, index.buffer
+    assert buffer.shape[0] > len(index)  # room kept
+    index.sync([1, 2, 3, 4, 5], [block((5, unit(-1, 0)))])
+    assert index.buffer is buffer and np.shares_memory(index.rows.matrix, held.matrix)
+    assert held.ids.tolist() == [1, 2, 3, 4] and held.matrix.shape[0] == 4  # the old rows, whole
+    assert [i for i, _ in index.nearest(unit(-1, 0), scope=0, limit=1)] == [5]
+    # A removal: a new buffer with only the kept rows; the rows held before are untouched.
+    index.sync([1, 3, 5], [])
+    assert index.rows.ids.tolist() == [1, 3, 5] and not np.shares_memory(index.buffer, buffer)
+    assert np.array_equal(held.matrix[1], unit(0, 1).astype(np.float16))
+    # An id below the ones held (a reused id): rebuilt in id order.
+    index.sync([0, 1, 3, 5], [block((0, unit(0, -1)))])
+    assert index.rows.ids.tolist() == [0, 1, 3, 5]
+    assert index.cosines([0, 5], unit(0, -1)) == {0: 1.0, 5: 0.0}
+    assert [i for i, _ in index.nearest(unit(0, -1), scope=0, limit=1)] == [0]
 
 
 async def test_vectors_are_read_unmapped(tmp_path: Path) -> None:
