@@ -176,6 +176,28 @@ async def test_encoding_skips_sentences_removed_meanwhile(library_target: Path |
         assert await library.store_vectors("m", batch) == 0
 
 
+async def test_a_removed_sources_sentence_ids_are_never_given_again(library_target: Path | str) -> None:
+    """The newest source removed and another added before the next question: the new sentences get
+    new ids, so no id held in memory (a vector, a cosine) stands for a sentence it was not made of."""
+    encoder = shipped()
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(HARBOUR, SourceMeta("Harbour"))
+        bakery = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await encode_pending(library, encoder)
+        asked = encoder.vectors(["Where did the owner of the bakery train?"])[0]
+        assert await library.nearest_sentences(asked, scope=0, limit=1)  # the index is in memory
+        removed = {s.id for s in await library.visible_sentences(range(1, 99), scope=0) if s.source_id == bakery.id}
+        await library.remove_source(bakery.id)
+        mill = await library.add_source("The mill by the river ground oats until 1960.", SourceMeta("Mill"))
+        await encode_pending(library, encoder)
+        sentences = await library.visible_sentences(range(1, 99), scope=0)
+        new = [s for s in sentences if s.source_id == mill.id]
+        assert new and min(s.id for s in new) > max(removed)
+        question = encoder.vectors(["The mill by the river ground oats until 1960."])[0]
+        nearest, cosine = (await library.nearest_sentences(question, scope=0, limit=1))[0]
+        assert nearest == new[0].id and cosine > 0.99
+
+
 def _factbot(db: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "FACTBOT_DB": str(db)}
     command = [sys.executable, "-m", "bot", *args]

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 MATCH_BUDGET = 20_000
 # Source ids are 64-bit integers: anything outside this range names no source.
 MAX_ID = 2**63 - 1
+# The meta key holding the highest sentence id ever given: ids are assigned after it (on both
+# backends alike), never again after their sentences are removed, so an id that a process holds
+# in memory (a sentence's vector, a cached cosine) can never come to stand for another sentence.
+LAST_SENTENCE_ID = "last_sentence_id"
 
 
 def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) -> SourceInfo:

@@ -27,7 +27,7 @@ import asyncpg
 
 from storage import pg_search
 from storage import text as textmod
-from storage.backends.base import MAX_ID, Library, check_removal
+from storage.backends.base import LAST_SENTENCE_ID, MAX_ID, Library, check_removal
 from storage.backends.bm25 import fts_tokens, postings
 from storage.backends.postgres_shared import PostgresCooldowns, PostgresShardRecords
 from storage.errors import (
@@ -309,7 +309,11 @@ class PostgresLibrary(Library):
         added_by, source_id = new.added_by, new.source_id
         if source_id is None:
             source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
-        first_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sentences")
+        first_id = await conn.fetchval(
+            "SELECT greatest((SELECT coalesce(max(id), 0) FROM sentences),"
+            " (SELECT coalesce(max(value::bigint), 0) FROM meta WHERE key = $1)) + 1",
+            LAST_SENTENCE_ID,
+        )
         await conn.execute(
             f"""INSERT INTO sources ({NewSource.COLUMNS}, paragraphs, sentences, chars)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
@@ -350,6 +354,12 @@ class PostgresLibrary(Library):
             records=sentences,
             columns=["id", "source_id", "paragraph", "number", "start", "end", "tokens"],
         )
+        if sentences:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                LAST_SENTENCE_ID,
+                str(sentences[-1][0]),
+            )
         await self._index(conn, scope, first_id, prepared.terms, +1)
         await conn.copy_records_to_table(
             "pages", records=new.page_rows(source_id), columns=["source_id", "number", "start"]

@@ -23,7 +23,7 @@ from typing import Any, Self
 import aiosqlite
 
 from storage import text as textmod
-from storage.backends.base import MAX_ID, Library, check_removal
+from storage.backends.base import LAST_SENTENCE_ID, MAX_ID, Library, check_removal
 from storage.backends.sqlite_connect import POOLED, Pooled, ReaderPool, is_busy, open_connections, store_error
 from storage.backends.sqlite_shared import SqliteCooldowns, SqliteShardRecords
 from storage.errors import (
@@ -272,7 +272,12 @@ class SqliteLibrary(Library):
     async def _insert_text(self, source_id: int, prepared: Prepared) -> None:
         """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
         rows need no read-back (the write lock and the transaction keep them ours)."""
-        row = await self._fetchone(self._writer, "SELECT coalesce(max(id), 0) FROM sentences", ())
+        row = await self._fetchone(
+            self._writer,
+            "SELECT max(coalesce((SELECT max(id) FROM sentences), 0),"
+            " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0))",
+            (LAST_SENTENCE_ID,),
+        )
         first_id = (row[0] if row else 0) + 1
         await self._writer.executemany(
             'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
@@ -289,6 +294,10 @@ class SqliteLibrary(Library):
             "INSERT INTO sentence_index (rowid, terms) VALUES (?, ?)",
             [(first_id + i, terms) for i, terms in enumerate(prepared.terms)],
         )
+        if rows:
+            await self._writer.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (LAST_SENTENCE_ID, str(rows[-1][0]))
+            )
 
     async def _index_sentences(self, source_id: int, body: str, command: str) -> None:
         """Add (command '') or remove (command 'delete') a source's sentences in the index; a
