@@ -177,6 +177,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source_id, number)
     ) WITHOUT ROWID;
     """,
+    # 9: which sentences have a vector, apart from the vectors. A process reads every such id
+    # whenever the library changed (storage.vectors) and counts them for progress; from the table,
+    # that read every page of every vector.
+    """
+    CREATE INDEX sentence_vectors_by_scope ON sentence_vectors (scope);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -105,12 +105,13 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self.rows.ids.size)
 
-    def missing(self, present: Sequence[int]) -> list[int]:
-        """Which of the sentence ids now in the library this index has no row for."""
+    def missing(self, present: Sequence[int] | np.ndarray) -> list[int]:
+        """Which of the sentence ids now in the library this index has no row for, in id order
+        (read in that order, they are added after the rows held without sorting them again)."""
         wanted = np.asarray(present, dtype=np.int64)
-        return [int(i) for i in wanted[~np.isin(wanted, self.rows.ids)]]
+        return [int(i) for i in np.sort(wanted[~np.isin(wanted, self.rows.ids)])]
 
-    def sync(self, present: Sequence[int], added: Iterable[VectorBlock]) -> None:
+    def sync(self, present: Sequence[int] | np.ndarray, added: Iterable[VectorBlock]) -> None:
         """Keep the rows whose sentence ids are still `present`, add the blocks `added`, sorted by id."""
         blocks = list(added)
         refill = self.refill(present, incoming=sum(b.ids.size for b in blocks))
@@ -118,7 +119,7 @@ class VectorIndex:
             refill.add(b)
         refill.finish()
 
-    def refill(self, present: Sequence[int], *, incoming: int) -> Refill:
+    def refill(self, present: Sequence[int] | np.ndarray, *, incoming: int) -> Refill:
         """The rows still `present`, then up to `incoming` rows added block by block as they are
         read (`Refill.add`), the index's rows when `Refill.finish` is called."""
         return Refill(self, np.isin(self.rows.ids, np.asarray(present, dtype=np.int64)), incoming)

@@ -117,12 +117,21 @@ def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -
 
 async def test_vectors_are_read_unmapped(tmp_path: Path) -> None:
     """The connection that reads every vector into memory reads without a memory map (the pages
-    would stay in the process beside the matrix); the pool's question readers keep theirs."""
+    would stay in the process beside the matrix); the pool's question readers keep theirs, and
+    what they read about vectors touches no vector."""
     async with await open_library(tmp_path / "library.db", seed=False) as library:
         assert isinstance(library, SqliteLibrary)
         assert await (await library._stats_reader.execute("PRAGMA mmap_size")).fetchone() == (0,)
         async with library._pool.reader() as reader:
             assert await (await reader.execute("PRAGMA mmap_size")).fetchone() == (MMAP_BYTES,)
+            # Which sentences have a vector, and which wait for one, are read from a narrow index:
+            # never a page of the vectors themselves.
+            for sql in (
+                "SELECT group_concat(sentence_id) FROM sentence_vectors",
+                "SELECT id FROM sentences s WHERE s.id NOT IN (SELECT sentence_id + 0 FROM sentence_vectors)",
+            ):
+                plan = " ".join(str(r) for r in await (await reader.execute(f"EXPLAIN QUERY PLAN {sql}")).fetchall())
+                assert "COVERING INDEX sentence_vectors_by_scope" in plan, plan
 
 
 async def _vector_rows(library: Library) -> int:

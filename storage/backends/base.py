@@ -521,18 +521,21 @@ class Library(ABC):
 
     async def vector_progress(self, *, source_id: int | None = None) -> tuple[int, int]:
         """(sentences with a vector, sentences) of one source, or of the whole library."""
-        where, params = ("WHERE s.source_id = ?", (source_id,)) if source_id is not None else ("", ())
-        rows = await self._query(
-            None,
-            f"""SELECT count(v.sentence_id), count(*) FROM sentences s
-                LEFT JOIN sentence_vectors v ON v.sentence_id = s.id {where}""",
-            params,
-        )
+        params: tuple[int, ...] = ()
+        if source_id is None:
+            # Counted apart: every vector belongs to a sentence (removed with it), and joined, each
+            # sentence would look up its vector's page.
+            sql = "SELECT (SELECT count(*) FROM sentence_vectors), (SELECT count(*) FROM sentences)"
+        else:
+            sql = """SELECT count(v.sentence_id), count(*) FROM sentences s
+                     LEFT JOIN sentence_vectors v ON v.sentence_id = s.id WHERE s.source_id = ?"""
+            params = (source_id,)
+        rows = await self._query(None, sql, params)
         return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
     @abstractmethod
-    async def _read_vector_ids(self) -> list[int]:
-        """The ids of every sentence that has a vector."""
+    async def _read_vector_ids(self) -> np.ndarray:
+        """The ids of every sentence that has a vector (int64, in no particular order)."""
 
     @abstractmethod
     async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:

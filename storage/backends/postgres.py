@@ -24,6 +24,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Self, TypeVar
 
 import asyncpg
+import numpy as np
 
 from storage import pg_search
 from storage import text as textmod
@@ -696,11 +697,15 @@ class PostgresLibrary(Library):
 
         return await self._committed(store)
 
-    async def _read_vector_ids(self) -> list[int]:
-        return [r[0] for r in await self._fetch("SELECT sentence_id FROM sentence_vectors ORDER BY 1")]
+    async def _read_vector_ids(self) -> np.ndarray:
+        # One array value: a quarter of a million records would each be a Python object first.
+        ids = await self._fetchval("SELECT array_agg(sentence_id) FROM sentence_vectors")
+        return np.asarray(ids or [], dtype=np.int64)
 
     async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:
         rows = await self._fetch(
-            "SELECT sentence_id, scope, vector FROM sentence_vectors WHERE sentence_id = ANY($1::bigint[])", ids
+            "SELECT sentence_id, scope, vector FROM sentence_vectors WHERE sentence_id = ANY($1::bigint[])"
+            " ORDER BY sentence_id",
+            ids,
         )
         return [StoredVector(r[0], r[1], bytes(r[2])) for r in rows]
