@@ -176,6 +176,20 @@ async def test_a_library_encoded_by_another_model_is_encoded_again(library_targe
         assert await sql_value(library, "SELECT count(*) FROM sentence_vectors WHERE length(vector) = 6") == 0
 
 
+async def test_vectors_made_again_by_another_model_replace_those_in_memory(library_target: Path | str) -> None:
+    """The same sentence ids with another model's vectors, stored between two looks: the index
+    drops what the old model made instead of keeping it for ids it still sees."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.use_vector_model("old:1")
+        ids = [s.id for s in await library.pending_vectors(limit=100)]
+        await library.store_vectors("old:1", [(i, to_blob(unit(1, 0))) for i in ids])
+        assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9)} == {1.0}
+        await library.use_vector_model("new:1")
+        await library.store_vectors("new:1", [(i, to_blob(unit(0, 1))) for i in ids])
+        assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9)} == {0.0}
+
+
 async def test_encoding_skips_sentences_removed_meanwhile(library_target: Path | str) -> None:
     async with await open_library(library_target, seed=False) as library:
         info = await library.add_source(BAKERY, SourceMeta("Bakery"))

@@ -73,6 +73,7 @@ class Library(ABC):
         # The stored sentence vectors in memory (storage.vectors), caught up when the library moves.
         self._vectors = VectorIndex()
         self._vectors_version: object = None
+        self._vectors_model: str | None = None  # the model that made the vectors in memory
         self._vectors_lock = asyncio.Lock()
 
     @classmethod
@@ -543,17 +544,22 @@ class Library(ABC):
 
     async def _vector_index(self) -> VectorIndex:
         """The in-memory vectors, caught up with the library: only the rows that came or went since
-        the last look are read."""
+        the last look are read, unless the library's model changed (the same sentences' vectors
+        made again by another model: all are read again)."""
         async with self._vectors_lock:
             version = await self.data_version()
             if version != self._vectors_version:
+                model = await self.vector_model()
+                if model != self._vectors_model:
+                    self._vectors, self._vectors_model = VectorIndex(), model
                 present = await self._read_vector_ids()
                 missing = self._vectors.missing(present)
                 refill = self._vectors.refill(present, incoming=len(missing))
                 for i in range(0, len(missing), READ_BATCH):
                     refill.add(VectorBlock.of(await self._read_vectors(missing[i : i + READ_BATCH])))
                 refill.finish()
-                self._vectors_version = version
+                # The model changed while reading: what was read may mix both; read all at the next look.
+                self._vectors_version = version if await self.vector_model() == model else None
             return self._vectors
 
     async def nearest_sentences(self, query: np.ndarray, *, scope: int, limit: int) -> list[tuple[int, float]]:
