@@ -128,7 +128,8 @@ async def test_vectors_are_read_unmapped(tmp_path: Path) -> None:
             # never a page of the vectors themselves.
             for sql in (
                 "SELECT group_concat(sentence_id) FROM sentence_vectors",
-                "SELECT id FROM sentences s WHERE s.id NOT IN (SELECT sentence_id + 0 FROM sentence_vectors)",
+                "SELECT id FROM sentences s WHERE s.id > 0"
+                " AND s.id NOT IN (SELECT sentence_id + 0 FROM sentence_vectors WHERE +sentence_id > 0)",
             ):
                 plan = " ".join(str(r) for r in await (await reader.execute(f"EXPLAIN QUERY PLAN {sql}")).fetchall())
                 assert "COVERING INDEX sentence_vectors_by_scope" in plan, plan
@@ -188,6 +189,18 @@ async def test_vectors_made_again_by_another_model_replace_those_in_memory(libra
         await library.use_vector_model("new:1")
         await library.store_vectors("new:1", [(i, to_blob(unit(0, 1))) for i in ids])
         assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9)} == {0.0}
+
+
+async def test_waiting_sentences_are_listed_after_a_given_id(library_target: Path | str) -> None:
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.add_source(HARBOUR, SourceMeta("Harbour"))
+        waiting = [s.id for s in await library.pending_vectors(limit=100)]
+        assert len(waiting) == 5 and waiting == sorted(waiting)
+        assert [s.id for s in await library.pending_vectors(limit=2, after=waiting[1])] == waiting[2:4]
+        await library.use_vector_model("m")
+        await library.store_vectors("m", [(waiting[3], to_blob(unit(1, 0)))])
+        assert [s.id for s in await library.pending_vectors(limit=9, after=waiting[1])] == [waiting[2], waiting[4]]
 
 
 async def test_encoding_skips_sentences_removed_meanwhile(library_target: Path | str) -> None:

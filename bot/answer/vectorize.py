@@ -45,12 +45,13 @@ async def encode_pending(
     if library.read_only:
         return 0
     await library.use_vector_model(encoder.identity)
-    done = 0
+    done = after = 0
     while limit is None or done < limit:
         size = BATCH if limit is None else min(BATCH, limit - done)
-        batch = await library.pending_vectors(limit=size)
+        batch = await library.pending_vectors(limit=size, after=after)
         if not batch:
             break
+        after = batch[-1].id
         # Encoding is CPU work (milliseconds a sentence): off the event loop.
         vectors = await asyncio.to_thread(encoder.encode, [s.text for s in batch])
         stored = await library.store_vectors(

@@ -511,8 +511,10 @@ class Library(ABC):
         made again. Whether any were dropped."""
 
     @abstractmethod
-    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
-        """Sentences that have no vector yet, in id order (what encoding resumes from)."""
+    async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:
+        """Sentences after id `after` that have no vector yet, in id order (what encoding resumes
+        from; a long encoding passes the last id of its previous batch, not to look again at every
+        sentence it has done)."""
 
     @abstractmethod
     async def store_vectors(self, model: str, vectors: list[tuple[int, bytes]]) -> int:

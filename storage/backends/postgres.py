@@ -665,12 +665,13 @@ class PostgresLibrary(Library):
 
         return await self._committed(change)
 
-    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
+    async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:
         rows = await self._fetch(
             f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s
-                WHERE NOT EXISTS (SELECT 1 FROM sentence_vectors v WHERE v.sentence_id = s.id)
+                WHERE s.id > $2 AND NOT EXISTS (SELECT 1 FROM sentence_vectors v WHERE v.sentence_id = s.id)
                 ORDER BY s.id LIMIT $1""",
             limit,
+            after,
         )
         return [sentence_from_row(r) for r in rows]
 

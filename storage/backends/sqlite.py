@@ -708,14 +708,15 @@ class SqliteLibrary(Library):
             await writer.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector_model', ?)", (model,))
             return cursor.rowcount > 0
 
-    async def pending_vectors(self, *, limit: int) -> list[Sentence]:
+    async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:
         return await self._read_sentences(
-            # `sentence_id + 0`: the ids listed once from the narrow index (schema 9), not each
-            # sentence's vector looked up, which mapped every page of every vector into the process.
+            # `sentence_id + 0` and `+sentence_id`: the ids listed once from the narrow index
+            # (schema 9), never each sentence's vector looked up, which mapped every page of every
+            # vector into the process.
             f"""SELECT {_SENTENCE_COLUMNS} FROM sentences s
-                WHERE s.id NOT IN (SELECT sentence_id + 0 FROM sentence_vectors)
+                WHERE s.id > ? AND s.id NOT IN (SELECT sentence_id + 0 FROM sentence_vectors WHERE +sentence_id > ?)
                 ORDER BY s.id LIMIT ?""",
-            (limit,),
+            (after, after, limit),
         )
 
     async def store_vectors(self, model: str, vectors: list[tuple[int, bytes]]) -> int:
