@@ -31,6 +31,12 @@ READ_BATCH = 5_000
 # Room for rows to come that a new matrix buffer keeps, as a share of its rows: vectors encoded
 # later are written there without copying the rest (address space until written, not memory).
 ROOM = 0.25
+# simsimd's float16 kernels for these CPUs add up in float16 (errors near 1e-3, where the others
+# add up in float32): turned off, so that a cosine is the same, to the rounding, on every machine.
+HALF_PRECISION_SUMS = ("sapphire", "sve_f16")
+for _capability in HALF_PRECISION_SUMS:
+    if _capability in simsimd.get_capabilities():
+        simsimd.disable_capability(_capability)
 # Cosines are rounded to this many decimals before they are compared: the last bits of a dot
 # product depend on how the SIMD code the CPU offers splits the sum, and they must never decide an answer.
 COSINE_DECIMALS = 6
@@ -74,6 +80,8 @@ class VectorBlock:
     def of(cls, vectors: Sequence[StoredVector]) -> VectorBlock:
         ids = np.fromiter((v.sentence_id for v in vectors), dtype=np.int64, count=len(vectors))
         scopes = np.fromiter((v.scope for v in vectors), dtype=np.int64, count=len(vectors))
+        if not vectors:  # every vector asked for was removed meanwhile
+            return cls(ids, scopes, np.zeros((0, 0), dtype=STORED_DTYPE))
         rows = np.frombuffer(b"".join(v.blob for v in vectors), dtype=STORED_DTYPE).reshape(len(vectors), -1)
         return cls(ids, scopes, rows)
 
@@ -208,6 +216,6 @@ class Refill:
             order = np.argsort(ids, kind="stable")
             ids, scopes = ids[order], scopes[order]
             buffer = self._empty(self.filled, matrix.shape[1])
-            np.take(matrix, order, axis=0, out=buffer[: self.filled])
+            np.take(matrix, order, axis=0, out=buffer[: self.filled], mode="clip")  # "raise" copies first
             matrix = buffer[: self.filled]
         self.index.rows, self.index.buffer = Rows(ids, scopes, matrix), buffer

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import simsimd
 
 from bot.answer import Engine
 from bot.answer.encoder import shipped
@@ -21,7 +22,7 @@ from storage.backends.base import Library
 from storage.backends.sqlite import SqliteLibrary
 from storage.backends.sqlite_connect import MMAP_BYTES
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.vectors import StoredVector, VectorBlock, VectorIndex, to_blob
+from storage.vectors import HALF_PRECISION_SUMS, StoredVector, VectorBlock, VectorIndex, to_blob
 from tests.stores import sql_execute, sql_value
 
 BAKERY = (
@@ -66,6 +67,18 @@ def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
     assert index.cosines([12], unit(0, 1)) == {12: 1.0}
 
 
+def test_no_vector_read_is_an_empty_block() -> None:
+    """Every vector of a batch removed between listing the ids and reading them: nothing to add."""
+    index = VectorIndex()
+    index.sync([1], [VectorBlock.of([StoredVector(1, GLOBAL_SCOPE, to_blob(unit(1, 0)))])])
+    index.sync([1, 2], [VectorBlock.of([])])
+    assert index.rows.ids.tolist() == [1]
+
+
+def test_no_float16_kernel_that_adds_up_in_float16_is_used() -> None:
+    assert not any(simsimd.get_capabilities().get(name) for name in HALF_PRECISION_SUMS)
+
+
 def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
     """The cosine a candidate gets (VectorIndex.cosines) is the one the nearest search ranked it
     by, and both are the float16 product's, to the rounding: what decides an answer never depends
@@ -104,6 +117,11 @@ def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -
     assert index.buffer is buffer and np.shares_memory(index.rows.matrix, held.matrix)
     assert held.ids.tolist() == [1, 2, 3, 4] and held.matrix.shape[0] == 4  # the old rows, whole
     assert [i for i, _ in index.nearest(unit(-1, 0), scope=0, limit=1)] == [5]
+    # No room left: a new buffer, the rows held before still whole.
+    index.sync(range(1, 8), [block((6, unit(1, 0)), (7, unit(0, 1)))])
+    assert index.buffer is not buffer and index.rows.ids.tolist() == list(range(1, 8))
+    assert held.ids.tolist() == [1, 2, 3, 4] and np.array_equal(held.matrix, index.rows.matrix[:4])
+    buffer = index.buffer
     # A removal: a new buffer with only the kept rows; the rows held before are untouched.
     index.sync([1, 3, 5], [])
     assert index.rows.ids.tolist() == [1, 3, 5] and not np.shares_memory(index.buffer, buffer)
