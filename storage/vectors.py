@@ -31,8 +31,8 @@ READ_BATCH = 5_000
 # Room for rows to come that a new matrix buffer keeps, as a share of its rows: vectors encoded
 # later are written there without copying the rest (address space until written, not memory).
 ROOM = 0.25
-# simsimd's float16 kernels for these CPUs add up in float16 (errors near 1e-3, where the others
-# add up in float32): turned off, so that a cosine is the same, to the rounding, on every machine.
+# simsimd's float16 kernels for these CPUs add up in float16 (errors far above COSINE_DECIMALS, where
+# the others add up in float32): turned off, so that a cosine is the same, to the rounding, on every machine.
 HALF_PRECISION_SUMS = ("sapphire", "sve_f16")
 for _capability in HALF_PRECISION_SUMS:
     if _capability in simsimd.get_capabilities():
@@ -175,16 +175,16 @@ class Refill:
         self.index = index
         old = index.rows
         self.filled = int(keep.sum())
+        self.capacity = self.filled + incoming
         self.ids: list[np.ndarray] = [old.ids[keep]]
         self.scopes: list[np.ndarray] = [old.scopes[keep]]
         self.buffer: np.ndarray | None = None
         kept_all = self.filled == old.ids.size
-        if self.filled and kept_all and index.buffer.shape[0] >= self.filled + incoming:
+        if self.filled and kept_all and index.buffer.shape[0] >= self.capacity:
             self.buffer = index.buffer
         elif self.filled:
-            self.buffer = self._empty(self.filled + incoming, old.matrix.shape[1])
+            self.buffer = self._empty(self.capacity, old.matrix.shape[1])
             np.compress(keep, old.matrix, axis=0, out=self.buffer[: self.filled])
-        self.capacity = self.filled + incoming
 
     @staticmethod
     def _empty(rows: int, width: int) -> np.ndarray:
@@ -207,10 +207,8 @@ class Refill:
 
     def finish(self) -> None:
         ids, scopes = np.concatenate(self.ids), np.concatenate(self.scopes)
-        if self.buffer is None:
-            self.index.rows, self.index.buffer = Rows.empty(), Rows.empty().matrix
-            return
-        buffer, matrix = self.buffer, self.buffer[: self.filled]
+        buffer = self.buffer if self.buffer is not None else Rows.empty().matrix  # no row at all
+        matrix = buffer[: self.filled]
         if ids.size > 1 and not bool(np.all(ids[1:] > ids[:-1])):
             # Out of order (an id below one already held): a new buffer, rows sorted, with room.
             order = np.argsort(ids, kind="stable")

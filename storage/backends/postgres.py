@@ -699,7 +699,7 @@ class PostgresLibrary(Library):
         return await self._committed(store)
 
     async def _read_vector_ids(self) -> np.ndarray:
-        # One array value: a quarter of a million records would each be a Python object first.
+        # One array value: a record per sentence would each be a Python object first.
         ids = await self._fetchval("SELECT array_agg(sentence_id) FROM sentence_vectors")
         return np.asarray(ids or [], dtype=np.int64)
 

@@ -736,7 +736,7 @@ class SqliteLibrary(Library):
             return writer.total_changes - before
 
     async def _read_vector_ids(self) -> np.ndarray:
-        # One row, from the narrow index (schema 9): a quarter of a million rows come back in milliseconds.
+        # One row, from the narrow index (schema 9): not a Python tuple per sentence.
         row = await self._fetchone(self._stats_reader, "SELECT group_concat(sentence_id) FROM sentence_vectors", ())
         listed = row[0] if row else None
         return np.fromstring(listed, dtype=np.int64, sep=",") if listed else np.zeros(0, dtype=np.int64)
