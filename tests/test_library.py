@@ -124,6 +124,20 @@ async def test_remove_takes_everything_including_the_index(library: Library) -> 
     assert [(e.action, e.actor, e.title) for e in log] == [("remove", "mod", "Zebras"), ("add", None, "Zebras")]
 
 
+async def test_a_removed_sources_id_never_names_another_source(library_target: Path | str) -> None:
+    """The newest source removed and another added, then the library reopened: the new source gets
+    a new id, so the audit log's "source N" names one source only."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source("Giraffes are tall.", SourceMeta("Keep"))
+        gone = await library.add_source(BODY, SourceMeta("Zebras"))
+        await library.remove_source(gone.id)
+    async with await open_library(library_target, seed=False) as library:
+        new = await library.add_source("Okapis are shy.", SourceMeta("Okapis"))
+        assert new.id > gone.id
+        by_id = {(e.source_id, e.title) for e in await library.events(scope=GLOBAL_SCOPE)}
+        assert (gone.id, "Okapis") not in by_id and (new.id, "Okapis") in by_id
+
+
 async def test_a_failed_add_leaves_nothing_behind(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     async def broken(*args: object) -> None:
         raise RuntimeError("disk on fire")

@@ -49,6 +49,9 @@ MAX_ID = 2**63 - 1
 # backends alike), never again after their sentences are removed, so an id that a process holds
 # in memory (a sentence's vector, a cached cosine) can never come to stand for another sentence.
 LAST_SENTENCE_ID = "last_sentence_id"
+# The same for source ids, which people also see and type (`/source 5`, the audit log, the answers
+# kept with feedback votes): a removed source's id never comes to name another source.
+LAST_SOURCE_ID = "last_source_id"
 
 
 def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) -> SourceInfo:

@@ -28,7 +28,7 @@ import numpy as np
 
 from storage import pg_search
 from storage import text as textmod
-from storage.backends.base import LAST_SENTENCE_ID, MAX_ID, Library, check_removal
+from storage.backends.base import LAST_SENTENCE_ID, LAST_SOURCE_ID, MAX_ID, Library, check_removal
 from storage.backends.bm25 import fts_tokens, postings
 from storage.backends.postgres_shared import PostgresCooldowns, PostgresShardRecords
 from storage.errors import (
@@ -88,6 +88,27 @@ _HAS_SCHEMA_TABLE = """SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
 
 def _scopes(scope: int) -> list[int]:
     return sorted({GLOBAL_SCOPE, scope})
+
+
+async def _next_id(conn: asyncpg.Connection, table: str, mark: str) -> int:
+    """The id after both the highest in `table` and the highest ever given (meta `mark`), as the
+    SQLite backend gives them: never twice, whatever was removed since. Inside the write transaction."""
+    next_id: int = await conn.fetchval(
+        f"SELECT greatest((SELECT coalesce(max(id), 0) FROM {table}),"
+        " (SELECT coalesce(max(value::bigint), 0) FROM meta WHERE key = $1)) + 1",
+        mark,
+    )
+    return next_id
+
+
+async def _mark_given(conn: asyncpg.Connection, mark: str, given: int) -> None:
+    """Note `given` as the highest id given under `mark`, unless a higher one already was."""
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        " WHERE meta.value::bigint < excluded.value::bigint",
+        mark,
+        str(given),
+    )
 
 
 class PostgresLibrary(Library):
@@ -305,16 +326,12 @@ class PostgresLibrary(Library):
 
     async def _insert_source(self, conn: asyncpg.Connection, new: NewSource) -> int:
         """Everything of one source, inside the caller's write transaction; returns its id:
-        `source_id` when given, else the next after the highest, as SQLite assigns them."""
+        `source_id` when given, else one never given before, as on SQLite."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by, source_id = new.added_by, new.source_id
         if source_id is None:
-            source_id = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM sources")
-        first_id = await conn.fetchval(
-            "SELECT greatest((SELECT coalesce(max(id), 0) FROM sentences),"
-            " (SELECT coalesce(max(value::bigint), 0) FROM meta WHERE key = $1)) + 1",
-            LAST_SENTENCE_ID,
-        )
+            source_id = await _next_id(conn, "sources", LAST_SOURCE_ID)
+        first_id = await _next_id(conn, "sentences", LAST_SENTENCE_ID)
         await conn.execute(
             f"""INSERT INTO sources ({NewSource.COLUMNS}, paragraphs, sentences, chars)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
@@ -355,12 +372,9 @@ class PostgresLibrary(Library):
             records=sentences,
             columns=["id", "source_id", "paragraph", "number", "start", "end", "tokens"],
         )
+        await _mark_given(conn, LAST_SOURCE_ID, source_id)
         if sentences:
-            await conn.execute(
-                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                LAST_SENTENCE_ID,
-                str(sentences[-1][0]),
-            )
+            await _mark_given(conn, LAST_SENTENCE_ID, sentences[-1][0])
         await self._index(conn, scope, first_id, prepared.terms, +1)
         await conn.copy_records_to_table(
             "pages", records=new.page_rows(source_id), columns=["source_id", "number", "start"]

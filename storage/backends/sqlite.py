@@ -24,7 +24,7 @@ import aiosqlite
 import numpy as np
 
 from storage import text as textmod
-from storage.backends.base import LAST_SENTENCE_ID, MAX_ID, Library, check_removal
+from storage.backends.base import LAST_SENTENCE_ID, LAST_SOURCE_ID, MAX_ID, Library, check_removal
 from storage.backends.sqlite_connect import POOLED, Pooled, ReaderPool, is_busy, open_connections, store_error
 from storage.backends.sqlite_shared import SqliteCooldowns, SqliteShardRecords
 from storage.errors import (
@@ -199,16 +199,16 @@ class SqliteLibrary(Library):
 
     async def _insert_source(self, conn: aiosqlite.Connection, new: NewSource) -> int:
         """Everything of one source, inside the caller's transaction (on the writer, `conn`);
-        returns its id (`source_id` when given, else SQLite's next)."""
+        returns its id (`source_id` when given, else one never given before)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
-        added_by, source_id = new.added_by, new.source_id
-        values = list(new.row(new.source_id))
+        added_by = new.added_by
+        source_id = new.source_id if new.source_id is not None else await self._next_id("sources", LAST_SOURCE_ID)
+        values = list(new.row(source_id))
         values[_BODY_AT] = len(body)
-        cursor = await self._writer.execute(
+        await self._writer.execute(
             f"INSERT INTO sources ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
         )
-        source_id = cursor.lastrowid
-        assert source_id is not None
+        await self._mark_given(LAST_SOURCE_ID, source_id)
         await self._writer.executemany(
             "INSERT INTO body_chunks (source_id, n, text) VALUES (?, ?, ?)",
             [(source_id, n, chunk) for n, chunk in chunks(body)],
@@ -273,13 +273,7 @@ class SqliteLibrary(Library):
     async def _insert_text(self, source_id: int, prepared: Prepared) -> None:
         """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
         rows need no read-back (the write lock and the transaction keep them ours)."""
-        row = await self._fetchone(
-            self._writer,
-            "SELECT max(coalesce((SELECT max(id) FROM sentences), 0),"
-            " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0))",
-            (LAST_SENTENCE_ID,),
-        )
-        first_id = (row[0] if row else 0) + 1
+        first_id = await self._next_id("sentences", LAST_SENTENCE_ID)
         await self._writer.executemany(
             'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
             [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
@@ -296,9 +290,27 @@ class SqliteLibrary(Library):
             [(first_id + i, terms) for i, terms in enumerate(prepared.terms)],
         )
         if rows:
-            await self._writer.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (LAST_SENTENCE_ID, str(rows[-1][0]))
-            )
+            await self._mark_given(LAST_SENTENCE_ID, rows[-1][0])
+
+    async def _next_id(self, table: str, mark: str) -> int:
+        """The id after both the highest in `table` and the highest ever given (meta `mark`): an
+        id is never given twice, whatever was removed since. Inside the write transaction."""
+        row = await self._fetchone(
+            self._writer,
+            f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0),"
+            " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)) + 1",
+            (mark,),
+        )
+        return int(row[0]) if row else 1
+
+    async def _mark_given(self, mark: str, given: int) -> None:
+        """Note `given` as the highest id given under `mark`, unless a higher one already was (a
+        copied source keeps its own, perhaps lower, id)."""
+        await self._writer.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            " WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            (mark, str(given)),
+        )
 
     async def _index_sentences(self, source_id: int, body: str, command: str) -> None:
         """Add (command '') or remove (command 'delete') a source's sentences in the index; a
