@@ -236,6 +236,7 @@ async def _copy(src: LibraryTarget, dst: LibraryTarget) -> int:
         terminal_safe(
             f"Copied {report.copied} sources to {target.path} ({report.already_there} were already there); "
             f"{report.verified} checked there: content hashes and counts match."
+            + (f" {report.vectors} sentence vectors came along." if report.vectors else "")
             + (f" {len(report.skipped)} could not be read and were skipped." if report.skipped else "")
         )
     )

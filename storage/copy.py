@@ -9,6 +9,12 @@ rest are copied, which is how a damaged library is rescued. Afterwards every cop
 checked in the destination: its content hash recomputed from the stored body, its paragraphs,
 sentences, characters and pages counted. The audit log is not copied: the destination logs each
 copied source as added by its original adder.
+
+Sentence vectors come along when the destination has none of another model: each copied source's
+stored vectors are matched to its sentences there, in a transaction of their own after the source's,
+so a large library moved between backends answers by meaning at once instead of being encoded again.
+A vector a copy did not carry (the process killed between the two, an unreadable vector) is made
+again by whatever next encodes the destination's pending sentences.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class CopyReport:
     already_there: int
     verified: int
     skipped: tuple[tuple[SourceInfo, str], ...] = ()  # sources that could not be read, and why
+    vectors: int = 0  # sentence vectors carried over with the copied sources
 
 
 def _identity(items: list[SourceInfo]) -> Iterable[SourceInfo]:
@@ -51,7 +58,8 @@ async def copy_library(
     taken = {s.id for s in await dst.list_sources()}
     wanted = await src.list_sources()
     todo = [s for s in wanted if (s.scope, s.sha256) not in have]
-    copied = 0
+    model = await _carried_model(src, dst) if todo else None
+    copied = vectors = 0
     skipped: list[tuple[SourceInfo, str]] = []
     for info in progress(todo):
         try:
@@ -79,11 +87,40 @@ async def copy_library(
             continue  # another process copied it meanwhile
         taken.add(added.id)
         copied += 1
+        if model is not None:
+            vectors += await _copy_vectors(src, info.id, dst, added.id, model)
         if on_copied is not None:
             on_copied(added)
     lost = {info.id for info, _ in skipped}
     verified = await verify_copy([s for s in wanted if s.id not in lost], dst)
-    return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped))
+    return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped), vectors)
+
+
+async def _carried_model(src: Library, dst: Library) -> str | None:
+    """The model whose vectors the copy carries: the source library's, unless the destination
+    holds vectors of another (there, vectors must all come from one model)."""
+    model = await src.vector_model()
+    if model is None:
+        return None
+    there = await dst.vector_model()
+    if there is None:
+        await dst.use_vector_model(model)
+        there = await dst.vector_model()
+    return model if there == model else None
+
+
+async def _copy_vectors(src: Library, src_id: int, dst: Library, dst_id: int, model: str) -> int:
+    """One copied source's stored vectors, stored for its sentences in `dst`, matched by order
+    (the destination divides the same text the same way; verify_copy checks the counts). How many."""
+    try:
+        theirs = await src.source_vectors(src_id)
+    except DamagedLibrary:
+        return 0  # encoded again in the destination
+    ours = await dst.source_vectors(dst_id)
+    if len(theirs) != len(ours):
+        return 0
+    pairs = [(mine, vector) for (mine, _), (_, vector) in zip(ours, theirs, strict=True) if vector is not None]
+    return await dst.store_vectors(model, pairs)
 
 
 async def verify_copy(wanted: list[SourceInfo], dst: Library) -> int:

@@ -16,6 +16,8 @@ import asyncpg
 import pytest
 
 from bot import cli
+from bot.answer.encoder import shipped
+from bot.answer.vectorize import encode_pending
 from storage.backends import open_library
 from storage.copy import copy_library
 from storage.errors import StoreError
@@ -84,6 +86,43 @@ async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg
     assert await contents(pg_url) == original == await contents(back)  # ids, scopes, dates, text and pages kept
     assert [row[-2:] for row in original if row[2] == "A paged source"] == [(3, [0, 31, 50])]
     assert await answers(pg_url) == await answers(src) == await answers(back)
+
+
+async def vectors(target: Path | str) -> dict[int, list[bytes | None]]:
+    async with await open_library(target, seed=False) as lib:
+        return {s.id: [v for _, v in await lib.source_vectors(s.id)] for s in await lib.list_sources()}
+
+
+async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str) -> None:
+    """A copied library answers by meaning at once: every stored vector arrives with its sentence."""
+    src, back = tmp_path / "src.db", tmp_path / "back.db"
+    await make_library(src, 2)
+    async with await open_library(src, seed=False) as lib:
+        stored = await encode_pending(lib, shipped())
+        model = await lib.vector_model()
+    there = await asyncio.to_thread(factbot, "library", "copy", str(src), pg_url)
+    assert there.returncode == 0, there.stderr
+    assert f"{stored} sentence vectors came along" in there.stdout
+    done = await asyncio.to_thread(factbot, "library", "copy", pg_url, str(back))
+    assert done.returncode == 0, done.stderr
+    original = await vectors(src)
+    assert all(v is not None for vs in original.values() for v in vs)
+    assert await vectors(pg_url) == original == await vectors(back)
+    async with await open_library(back, seed=False) as lib:
+        assert await lib.vector_model() == model
+        assert await lib.vector_progress() == (stored, stored)
+
+
+async def test_vectors_of_another_model_than_the_destinations_stay_behind(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src.db", tmp_path / "dst.db"
+    await make_library(src, 1)
+    async with await open_library(src, seed=False) as a, await open_library(dst, seed=False) as b:
+        await encode_pending(a, shipped())
+        await b.use_vector_model("another-model")
+        report = await copy_library(a, b)
+        assert report.copied == 3 and report.vectors == 0
+        assert await b.vector_model() == "another-model"
+        assert (await b.vector_progress())[0] == 0
 
 
 async def test_a_copy_killed_half_way_finishes_when_run_again(tmp_path: Path, pg_url: str) -> None:

@@ -539,6 +539,17 @@ class Library(ABC):
         rows = await self._query(None, sql, params)
         return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
+    async def source_vectors(self, source_id: int) -> list[tuple[int, bytes | None]]:
+        """(sentence id, stored vector or None) of each sentence of one source, in order: what a
+        copy carries over, so a copied library answers by meaning without encoding it again."""
+        rows = await self._query(
+            None,
+            """SELECT s.id, v.vector FROM sentences s LEFT JOIN sentence_vectors v ON v.sentence_id = s.id
+               WHERE s.source_id = ? ORDER BY s.id""",
+            (source_id,),
+        )
+        return [(int(r[0]), None if r[1] is None else bytes(r[1])) for r in rows]
+
     @abstractmethod
     async def _read_vector_ids(self) -> np.ndarray:
         """The ids of every sentence that has a vector (int64, in no particular order)."""
