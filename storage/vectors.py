@@ -103,9 +103,11 @@ class Rows:
 
 
 class VectorIndex:
-    """Every stored vector of one library in memory, for exact nearest-sentence search."""
+    """Every stored vector of one library in memory, for exact nearest-sentence search. `model`:
+    the model that made them (None: the library has none yet)."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
         self.rows = Rows.empty()
         # The matrix's memory: `rows.matrix` is its first rows, the rest is room for rows to come.
         self.buffer = self.rows.matrix

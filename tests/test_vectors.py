@@ -176,7 +176,8 @@ async def test_vectors_are_stored_and_removed_with_their_source(library_target: 
         assert stored == to_blob(encoder.encode([first.text])[0])
         await library.remove_source(bakery.id)
         assert await _vector_rows(library) == harbour.sentences
-        near = await library.nearest_sentences(encoder.vectors(["when did the bakery open"])[0], scope=0, limit=9)
+        asked = encoder.vectors(["when did the bakery open"])[0]
+        near = await library.nearest_sentences(asked, scope=0, limit=9, model=encoder.identity)
         assert {i for i, _ in near} == {s.id for s in await library.visible_sentences(range(1, 99), scope=0)}
 
 
@@ -203,10 +204,38 @@ async def test_vectors_made_again_by_another_model_replace_those_in_memory(libra
         await library.use_vector_model("old:1")
         ids = [s.id for s in await library.pending_vectors(limit=100)]
         await library.store_vectors("old:1", [(i, to_blob(unit(1, 0))) for i in ids])
-        assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9)} == {1.0}
+        assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9, model="old:1")} == {1.0}
         await library.use_vector_model("new:1")
         await library.store_vectors("new:1", [(i, to_blob(unit(0, 1))) for i in ids])
-        assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9)} == {0.0}
+        assert {c for _, c in await library.nearest_sentences(unit(1, 0), scope=0, limit=9, model="new:1")} == {0.0}
+        # A question the old model made is compared with none of the new model's vectors.
+        assert await library.nearest_sentences(unit(1, 0), scope=0, limit=9, model="old:1") == []
+        assert await library.vector_cosines(ids, unit(1, 0), model="old:1") == {}
+        assert set(await library.vector_cosines(ids, unit(1, 0), model="new:1")) == set(ids)
+
+
+async def test_another_models_vectors_are_never_compared_with_a_question(library_target: Path | str) -> None:
+    """While the library holds another model's vectors (an upgrade to a new encoder, the old
+    processes still running), a question is answered as if there were none, never by cosines
+    between two models' vectors."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.add_source(HARBOUR, SourceMeta("Harbour"))
+        engine = Engine(library)
+        assert engine.encoder is not None
+        question = "Where did the baker learn her trade?"
+        plain = _without_timings((await engine.ask(question)).to_json())
+        await library.use_vector_model("an-older-model:0")
+        # Vectors that would put every sentence first: each along the question's own.
+        along = to_blob(engine.encoder.vectors([question])[0])
+        await library.store_vectors(
+            "an-older-model:0", [(s.id, along) for s in await library.pending_vectors(limit=99)]
+        )
+        assert _without_timings((await engine.ask(question)).to_json()) == plain
+
+
+def _without_timings(answer: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in answer.items() if k != "timings"}
 
 
 async def test_waiting_sentences_are_listed_after_a_given_id(library_target: Path | str) -> None:
@@ -239,7 +268,9 @@ async def test_a_removed_sources_sentence_ids_are_never_given_again(library_targ
         bakery = await library.add_source(BAKERY, SourceMeta("Bakery"))
         await encode_pending(library, encoder)
         asked = encoder.vectors(["Where did the owner of the bakery train?"])[0]
-        assert await library.nearest_sentences(asked, scope=0, limit=1)  # the index is in memory
+        assert await library.nearest_sentences(
+            asked, scope=0, limit=1, model=encoder.identity
+        )  # the index is in memory
         removed = {s.id for s in await library.visible_sentences(range(1, 99), scope=0) if s.source_id == bakery.id}
         await library.remove_source(bakery.id)
         mill = await library.add_source("The mill by the river ground oats until 1960.", SourceMeta("Mill"))
@@ -248,7 +279,7 @@ async def test_a_removed_sources_sentence_ids_are_never_given_again(library_targ
         new = [s for s in sentences if s.source_id == mill.id]
         assert new and min(s.id for s in new) > max(removed)
         question = encoder.vectors(["The mill by the river ground oats until 1960."])[0]
-        nearest, cosine = (await library.nearest_sentences(question, scope=0, limit=1))[0]
+        nearest, cosine = (await library.nearest_sentences(question, scope=0, limit=1, model=encoder.identity))[0]
         assert nearest == new[0].id and cosine > 0.99
 
 
@@ -300,7 +331,7 @@ async def test_vector_candidates_stay_within_the_scope(library_target: Path | st
         question = "Where did the baker learn her trade?"
         vector = engine.encoder.vectors([question])[0] if engine.encoder else None
         assert vector is not None
-        seen = await library.nearest_sentences(vector, scope=7, limit=50)
+        seen = await library.nearest_sentences(vector, scope=7, limit=50, model=shipped().identity)
         assert seen and all(s.source_id != 2 for s in await library.visible_sentences([i for i, _ in seen], scope=7))
         other = await engine.ask(question, scope=7)
         assert all(a.source.title != "Bakery" for a in other.sources)
@@ -312,13 +343,16 @@ async def test_vectors_written_behind_the_library_are_seen(library_target: Path 
         await library.add_source(BAKERY, SourceMeta("Bakery"))
         await encode_pending(library, shipped())
         query = shipped().vectors(["bakery"])[0]
-        assert len(await library.nearest_sentences(query, scope=0, limit=10)) == 3
+        assert len(await library.nearest_sentences(query, scope=0, limit=10, model=shipped().identity)) == 3
         await sql_execute(library, "DELETE FROM sentence_vectors WHERE sentence_id = ?", 1)
         if isinstance(library_target, Path):
             pass  # SQLite's data_version moves with another connection's write
         else:
             await sql_execute(library, "UPDATE library_state SET version = version + 1")
-        assert {i for i, _ in await library.nearest_sentences(query, scope=0, limit=10)} == {2, 3}
+        assert {i for i, _ in await library.nearest_sentences(query, scope=0, limit=10, model=shipped().identity)} == {
+            2,
+            3,
+        }
 
 
 @pytest.mark.parametrize("limit", [1, 2])

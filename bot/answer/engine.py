@@ -205,7 +205,9 @@ class Engine:
         if by_meaning:
             candidates += await self.library.visible_sentences(by_meaning, scope=scope)
         if meaning.vector is not None and candidates:
-            meaning.cosines.update(await self.library.vector_cosines((c.id for c in candidates), meaning.vector))
+            meaning.cosines.update(
+                await self.library.vector_cosines((c.id for c in candidates), meaning.vector, model=meaning.model)
+            )
         scored, reached = await self._score(parsed, weights, avg_chars, candidates, aliases, meaning)
         assessed = self.assess(
             parsed, weights, freqs, scored, reached, {q for q, _f, _n in aliases.values()}, meaning=meaning
@@ -279,8 +281,10 @@ class Engine:
             return Meaning()
         encoder = self.encoder
         vector = (await asyncio.to_thread(encoder.vectors, [question.meaning]))[0]
-        near = await self.library.nearest_sentences(vector, scope=scope, limit=MEANING_CANDIDATES)
-        return Meaning(vector, near, dict(near))
+        near = await self.library.nearest_sentences(
+            vector, scope=scope, limit=MEANING_CANDIDATES, model=encoder.identity
+        )
+        return Meaning(vector, near, dict(near), encoder.identity)
 
     async def _score(
         self,
@@ -523,11 +527,13 @@ class Engine:
 @dataclass(slots=True)
 class Meaning:
     """The question in meaning: its vector, the library's nearest sentences (id, cosine; nearest
-    first) and the cosine of every candidate that has a stored vector, by sentence id."""
+    first) and the cosine of every candidate that has a stored vector, by sentence id; `model`:
+    the encoder that made the vector (only vectors it made are compared with it)."""
 
     vector: np.ndarray | None = None
     near: list[tuple[int, float]] = field(default_factory=list)
     cosines: dict[int, float] = field(default_factory=dict)
+    model: str = ""
 
 
 def meaning_gap_of(items: list[Scored], best: float) -> float:

@@ -76,7 +76,6 @@ class Library(ABC):
         # The stored sentence vectors in memory (storage.vectors), caught up when the library moves.
         self._vectors = VectorIndex()
         self._vectors_version: object = None
-        self._vectors_model: str | None = None  # the model that made the vectors in memory
         self._vectors_lock = asyncio.Lock()
 
     @classmethod
@@ -566,8 +565,8 @@ class Library(ABC):
             version = await self.data_version()
             if version != self._vectors_version:
                 model = await self.vector_model()
-                if model != self._vectors_model:
-                    self._vectors, self._vectors_model = VectorIndex(), model
+                if model != self._vectors.model:
+                    self._vectors = VectorIndex(model)
                 present = await self._read_vector_ids()
                 missing = self._vectors.missing(present)
                 refill = self._vectors.refill(present, incoming=len(missing))
@@ -578,16 +577,24 @@ class Library(ABC):
                 self._vectors_version = version if await self.vector_model() == model else None
             return self._vectors
 
-    async def nearest_sentences(self, query: np.ndarray, *, scope: int, limit: int) -> list[tuple[int, float]]:
+    async def nearest_sentences(
+        self, query: np.ndarray, *, scope: int, limit: int, model: str
+    ) -> list[tuple[int, float]]:
         """The ids of the `limit` sentences visible from `scope` nearest `query` in meaning, with
-        their cosines, nearest first (ties by id). Sentences not yet encoded are not found here."""
+        their cosines, nearest first (ties by id). Sentences not yet encoded are not found here, and
+        none are while the stored vectors are another model's than `model`, the one that made
+        `query` (a cosine across two models means nothing: during an upgrade to a new encoder, a
+        process of either version answers by words until the library is its model's)."""
         index = await self._vector_index()
+        if index.model != model:
+            return []
         return await asyncio.to_thread(index.nearest, query, scope=scope, limit=limit)
 
-    async def vector_cosines(self, ids: Iterable[int], query: np.ndarray) -> dict[int, float]:
-        """The cosine with `query` of each given sentence that has a stored vector."""
+    async def vector_cosines(self, ids: Iterable[int], query: np.ndarray, *, model: str) -> dict[int, float]:
+        """The cosine with `query` (made by `model`) of each given sentence that has a stored
+        vector made by the same model."""
         index = await self._vector_index()
-        return index.cosines(ids, query)
+        return index.cosines(ids, query) if index.model == model else {}
 
     # -- what the bot processes of one library share (storage.shared, storage.shards) -----------
 
