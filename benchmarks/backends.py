@@ -3,9 +3,12 @@ answers, and what moving the library costs.
 
     .venv/bin/python -m benchmarks.backends --size 1000            # starts a throw-away PostgreSQL
     .venv/bin/python -m benchmarks.backends --size 10000 --pg postgresql://me@db/factbot_bench
+    .venv/bin/python -m benchmarks.backends --size 10000 --library /tmp/s10k/10000/library.db
 
 The library is the synthetic corpus of benchmarks.scale (SQuAD-derived articles), added to an
-SQLite file one transaction each, then moved with `storage.copy.copy_library` (what `factbot
+SQLite file one transaction each, every sentence then given its vector as a bot does (unless
+`--words-only`), or a copy of a library already built (`--library`: `benchmarks.scale --keep`
+leaves one with every vector); then moved with `storage.copy.copy_library` (what `factbot
 library copy` does) into an empty PostgreSQL database. The same questions (answerable and outside)
 are then asked of both in one warm process, alternating per question (the order swapped each
 question) with the process-wide caches (the sentence encoder's vectors, memoised terms) emptied
@@ -26,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -53,6 +57,17 @@ async def build(path: Path, size: int) -> float:
                 await add_document(library, article.body.encode("utf-8"), filename=article.name, added_by="bench")
             except DuplicateSource:
                 continue
+    return time.perf_counter() - started
+
+
+async def encode(path: Path) -> float:
+    """Every sentence given its vector, as a bot does in the background after each add."""
+    from bot.answer import Engine
+    from storage.backends import open_library
+
+    started = time.perf_counter()
+    async with await open_library(path, seed=False) as library:
+        await Engine(library).catch_up()
     return time.perf_counter() - started
 
 
@@ -159,7 +174,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory(prefix="factbot-backends-") as work:
             db = Path(work) / "library.db"
-            build_s = await build(db, args.size)
+            build_s = encode_s = None
+            if args.library is None:
+                build_s = await build(db, args.size)
+                encode_s = None if args.words_only else await encode(db)
+            else:
+                shutil.copyfile(args.library, db)
             async with await open_library(db, seed=False) as src, await open_library(url, seed=False) as dst:
                 started = time.perf_counter()
                 report = await copy_library(src, dst)
@@ -167,11 +187,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 sentences = (await src.sentence_stats())[0]
             questions = [q.text for q in corpus.questions(args.answerable, args.outside)]
             figures |= {
-                "articles": args.size,
+                "articles": args.size if args.library is None else report.verified,
                 "sources": report.verified,
                 "sentences": sentences,
-                "sqlite_build_s": round(build_s, 1),
+                "sqlite_build_s": None if build_s is None else round(build_s, 1),
+                "encode_s": None if encode_s is None else round(encode_s, 1),
                 "copy_to_postgres_s": round(copy_s, 1),
+                "vectors": report.vectors,
                 "questions": len(questions),
             }
             times, answers = await ask_alternating({"sqlite": db, "postgres": url}, questions)
@@ -210,6 +232,10 @@ def parse_args() -> argparse.Namespace:
         default=50,
         help="questions whose round trips to PostgreSQL are counted, in a pass of their own (0: none)",
     )
+    parser.add_argument(
+        "--words-only", action="store_true", help="leave the built library without vectors (by words alone)"
+    )
+    parser.add_argument("--library", type=Path, help="start from a copy of this SQLite library (default: build one)")
     parser.add_argument("--pg", help="an empty PostgreSQL database's URL (default: start a throw-away server)")
     return parser.parse_args()
 

@@ -70,12 +70,15 @@ def test_the_smallest_run_alternates_and_names_its_conditions(pg_url: str, monke
 
     monkeypatch.setattr(Engine, "ask", spied_ask)
     monkeypatch.setattr(conditions, "cold_caches", spied_cold)
-    args = argparse.Namespace(size=30, answerable=3, outside=1, round_trip_questions=2, pg=pg_url)
+    args = argparse.Namespace(
+        size=30, answerable=3, outside=1, round_trip_questions=2, pg=pg_url, library=None, words_only=False
+    )
     figures = asyncio.run(backends.main(args))
 
     timed = events[events.index("cold") :][: 4 * 2 * 2]  # 4 questions, 2 backends, cold + ask each
     assert timed == ["cold", "sqlite", "cold", "postgres", "cold", "postgres", "cold", "sqlite"] * 2
     assert figures["identical_answers"] == "4/4"
+    assert figures["vectors"] == figures["sentences"] > 0, "both backends are asked with every vector"
     assert figures["commit"] and figures["cpus"] >= 1
     assert len(figures["load_before"]) == len(figures["load_after"]) == 3
     assert figures["round_trips"]["questions"] == 2 and figures["round_trips"]["median"] >= 1
