@@ -1,9 +1,9 @@
 """Moving a library: every source of one library into another (SQLite to PostgreSQL and back).
 
 Each source is copied in its own transaction with its scope, metadata, date, page starts and (where
-the destination has it free) its id, so citations keep their numbers and pages. A source whose
-content is already in the destination's scope is skipped: a copy run again, or resumed after an
-interruption, copies nothing twice. A source whose text cannot be read (a damaged library:
+the destination never gave it to another source) its id, so citations keep their numbers and
+pages. A source whose content is already in the destination's scope is skipped: a copy run again,
+or resumed after an interruption, copies nothing twice. A source whose text cannot be read (a damaged library:
 storage.integrity), or no longer matches its content hash, is skipped and named in the report; the
 rest are copied, which is how a damaged library is rescued. Afterwards every copied source is
 checked in the destination: its content hash recomputed from the stored body, its paragraphs,
@@ -55,9 +55,10 @@ async def copy_library(
     """Copy every source of `src` that `dst` lacks, then verify them all in `dst`. `progress`
     wraps the list of sources to copy (a bar on a terminal)."""
     have = await dst.content_keys()
-    taken = {s.id for s in await dst.list_sources()}
     wanted = await src.list_sources()
-    todo = [s for s in wanted if (s.scope, s.sha256) not in have]
+    # In id order: each id is then above every id the destination has given, and kept (a
+    # destination that once gave an id to another source gives this one a new id instead).
+    todo = sorted((s for s in wanted if (s.scope, s.sha256) not in have), key=lambda s: s.id)
     model = await _carried_model(src, dst) if todo else None
     copied = vectors = 0
     skipped: list[tuple[SourceInfo, str]] = []
@@ -80,12 +81,11 @@ async def copy_library(
                 origin=info.origin,
                 added_by=info.added_by,
                 added_at=info.added_at,
-                source_id=None if info.id in taken else info.id,
+                source_id=info.id,
                 pages=pages,
             )
         except DuplicateSource:
             continue  # another process copied it meanwhile
-        taken.add(added.id)
         copied += 1
         if model is not None:
             vectors += await _copy_vectors(src, info.id, dst, added.id, model)

@@ -72,8 +72,8 @@ class Prepared:
 
 @dataclass(frozen=True, slots=True)
 class NewSource:
-    """A checked source, ready to store: its text prepared, its metadata cleaned. `source_id`:
-    kept when given (a copied library keeps its ids), else the backend's next. `pages`: where each
+    """A checked source, ready to store: its text prepared, its metadata cleaned. `source_id`: the
+    id wished for (a copied library keeps its ids where it can; `stored_id`). `pages`: where each
     page starts in the body (a PDF's), page 1 first."""
 
     body: str
@@ -96,6 +96,13 @@ class NewSource:
             source_id, self.scope, m.title, m.author, m.publisher, m.url, m.published, self.origin, self.body,
             self.prepared.sha256, self.added_by, self.added_at,
         )  # fmt: skip
+
+    def stored_id(self, unused: int) -> int:
+        """The id to store this source under, `unused` being the first id the library has never
+        given: the wished-for id when it is at least that (no source there ever had it), else
+        `unused`. So an id never names two sources in one library, and a copy made in id order
+        keeps every id."""
+        return self.source_id if self.source_id is not None and self.source_id >= unused else unused
 
     def info(self, source_id: int) -> SourceInfo:
         """The source as stored under `source_id`."""

@@ -113,6 +113,23 @@ async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str
         assert await lib.vector_progress() == (stored, stored)
 
 
+async def test_a_copy_never_gives_an_id_the_destination_gave_before(tmp_path: Path) -> None:
+    """Into a library with a history, a copied source whose id was once another source's there
+    gets a new one: the destination's audit log never names two sources by one id."""
+    async with (
+        await open_library(tmp_path / "src.db", seed=False) as src,
+        await open_library(tmp_path / "dst.db", seed=False) as dst,
+    ):
+        for n in range(3):
+            await src.add_source(f"Source {n} says {n}.", SourceMeta(f"S{n}"))
+        kept = await dst.add_source("Kept here.", SourceMeta("Kept"))
+        gone = await dst.add_source("Removed here.", SourceMeta("Gone"))
+        await dst.remove_source(gone.id)
+        assert (await copy_library(src, dst)).copied == 3
+        ids = {s.title: s.id for s in await dst.list_sources()}
+    assert ids == {"Kept": kept.id, "S0": gone.id + 1, "S1": gone.id + 2, "S2": gone.id + 3}
+
+
 async def test_vectors_of_another_model_than_the_destinations_stay_behind(tmp_path: Path) -> None:
     src, dst = tmp_path / "src.db", tmp_path / "dst.db"
     await make_library(src, 1)

@@ -167,8 +167,9 @@ class Library(ABC):
     ) -> SourceInfo:
         """Add one source in one transaction: all of it (index included) or none of it. Control
         characters never enter its metadata; a title with nothing visible is refused; the same
-        content twice in one scope is refused (DuplicateSource). `added_at` and `source_id`: kept as
-        given (a copied library keeps its dates and ids; the id must be free), else now and the next.
+        content twice in one scope is refused (DuplicateSource). `added_at`: kept as given (a copied
+        library keeps its dates), else now. `source_id`: kept when this library never gave it
+        (NewSource.stored_id), else the next it never gave.
         `pages`: where each page of a PDF starts in `body` (offsets in order), stored with it."""
         meta = SourceMeta(
             clean_field(meta.title) or "",

@@ -102,7 +102,7 @@ async def _next_id(conn: asyncpg.Connection, table: str, mark: str) -> int:
 
 
 async def _mark_given(conn: asyncpg.Connection, mark: str, given: int) -> None:
-    """Note `given` as the highest id given under `mark`, unless a higher one already was."""
+    """Note `given` as the highest id given under `mark` (never lowering it)."""
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         " WHERE meta.value::bigint < excluded.value::bigint",
@@ -325,12 +325,11 @@ class PostgresLibrary(Library):
             raise self._error(err) from err
 
     async def _insert_source(self, conn: asyncpg.Connection, new: NewSource) -> int:
-        """Everything of one source, inside the caller's write transaction; returns its id:
-        `source_id` when given, else one never given before, as on SQLite."""
+        """Everything of one source, inside the caller's write transaction; returns its id
+        (NewSource.stored_id, as on SQLite)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
-        added_by, source_id = new.added_by, new.source_id
-        if source_id is None:
-            source_id = await _next_id(conn, "sources", LAST_SOURCE_ID)
+        added_by = new.added_by
+        source_id = new.stored_id(await _next_id(conn, "sources", LAST_SOURCE_ID))
         first_id = await _next_id(conn, "sentences", LAST_SENTENCE_ID)
         await conn.execute(
             f"""INSERT INTO sources ({NewSource.COLUMNS}, paragraphs, sentences, chars)

@@ -199,10 +199,10 @@ class SqliteLibrary(Library):
 
     async def _insert_source(self, conn: aiosqlite.Connection, new: NewSource) -> int:
         """Everything of one source, inside the caller's transaction (on the writer, `conn`);
-        returns its id (`source_id` when given, else one never given before)."""
+        returns its id (NewSource.stored_id)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by = new.added_by
-        source_id = new.source_id if new.source_id is not None else await self._next_id("sources", LAST_SOURCE_ID)
+        source_id = new.stored_id(await self._next_id("sources", LAST_SOURCE_ID))
         values = list(new.row(source_id))
         values[_BODY_AT] = len(body)
         await self._writer.execute(
@@ -304,8 +304,7 @@ class SqliteLibrary(Library):
         return int(row[0]) if row else 1
 
     async def _mark_given(self, mark: str, given: int) -> None:
-        """Note `given` as the highest id given under `mark`, unless a higher one already was (a
-        copied source keeps its own, perhaps lower, id)."""
+        """Note `given` as the highest id given under `mark` (never lowering it)."""
         await self._writer.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
             " WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
