@@ -214,6 +214,30 @@ async def test_vectors_made_again_by_another_model_replace_those_in_memory(libra
         assert set(await library.vector_cosines(ids, unit(1, 0), model="new:1")) == set(ids)
 
 
+async def test_a_model_changed_while_the_index_reads_leaves_nothing_mixed(
+    library_target: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process re-encodes the library with another model while this one reads its vectors:
+    what was read is dropped (it may hold both models'), not answered from under the old name."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        ids = [s.id for s in await library.pending_vectors(limit=100)]
+        await library.use_vector_model("old:1")
+        await library.store_vectors("old:1", [(i, to_blob(unit(1, 0))) for i in ids])
+        read = library._read_vectors
+
+        async def switched_meanwhile(wanted: list[int]) -> list[StoredVector]:
+            monkeypatch.setattr(library, "_read_vectors", read)
+            await library.use_vector_model("new:1")
+            await library.store_vectors("new:1", [(i, to_blob(unit(0, 1))) for i in ids])
+            return await read(wanted)
+
+        monkeypatch.setattr(library, "_read_vectors", switched_meanwhile)
+        assert await library.nearest_sentences(unit(1, 0), scope=0, limit=9, model="old:1") == []
+        near = await library.nearest_sentences(unit(0, 1), scope=0, limit=9, model="new:1")
+        assert sorted(i for i, _ in near) == ids and {c for _, c in near} == {1.0}
+
+
 async def test_another_models_vectors_are_never_compared_with_a_question(library_target: Path | str) -> None:
     """While the library holds another model's vectors (an upgrade to a new encoder, the old
     processes still running), a question is answered as if there were none, never by cosines

@@ -574,8 +574,11 @@ class Library(ABC):
                 for i in range(0, len(missing), READ_BATCH):
                     refill.add(VectorBlock.of(await self._read_vectors(missing[i : i + READ_BATCH])))
                 refill.finish()
-                # The model changed while reading: what was read may mix both; read all at the next look.
-                self._vectors_version = version if await self.vector_model() == model else None
+                self._vectors_version = version
+                if await self.vector_model() != model:
+                    # The model changed while reading: what was read may mix both models, so none of
+                    # it is used; everything is read again at the next look.
+                    self._vectors, self._vectors_version = VectorIndex(), None
             return self._vectors
 
     async def nearest_sentences(
