@@ -1,20 +1,24 @@
 """Moving a library: every source of one library into another (SQLite to PostgreSQL and back).
 
-Each source is copied in its own transaction with its scope, metadata, date, page starts and (where
-the destination never gave it to another source) its id, so citations keep their numbers and
-pages. A source whose content is already in the destination's scope is skipped: a copy run again,
-or resumed after an interruption, copies nothing twice. A source whose text cannot be read (a damaged library:
-storage.integrity), or no longer matches its content hash, is skipped and named in the report; the
-rest are copied, which is how a damaged library is rescued. Afterwards every copied source is
-checked in the destination: its content hash recomputed from the stored body, its paragraphs,
-sentences, characters and pages counted. The audit log is not copied: the destination logs each
-copied source as added by its original adder.
+Each source is copied in its own transaction with its scope, metadata, date, page starts and its
+id, so citations keep their numbers and pages: every id, into a new library; into one with a
+history, the ids above the highest it has given (a source whose id is not gets a new one, after
+them all, so no id ever names two sources there). A source whose content is already in the
+destination's scope is skipped: a copy run again, or resumed after an interruption, copies nothing
+twice. A source whose text cannot be read (a damaged library: storage.integrity), or no longer
+matches its content hash, is skipped and named in the report; the rest are copied, which is how a
+damaged library is rescued. Afterwards every copied source is checked in the destination: its
+content hash recomputed from the stored body, its paragraphs, sentences, characters and pages
+counted. The audit log is not copied: the destination logs each copied source as added by its
+original adder.
 
 Sentence vectors come along when the destination has none of another model: each copied source's
-stored vectors are matched to its sentences there, in a transaction of their own after the source's,
-so a large library moved between backends answers by meaning at once instead of being encoded again.
-A vector a copy did not carry (the process killed between the two, an unreadable vector) is made
-again by whatever next encodes the destination's pending sentences.
+stored vectors are matched to its sentences there (the same offsets in the same text), in a
+transaction of their own after the source's, so a large library moved between backends answers by
+meaning at once instead of being encoded again. The destination takes the origin's model: a
+process there with another encoder makes them again, as after an upgrade. A vector a copy did not
+carry (the process killed between the two, an unreadable one) is made again by whatever next
+encodes the destination's pending sentences.
 """
 
 from __future__ import annotations
@@ -56,10 +60,12 @@ async def copy_library(
     wraps the list of sources to copy (a bar on a terminal)."""
     have = await dst.content_keys()
     wanted = await src.list_sources()
-    # In id order: each id is then above every id the destination has given, and kept (a
-    # destination that once gave an id to another source gives this one a new id instead).
-    todo = sorted((s for s in wanted if (s.scope, s.sha256) not in have), key=lambda s: s.id)
-    model = await _carried_model(src, dst) if todo else None
+    # A destination keeps a source's id only above every id it has given: those above are copied
+    # first, in id order, so each keeps its id; the others (ids the destination has given, perhaps
+    # to another source) come after, numbered after them all.
+    given = await dst.highest_source_id()
+    todo = sorted((s for s in wanted if (s.scope, s.sha256) not in have), key=lambda s: (s.id <= given, s.id))
+    carried = await _carried(src, dst) if todo else None
     copied = vectors = 0
     skipped: list[tuple[SourceInfo, str]] = []
     for info in progress(todo):
@@ -87,8 +93,8 @@ async def copy_library(
         except DuplicateSource:
             continue  # another process copied it meanwhile
         copied += 1
-        if model is not None:
-            vectors += await _copy_vectors(src, info.id, dst, added.id, model)
+        if carried is not None:
+            vectors += await _copy_vectors(src, info.id, dst, added.id, carried)
         if on_copied is not None:
             on_copied(added)
     lost = {info.id for info, _ in skipped}
@@ -96,31 +102,44 @@ async def copy_library(
     return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped), vectors)
 
 
-async def _carried_model(src: Library, dst: Library) -> str | None:
-    """The model whose vectors the copy carries: the source library's, unless the destination
-    holds vectors of another (there, vectors must all come from one model)."""
-    model = await src.vector_model()
-    if model is None:
+@dataclass(frozen=True, slots=True)
+class _Carried:
+    """The vectors a copy carries: those `model` made, `width` bytes long (any other is damaged)."""
+
+    model: str
+    width: int
+
+
+async def _carried(src: Library, dst: Library) -> _Carried | None:
+    """What the copy carries: the source library's vectors, unless the destination holds vectors
+    of another model (there, they must all come from one) or the source's cannot be read."""
+    try:
+        model, width = await src.vector_model(), await src.vector_width()
+    except DamagedLibrary:
+        return None  # the sources are rescued; their vectors are made again there
+    if model is None or width is None:
         return None
     there = await dst.vector_model()
     if there is None:
         await dst.use_vector_model(model)
         there = await dst.vector_model()
-    return model if there == model else None
+    return _Carried(model, width) if there == model else None
 
 
-async def _copy_vectors(src: Library, src_id: int, dst: Library, dst_id: int, model: str) -> int:
-    """One copied source's stored vectors, stored for its sentences in `dst`, matched by order
-    (the destination divides the same text the same way; verify_copy checks the counts). How many."""
+async def _copy_vectors(src: Library, src_id: int, dst: Library, dst_id: int, carried: _Carried) -> int:
+    """One copied source's stored vectors, stored for its sentences in `dst`: each sentence's
+    matched by its offsets in the same text, so none can land on another sentence. How many."""
     try:
-        theirs = await src.source_vectors(src_id)
+        theirs = {
+            (start, end): vector
+            for _, start, end, vector in await src.source_vectors(src_id)
+            if vector is not None and len(vector) == carried.width
+        }
     except DamagedLibrary:
-        return 0  # encoded again in the destination
+        return 0  # made again in the destination
     ours = await dst.source_vectors(dst_id)
-    if len(theirs) != len(ours):
-        return 0
-    pairs = [(mine, vector) for (mine, _), (_, vector) in zip(ours, theirs, strict=True) if vector is not None]
-    return await dst.store_vectors(model, pairs)
+    pairs = [(sid, theirs[start, end]) for sid, start, end, _ in ours if (start, end) in theirs]
+    return await dst.store_vectors(carried.model, pairs)
 
 
 async def verify_copy(wanted: list[SourceInfo], dst: Library) -> int:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import numpy as np
 import pytest
 
 from bot import cli
@@ -23,6 +24,7 @@ from storage.copy import copy_library
 from storage.errors import StoreError
 from storage.models import SourceMeta
 from storage.prepare import content_hash
+from storage.vectors import to_blob
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD = 31337
@@ -90,7 +92,7 @@ async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path: Path, pg
 
 async def vectors(target: Path | str) -> dict[int, list[bytes | None]]:
     async with await open_library(target, seed=False) as lib:
-        return {s.id: [v for _, v in await lib.source_vectors(s.id)] for s in await lib.list_sources()}
+        return {s.id: [v for *_, v in await lib.source_vectors(s.id)] for s in await lib.list_sources()}
 
 
 async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str) -> None:
@@ -113,21 +115,41 @@ async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str
         assert await lib.vector_progress() == (stored, stored)
 
 
-async def test_a_copy_never_gives_an_id_the_destination_gave_before(tmp_path: Path) -> None:
-    """Into a library with a history, a copied source whose id was once another source's there
-    gets a new one: the destination's audit log never names two sources by one id."""
+async def test_a_copy_never_gives_an_id_the_destination_gave_before(tmp_path: Path, library_target: Path | str) -> None:
+    """Into a library with a history, a copied source whose id that library once gave another
+    source gets a new one (the audit log there never names two sources by one id); the others keep
+    theirs."""
     async with (
         await open_library(tmp_path / "src.db", seed=False) as src,
-        await open_library(tmp_path / "dst.db", seed=False) as dst,
+        await open_library(library_target, seed=False) as dst,
     ):
-        for n in range(3):
+        for n in range(4):
             await src.add_source(f"Source {n} says {n}.", SourceMeta(f"S{n}"))
         kept = await dst.add_source("Kept here.", SourceMeta("Kept"))
         gone = await dst.add_source("Removed here.", SourceMeta("Gone"))
         await dst.remove_source(gone.id)
-        assert (await copy_library(src, dst)).copied == 3
+        assert (await copy_library(src, dst)).copied == 4
         ids = {s.title: s.id for s in await dst.list_sources()}
-    assert ids == {"Kept": kept.id, "S0": gone.id + 1, "S1": gone.id + 2, "S2": gone.id + 3}
+    assert (kept.id, gone.id) == (1, 2)
+    assert ids == {"Kept": 1, "S2": 3, "S3": 4, "S0": 5, "S1": 6}
+
+
+async def test_a_damaged_vector_stays_behind(tmp_path: Path) -> None:
+    """A vector of the wrong length (a damaged library being rescued) is not carried: the copy's
+    search by meaning works, and that sentence is encoded again there."""
+    src, dst = tmp_path / "src.db", tmp_path / "dst.db"
+    async with await open_library(src, seed=False) as a, await open_library(dst, seed=False) as b:
+        await a.add_source("The harbour opened in 1850. Ferries leave at dawn. Gulls nest there.", SourceMeta("H"))
+        await a.use_vector_model("m")
+        first, second, third = await a.pending_vectors(limit=9)
+        good, other = to_blob(np.array([1.0, 0.0])), to_blob(np.array([0.0, 1.0]))
+        await a.store_vectors("m", [(first.id, good), (second.id, b"\x00"), (third.id, other)])
+        report = await copy_library(a, b)
+        assert report.vectors == 2
+        near = await b.nearest_sentences(np.array([1.0, 0.0]), scope=0, limit=5, model="m")
+        assert [c for _, c in near] == [1.0, 0.0]
+        assert [s.text for s in await b.visible_sentences([near[0][0]], scope=0)] == [first.text]
+        assert await b.vector_progress() == (2, 3)
 
 
 async def test_vectors_of_another_model_than_the_destinations_stay_behind(tmp_path: Path) -> None:

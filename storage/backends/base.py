@@ -309,6 +309,16 @@ class Library(ABC):
         """(scope, content hash) of every source: what a copy into this library can skip."""
         return {(r[0], r[1]) for r in await self._query(None, "SELECT scope, sha256 FROM sources", ())}
 
+    async def highest_source_id(self) -> int:
+        """The highest source id this library has ever given (0: none): a copy keeps the ids above it."""
+        rows = await self._query(
+            None,
+            """SELECT (SELECT coalesce(max(id), 0) FROM sources),
+                      (SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM meta WHERE key = ?)""",
+            (LAST_SOURCE_ID,),
+        )
+        return max(int(rows[0][0]), int(rows[0][1])) if rows else 0
+
     @abstractmethod
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         """Sources with their bodies in id order, from the first id above `after_id` (copying)."""
@@ -539,16 +549,28 @@ class Library(ABC):
         rows = await self._query(None, sql, params)
         return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
-    async def source_vectors(self, source_id: int) -> list[tuple[int, bytes | None]]:
-        """(sentence id, stored vector or None) of each sentence of one source, in order: what a
-        copy carries over, so a copied library answers by meaning without encoding it again."""
+    async def source_vectors(self, source_id: int) -> list[tuple[int, int, int, bytes | None]]:
+        """(sentence id, start, end, stored vector or None) of each sentence of one source, in
+        order: what a copy carries over, so a copied library answers by meaning without encoding
+        it again."""
         rows = await self._query(
             None,
-            """SELECT s.id, v.vector FROM sentences s LEFT JOIN sentence_vectors v ON v.sentence_id = s.id
-               WHERE s.source_id = ? ORDER BY s.id""",
+            """SELECT s.id, s.start, s."end", v.vector FROM sentences s
+               LEFT JOIN sentence_vectors v ON v.sentence_id = s.id WHERE s.source_id = ? ORDER BY s.id""",
             (source_id,),
         )
-        return [(int(r[0]), None if r[1] is None else bytes(r[1])) for r in rows]
+        return [(int(r[0]), int(r[1]), int(r[2]), None if r[3] is None else bytes(r[3])) for r in rows]
+
+    async def vector_width(self) -> int | None:
+        """The length in bytes of most stored vectors (None: none stored). One model's vectors are
+        all alike, so one of another length is damaged."""
+        rows = await self._query(
+            None,
+            """SELECT length(vector), count(*) FROM sentence_vectors
+               GROUP BY length(vector) ORDER BY 2 DESC, 1 DESC LIMIT 1""",
+            (),
+        )
+        return int(rows[0][0]) if rows else None
 
     @abstractmethod
     async def _read_vector_ids(self) -> np.ndarray:
