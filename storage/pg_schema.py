@@ -178,6 +178,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE postings DROP CONSTRAINT postings_pkey;
     ALTER TABLE postings ADD CONSTRAINT postings_pkey PRIMARY KEY (term, scope, sentence_id) INCLUDE (tf, dl);
     """,
+    # 8: the highest source id ever given, for a library from before it was kept, as SQLite's
+    # migration 10.
+    """
+    INSERT INTO meta (key, value)
+    SELECT 'last_source_id', greatest(
+        (SELECT coalesce(max(id), 0) FROM sources),
+        (SELECT coalesce(max(source_id), 0) FROM events),
+        (SELECT coalesce(max(value::bigint), 0) FROM meta WHERE key = 'last_source_id'))::text
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -183,6 +183,18 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX sentence_vectors_by_scope ON sentence_vectors (scope);
     """,
+    # 10: the highest source id ever given (meta `last_source_id`, storage.backends.base), for a
+    # library from before it was kept: the audit log names every source ever added, so a removed
+    # source's id is never given again there either.
+    """
+    INSERT INTO meta (key, value)
+    SELECT 'last_source_id', CAST(max(
+        coalesce((SELECT max(id) FROM sources), 0),
+        coalesce((SELECT max(source_id) FROM events), 0),
+        coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_source_id'), 0)) AS TEXT)
+    WHERE true
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

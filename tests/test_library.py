@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from storage.backends import open_library, sqlite_connect
-from storage.backends.base import Library
+from storage.backends.base import LAST_SOURCE_ID, Library
 from storage.backends.postgres import PostgresLibrary
 from storage.backends.sqlite import SqliteLibrary
 from storage.errors import (
@@ -28,6 +28,7 @@ from storage.errors import (
     UnknownSource,
 )
 from storage.models import GLOBAL_SCOPE, SourceMeta
+from storage.pg_schema import SCHEMA_VERSION as PG_SCHEMA_VERSION
 from storage.schema import APPLICATION_ID, BODY_CHUNK, MIGRATIONS, SCHEMA_VERSION, migrate
 from tests.stores import index_count, sql_execute, sql_value
 
@@ -136,6 +137,24 @@ async def test_a_removed_sources_id_never_names_another_source(library_target: P
         assert new.id > gone.id
         by_id = {(e.source_id, e.title) for e in await library.events(scope=GLOBAL_SCOPE)}
         assert (gone.id, "Okapis") not in by_id and (new.id, "Okapis") in by_id
+
+
+async def test_a_library_from_before_the_highest_id_was_kept_learns_it_from_the_audit_log(
+    library_target: Path | str,
+) -> None:
+    """A library whose newest source was removed before factbot kept the highest id given: the
+    upgrade reads it from the audit log, so that id is not given again."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source("Giraffes are tall.", SourceMeta("Keep"))
+        gone = await library.add_source(BODY, SourceMeta("Zebras"))
+        await library.remove_source(gone.id)
+        await sql_execute(library, "DELETE FROM meta WHERE key = ?", LAST_SOURCE_ID)
+        if isinstance(library, SqliteLibrary):
+            await sql_execute(library, f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        else:
+            await sql_execute(library, f"UPDATE factbot_schema SET version = {PG_SCHEMA_VERSION - 1}")
+    async with await open_library(library_target, seed=False) as library:
+        assert (await library.add_source("Okapis are shy.", SourceMeta("Okapis"))).id == gone.id + 1
 
 
 async def test_a_failed_add_leaves_nothing_behind(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
