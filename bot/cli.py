@@ -265,9 +265,33 @@ def _library_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _encode(engine: Engine, pending: int) -> int:
-    """Encode the library's sentences that lack a vector, with a bar on a terminal."""
+    """Encode the library's sentences that lack a vector, with a bar on a terminal; never a
+    library whose vectors another model made (`_own_model` decides that)."""
     with counting(pending, unit="sentence") as advance:
-        return await engine.catch_up(progress=advance)
+        return await engine.catch_up(progress=advance, switch=False)
+
+
+async def _own_model(engine: Engine) -> bool:
+    """Whether the library's vectors are this encoder's (or it has none yet). A library encoded by
+    another model (before an upgrade, or by the other version of a deployment being upgraded) is
+    made this one's when it holds few sentences; a larger one is left to `factbot library
+    reindex`, with a note: a one-off command must not throw away the encoding every process of the
+    other version answers from (they answer by words until it is done again, for up to tens of
+    minutes). Answers use words meanwhile; never another model's vectors."""
+    assert engine.encoder is not None
+    library, identity = engine.library, engine.encoder.identity
+    model = await library.vector_model()
+    if model in (None, identity):
+        return True
+    if (await library.vector_progress())[1] <= ASK_CATCH_UP:
+        await library.use_vector_model(identity)  # dropped, and pending again like new sentences
+        return True
+    echo(
+        f"factbot: this library's sentence vectors were made by another encoder ({model}), so answers "
+        "here use words only; `factbot library reindex` encodes it with this one, for every process.",
+        file=sys.stderr,
+    )
+    return False
 
 
 async def _meaning_ready(engine: Engine) -> None:
@@ -275,11 +299,8 @@ async def _meaning_ready(engine: Engine) -> None:
     process that was stopped before it encoded them, or every one after a change of model) are
     encoded now; many are left to
     `factbot library reindex`, with a note, and the answers use their words meanwhile."""
-    if engine.encoder is None or engine.library.read_only:
+    if engine.encoder is None or engine.library.read_only or not await _own_model(engine):
         return
-    # Vectors another model made (the library was encoded before an upgrade) are dropped, never
-    # compared with this model's question vectors: they are pending again, like new sentences.
-    await engine.library.use_vector_model(engine.encoder.identity)
     pending = await vectorize.pending_count(engine.library)
     if 0 < pending <= ASK_CATCH_UP:
         await _encode(engine, pending)
@@ -409,7 +430,8 @@ async def _sources_add(args: argparse.Namespace, library: Library, settings: Set
             return EXIT_INTERRUPTED
     # The sources answer by their words already; now by meaning too (a later run resumes this).
     engine = engine_from_settings(library, settings)
-    await _encode(engine, await vectorize.pending_count(library))
+    if engine.encoder is not None and await _own_model(engine):
+        await _encode(engine, await vectorize.pending_count(library))
     return 0 if failures == 0 else EXIT_PARTIAL
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -10,6 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from bot.cli import ASK_CATCH_UP
+from storage.backends import open_library
+from storage.models import SourceMeta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -441,6 +446,34 @@ def test_a_read_only_library_lists_and_answers_and_refuses_changes(factbot: Fact
     finally:
         make_writable(factbot.db)
     assert factbot.titles() == before
+
+
+def test_a_large_library_of_another_models_vectors_is_left_to_reindex(factbot: Factbot, tmp_path: Path) -> None:
+    """A one-off command of another version never throws away the encoding every process of the
+    version in use answers from: it answers by words and says how to encode again."""
+    items = "\n\n".join(f"Item {n} of the long list is numbered {n}." for n in range(ASK_CATCH_UP + 1))
+
+    async def fill() -> None:
+        async with await open_library(factbot.db) as library:
+            await library.add_source(items, SourceMeta("A long list"))
+
+    asyncio.run(fill())
+    with sqlite3.connect(factbot.db) as db:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector_model', 'a-newer-model:1')")
+        db.execute("INSERT INTO sentence_vectors SELECT id, 0, zeroblob(768) FROM sentences")
+    asked = factbot("ask", "--json", "Who are the members of the CSTO?")
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["answered"] is True  # by words
+    assert "made by another encoder (a-newer-model:1)" in asked.stderr and "library reindex" in asked.stderr
+    article = tmp_path / "zebras.txt"
+    article.write_text("Zebras run fast across the plain.")
+    added = factbot("sources", "add", str(article))
+    assert added.returncode == 0 and "another encoder" in added.stderr, added.stderr
+    with sqlite3.connect(factbot.db) as db:
+        model = db.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()[0]
+        kept = db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0]
+        sentences = db.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    assert model == "a-newer-model:1" and kept == sentences - 1  # nothing dropped; the zebras wait
 
 
 def test_ask_after_a_change_of_model_encodes_again_and_never_reads_the_old_vectors(factbot: Factbot) -> None:

@@ -157,12 +157,15 @@ class Engine:
         # The sentence encoder, loaded here too: EncoderFileError at start.
         self.encoder = encoder.shipped() if self.understanding.encoder else None
 
-    async def catch_up(self, *, limit: int | None = None, progress: Callable[[int], object] | None = None) -> int:
+    async def catch_up(
+        self, *, limit: int | None = None, progress: Callable[[int], object] | None = None, switch: bool = True
+    ) -> int:
         """Give the library's sentences that have none their vectors in meaning (at most `limit`;
-        none without the encoder or in a read-only library): how many were encoded."""
+        none without the encoder or in a read-only library): how many were encoded. `switch`: as
+        vectorize.encode_pending."""
         if self.encoder is None:
             return 0
-        return await vectorize.encode_pending(self.library, self.encoder, limit=limit, progress=progress)
+        return await vectorize.encode_pending(self.library, self.encoder, limit=limit, progress=progress, switch=switch)
 
     async def ask(self, question: str, *, scope: int = GLOBAL_SCOPE, trace: list[Assessed] | None = None) -> Answer:
         """The answer to `question` from the sources visible in `scope` (global plus a server's).

@@ -39,10 +39,15 @@ async def encode_pending(
     *,
     limit: int | None = None,
     progress: Callable[[int], object] | None = None,
+    switch: bool = True,
 ) -> int:
     """Encode sentences that have no vector (at most `limit`), oldest first; how many were stored.
-    `progress` is called with the count of each batch stored."""
+    `progress` is called with the count of each batch stored. `switch`: make the encoder's model
+    the library's first, dropping another model's vectors to make them again (a bot does, so a
+    deployment converges on its version); without it, such a library is left alone."""
     if library.read_only:
+        return 0
+    if not switch and await library.vector_model() not in (None, encoder.identity):
         return 0
     await library.use_vector_model(encoder.identity)
     done = after = 0
