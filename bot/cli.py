@@ -240,6 +240,8 @@ async def _copy(src: LibraryTarget, dst: LibraryTarget) -> int:
             + (f" {len(report.skipped)} could not be read and were skipped." if report.skipped else "")
         )
     )
+    for before, now in report.renumbered:
+        echo(terminal_safe(f"Source {before} is source {now} there: {target.path} had given id {before} before."))
     return EXIT_PARTIAL if report.skipped else 0
 
 

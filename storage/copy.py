@@ -3,12 +3,13 @@
 Each source is copied in its own transaction with its scope, metadata, date, page starts and its
 id, so citations keep their numbers and pages: every id, into a new library; into one with a
 history, the ids above the highest it has given (a source whose id is not gets a new one, after
-them all, so no id ever names two sources there). A source whose content is already in the
-destination's scope is skipped: a copy run again, or resumed after an interruption, copies nothing
-twice. A source whose text cannot be read (a damaged library: storage.integrity), or no longer
-matches its content hash, is skipped and named in the report; the rest are copied, which is how a
-damaged library is rescued. Afterwards every copied source is checked in the destination: its
-content hash recomputed from the stored body, its paragraphs, sentences, characters and pages
+them all, named in the report, so no id ever names two sources there); and the destination then
+never gives an id the origin gave, even to a source the origin removed. A source whose content is
+already in the destination's scope is skipped: a copy run again, or resumed after an interruption,
+copies nothing twice. A source whose text cannot be read (a damaged library: storage.integrity), or
+no longer matches its content hash, is skipped and named in the report; the rest are copied, which
+is how a damaged library is rescued. Afterwards every copied source is checked in the destination:
+its content hash recomputed from the stored body, its paragraphs, sentences, characters and pages
 counted. The audit log is not copied: the destination logs each copied source as added by its
 original adder.
 
@@ -43,6 +44,7 @@ class CopyReport:
     verified: int
     skipped: tuple[tuple[SourceInfo, str], ...] = ()  # sources that could not be read, and why
     vectors: int = 0  # sentence vectors carried over with the copied sources
+    renumbered: tuple[tuple[int, int], ...] = ()  # (id in the origin, id here) where they differ
 
 
 def _identity(items: list[SourceInfo]) -> Iterable[SourceInfo]:
@@ -67,6 +69,7 @@ async def copy_library(
     todo = sorted((s for s in wanted if (s.scope, s.sha256) not in have), key=lambda s: (s.id <= given, s.id))
     carried = await _carried(src, dst) if todo else None
     copied = vectors = 0
+    renumbered: list[tuple[int, int]] = []
     skipped: list[tuple[SourceInfo, str]] = []
     for info in progress(todo):
         try:
@@ -93,13 +96,27 @@ async def copy_library(
         except DuplicateSource:
             continue  # another process copied it meanwhile
         copied += 1
+        if added.id != info.id:
+            renumbered.append((info.id, added.id))
         if carried is not None:
             vectors += await _copy_vectors(src, info.id, dst, added.id, carried)
         if on_copied is not None:
             on_copied(added)
+    await _keep_origins_ids(src, dst)
     lost = {info.id for info, _ in skipped}
     verified = await verify_copy([s for s in wanted if s.id not in lost], dst)
-    return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped), vectors)
+    return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped), vectors, tuple(renumbered))
+
+
+async def _keep_origins_ids(src: Library, dst: Library) -> None:
+    """After the sources (before, they would all be numbered after it): the destination never
+    gives an id the origin gave, to a source it has since removed too."""
+    try:
+        theirs = await src.highest_source_id()
+    except DamagedLibrary:
+        return
+    if theirs > await dst.highest_source_id():
+        await dst.keep_source_ids_above(theirs)
 
 
 @dataclass(frozen=True, slots=True)

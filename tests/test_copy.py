@@ -128,10 +128,41 @@ async def test_a_copy_never_gives_an_id_the_destination_gave_before(tmp_path: Pa
         kept = await dst.add_source("Kept here.", SourceMeta("Kept"))
         gone = await dst.add_source("Removed here.", SourceMeta("Gone"))
         await dst.remove_source(gone.id)
-        assert (await copy_library(src, dst)).copied == 4
+        report = await copy_library(src, dst)
         ids = {s.title: s.id for s in await dst.list_sources()}
-    assert (kept.id, gone.id) == (1, 2)
+    assert (kept.id, gone.id, report.copied) == (1, 2, 4)
     assert ids == {"Kept": 1, "S2": 3, "S3": 4, "S0": 5, "S1": 6}
+    assert report.renumbered == ((1, 5), (2, 6))
+
+
+def test_the_command_names_each_source_given_a_new_id(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src.db", tmp_path / "dst.db"
+
+    async def prepare() -> None:
+        async with await open_library(src, seed=False) as a, await open_library(dst, seed=False) as b:
+            await a.add_source("Source one.", SourceMeta("One"))
+            await b.add_source("Already here.", SourceMeta("Here"))
+
+    asyncio.run(prepare())
+    done = factbot("library", "copy", str(src), str(dst))
+    assert done.returncode == 0, done.stderr
+    assert f"Source 1 is source 2 there: {dst} had given id 1 before." in done.stdout
+
+
+async def test_an_id_the_origin_gave_before_is_not_given_in_the_copy(
+    tmp_path: Path, library_target: Path | str
+) -> None:
+    """The origin's newest source was removed before the move: the copy does not give its id to
+    the next source added there either (old messages citing it name no other source)."""
+    async with (
+        await open_library(tmp_path / "src.db", seed=False) as src,
+        await open_library(library_target, seed=False) as dst,
+    ):
+        await src.add_source("Kept there.", SourceMeta("Kept"))
+        gone = await src.add_source("Removed there.", SourceMeta("Gone"))
+        await src.remove_source(gone.id)
+        assert (await copy_library(src, dst)).renumbered == ()
+        assert (await dst.add_source("New here.", SourceMeta("New"))).id == gone.id + 1
 
 
 async def test_a_damaged_vector_stays_behind(tmp_path: Path) -> None:

@@ -320,6 +320,11 @@ class Library(ABC):
         return max(int(rows[0][0]), int(rows[0][1])) if rows else 0
 
     @abstractmethod
+    async def keep_source_ids_above(self, highest: int) -> None:
+        """Never give a source id at or below `highest` from now on: a copy passes its origin's
+        highest, so an id the origin gave a source it then removed names no other source here."""
+
+    @abstractmethod
     async def stored_sources(self, *, after_id: int = 0, limit: int = 100) -> list[StoredSource]:
         """Sources with their bodies in id order, from the first id above `after_id` (copying)."""
 

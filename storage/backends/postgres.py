@@ -658,6 +658,13 @@ class PostgresLibrary(Library):
 
     # -- sentence vectors ------------------------------------------------------------------------
 
+    async def keep_source_ids_above(self, highest: int) -> None:
+        async def mark() -> None:
+            async with self._transaction() as conn:
+                await _mark_given(conn, LAST_SOURCE_ID, highest)
+
+        await self._committed(mark)
+
     async def use_vector_model(self, model: str) -> bool:
         if await self.vector_model() == model:
             return False

@@ -708,6 +708,10 @@ class SqliteLibrary(Library):
 
     # -- sentence vectors ------------------------------------------------------------------------
 
+    async def keep_source_ids_above(self, highest: int) -> None:
+        async with self._transaction():
+            await self._mark_given(LAST_SOURCE_ID, highest)
+
     async def use_vector_model(self, model: str) -> bool:
         if await self.vector_model() == model:
             return False
