@@ -224,7 +224,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.backends", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=1000, help="articles in the library (default 1000)")
+    parser.add_argument(
+        "--size", type=int, default=1000, help="articles in the library (default 1000; with --library, its size)"
+    )
     parser.add_argument("--answerable", type=int, default=200)
     parser.add_argument("--outside", type=int, default=50)
     parser.add_argument(

@@ -241,7 +241,7 @@ async def _copy(src: LibraryTarget, dst: LibraryTarget) -> int:
         )
     )
     for before, now in report.renumbered:
-        echo(terminal_safe(f"Source {before} is source {now} there: {target.path} had given id {before} before."))
+        echo(terminal_safe(f"Source {before} is source {now} there: id {before} was already used in {target.path}."))
     return EXIT_PARTIAL if report.skipped else 0
 
 
@@ -285,12 +285,15 @@ async def _own_model(engine: Engine) -> bool:
     model = await library.vector_model()
     if model in (None, identity):
         return True
-    if (await library.vector_progress())[1] <= ASK_CATCH_UP:
+    if not library.read_only and (await library.vector_progress())[1] <= ASK_CATCH_UP:
         await library.use_vector_model(identity)  # dropped, and pending again like new sentences
         return True
     echo(
-        f"factbot: this library's sentence vectors were made by another encoder ({model}), so answers "
-        "here use words only; `factbot library reindex` encodes it with this one, for every process.",
+        terminal_safe(
+            f"factbot: this library's sentence vectors were made by another encoder ({model}), so this "
+            "version answers by words only; `factbot library reindex` encodes it with this one (the "
+            "other version's processes then answer by words until they are stopped)."
+        ),
         file=sys.stderr,
     )
     return False
@@ -301,7 +304,7 @@ async def _meaning_ready(engine: Engine) -> None:
     process that was stopped before it encoded them, or every one after a change of model) are
     encoded now; many are left to
     `factbot library reindex`, with a note, and the answers use their words meanwhile."""
-    if engine.encoder is None or engine.library.read_only or not await _own_model(engine):
+    if engine.encoder is None or not await _own_model(engine) or engine.library.read_only:
         return
     pending = await vectorize.pending_count(engine.library)
     if 0 < pending <= ASK_CATCH_UP:

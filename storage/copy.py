@@ -63,15 +63,19 @@ async def copy_library(
     have = await dst.content_keys()
     wanted = await src.list_sources()
     # A destination keeps a source's id only above every id it has given: those above are copied
-    # first, in id order, so each keeps its id; the others (ids the destination has given, perhaps
-    # to another source) come after, numbered after them all.
+    # first, in id order, so each keeps its id; then the destination is told every id the origin
+    # gave, and the others (ids the destination has given, perhaps to another source) come after,
+    # numbered after them all, never with an id the origin gave either.
     given = await dst.highest_source_id()
     todo = sorted((s for s in wanted if (s.scope, s.sha256) not in have), key=lambda s: (s.id <= given, s.id))
     carried = await _carried(src, dst) if todo else None
     copied = vectors = 0
     renumbered: list[tuple[int, int]] = []
     skipped: list[tuple[SourceInfo, str]] = []
+    origins_kept = False
     for info in progress(todo):
+        if info.id <= given and not origins_kept:
+            origins_kept = await _keep_origins_ids(src, dst)
         try:
             body = await src.get_body(info.id)
             pages = await src.page_starts(info.id) if info.pages else []
@@ -102,21 +106,23 @@ async def copy_library(
             vectors += await _copy_vectors(src, info.id, dst, added.id, carried)
         if on_copied is not None:
             on_copied(added)
-    await _keep_origins_ids(src, dst)
+    if not origins_kept:
+        await _keep_origins_ids(src, dst)
     lost = {info.id for info, _ in skipped}
     verified = await verify_copy([s for s in wanted if s.id not in lost], dst)
     return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped), vectors, tuple(renumbered))
 
 
-async def _keep_origins_ids(src: Library, dst: Library) -> None:
-    """After the sources (before, they would all be numbered after it): the destination never
-    gives an id the origin gave, to a source it has since removed too."""
+async def _keep_origins_ids(src: Library, dst: Library) -> bool:
+    """Once the sources that keep their ids are in (before, they would all be numbered after it):
+    the destination never gives an id the origin gave, to a source it has since removed too."""
     try:
         theirs = await src.highest_source_id()
     except DamagedLibrary:
-        return
+        return True
     if theirs > await dst.highest_source_id():
         await dst.keep_source_ids_above(theirs)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +144,7 @@ async def _carried(src: Library, dst: Library) -> _Carried | None:
         return None
     there = await dst.vector_model()
     if there is None:
-        await dst.use_vector_model(model)
+        await dst.use_vector_model(model, replace=False)  # another process may have chosen meanwhile
         there = await dst.vector_model()
     return _Carried(model, width) if there == model else None
 

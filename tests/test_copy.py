@@ -146,7 +146,26 @@ def test_the_command_names_each_source_given_a_new_id(tmp_path: Path) -> None:
     asyncio.run(prepare())
     done = factbot("library", "copy", str(src), str(dst))
     assert done.returncode == 0, done.stderr
-    assert f"Source 1 is source 2 there: {dst} had given id 1 before." in done.stdout
+    assert f"Source 1 is source 2 there: id 1 was already used in {dst}." in done.stdout
+
+
+async def test_a_renumbered_source_never_takes_an_id_the_origin_gave(
+    tmp_path: Path, library_target: Path | str
+) -> None:
+    """The origin removed its source 4 and the destination already has a source 1: the origin's
+    source 1 is numbered after 4, not 4 (old messages citing source 4 name no other source)."""
+    async with (
+        await open_library(tmp_path / "src.db", seed=False) as src,
+        await open_library(library_target, seed=False) as dst,
+    ):
+        for n in range(4):
+            await src.add_source(f"Source {n} says {n}.", SourceMeta(f"S{n}"))
+        await src.remove_source(4)
+        await dst.add_source("Already here.", SourceMeta("Here"))
+        report = await copy_library(src, dst)
+        ids = {s.title: s.id for s in await dst.list_sources()}
+    assert ids == {"Here": 1, "S1": 2, "S2": 3, "S0": 5}
+    assert report.renumbered == ((1, 5),)
 
 
 async def test_an_id_the_origin_gave_before_is_not_given_in_the_copy(

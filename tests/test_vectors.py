@@ -262,6 +262,38 @@ def _without_timings(answer: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in answer.items() if k != "timings"}
 
 
+async def test_another_models_vectors_are_not_even_read(
+    library_target: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process of another version keeps none of the library's vectors in memory (they would be
+    hundreds of megabytes at scale, of no use to its questions)."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.use_vector_model("theirs:1")
+        ids = [s.id for s in await library.pending_vectors(limit=100)]
+        await library.store_vectors("theirs:1", [(i, to_blob(unit(1, 0))) for i in ids])
+
+        async def never(wanted: list[int]) -> list[StoredVector]:
+            raise AssertionError("another model's vectors were read")
+
+        monkeypatch.setattr(library, "_read_vectors", never)
+        assert await library.nearest_sentences(unit(1, 0), scope=0, limit=9, model="mine:1") == []
+        assert await library.vector_cosines(ids, unit(1, 0), model="mine:1") == {}
+
+
+async def test_a_model_is_taken_without_replacing_only_by_a_library_that_has_none(library_target: Path | str) -> None:
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        assert await library.use_vector_model("first:1", replace=False) is False  # nothing to drop
+        assert await library.vector_model() == "first:1"
+        ids = [s.id for s in await library.pending_vectors(limit=100)]
+        await library.store_vectors("first:1", [(i, to_blob(unit(1, 0))) for i in ids])
+        assert await library.use_vector_model("second:1", replace=False) is False
+        assert await library.vector_model() == "first:1" and await library.vector_progress() == (len(ids), len(ids))
+        assert await library.use_vector_model("second:1") is True
+        assert await library.vector_model() == "second:1" and await library.vector_progress() == (0, len(ids))
+
+
 async def test_waiting_sentences_are_listed_after_a_given_id(library_target: Path | str) -> None:
     async with await open_library(library_target, seed=False) as library:
         await library.add_source(BAKERY, SourceMeta("Bakery"))

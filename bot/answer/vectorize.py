@@ -47,9 +47,9 @@ async def encode_pending(
     deployment converges on its version); without it, such a library is left alone."""
     if library.read_only:
         return 0
-    if not switch and await library.vector_model() not in (None, encoder.identity):
+    await library.use_vector_model(encoder.identity, replace=switch)
+    if not switch and await library.vector_model() != encoder.identity:
         return 0
-    await library.use_vector_model(encoder.identity)
     done = after = 0
     while limit is None or done < limit:
         size = BATCH if limit is None else min(BATCH, limit - done)

@@ -524,9 +524,11 @@ class Library(ABC):
         return str(rows[0][0]) if rows else None
 
     @abstractmethod
-    async def use_vector_model(self, model: str) -> bool:
+    async def use_vector_model(self, model: str, *, replace: bool = True) -> bool:
         """Make `model` the library's vector model: vectors another model made are dropped, to be
-        made again. Whether any were dropped."""
+        made again. Without `replace`, only a library that has no model yet takes it (decided in
+        the write transaction, so another process's switch meanwhile is never undone). Whether any
+        were dropped."""
 
     @abstractmethod
     async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:
@@ -585,14 +587,18 @@ class Library(ABC):
     async def _read_vectors(self, ids: list[int]) -> list[StoredVector]:
         """The stored vectors of the given sentences (those that have one)."""
 
-    async def _vector_index(self) -> VectorIndex:
+    async def _vector_index(self, wanted: str) -> VectorIndex:
         """The in-memory vectors, caught up with the library: only the rows that came or went since
         the last look are read, unless the library's model changed (the same sentences' vectors
-        made again by another model: all are read again)."""
+        made again by another model: all are read again). None are read while the library's are
+        another model's than `wanted` (they could not be compared with its questions)."""
         async with self._vectors_lock:
             version = await self.data_version()
             if version != self._vectors_version:
                 model = await self.vector_model()
+                if model != wanted:
+                    self._vectors, self._vectors_version = VectorIndex(), None
+                    return self._vectors
                 if model != self._vectors.model:
                     self._vectors = VectorIndex(model)
                 present = await self._read_vector_ids()
@@ -616,7 +622,7 @@ class Library(ABC):
         none are while the stored vectors are another model's than `model`, the one that made
         `query` (a cosine across two models means nothing: during an upgrade to a new encoder, a
         process of either version answers by words until the library is its model's)."""
-        index = await self._vector_index()
+        index = await self._vector_index(model)
         if index.model != model:
             return []
         return await asyncio.to_thread(index.nearest, query, scope=scope, limit=limit)
@@ -624,7 +630,7 @@ class Library(ABC):
     async def vector_cosines(self, ids: Iterable[int], query: np.ndarray, *, model: str) -> dict[int, float]:
         """The cosine with `query` (made by `model`) of each given sentence that has a stored
         vector made by the same model."""
-        index = await self._vector_index()
+        index = await self._vector_index(model)
         return index.cosines(ids, query) if index.model == model else {}
 
     # -- what the bot processes of one library share (storage.shared, storage.shards) -----------

@@ -665,13 +665,14 @@ class PostgresLibrary(Library):
 
         await self._committed(mark)
 
-    async def use_vector_model(self, model: str) -> bool:
+    async def use_vector_model(self, model: str, *, replace: bool = True) -> bool:
         if await self.vector_model() == model:
             return False
 
         async def change() -> bool:
             async with self._transaction() as conn:
-                if await conn.fetchval("SELECT value FROM meta WHERE key = 'vector_model'") == model:
+                held = await conn.fetchval("SELECT value FROM meta WHERE key = 'vector_model'")
+                if held == model or (held is not None and not replace):
                     return False
                 dropped = await conn.fetchval(
                     "WITH d AS (DELETE FROM sentence_vectors RETURNING 1) SELECT count(*) FROM d"

@@ -712,12 +712,12 @@ class SqliteLibrary(Library):
         async with self._transaction():
             await self._mark_given(LAST_SOURCE_ID, highest)
 
-    async def use_vector_model(self, model: str) -> bool:
+    async def use_vector_model(self, model: str, *, replace: bool = True) -> bool:
         if await self.vector_model() == model:
             return False
         async with self._transaction() as writer:
             row = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
-            if row and row[0] == model:
+            if row and (row[0] == model or not replace):
                 return False
             cursor = await writer.execute("DELETE FROM sentence_vectors")
             await writer.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector_model', ?)", (model,))
