@@ -597,7 +597,9 @@ class Library(ABC):
             if version != self._vectors_version:
                 model = await self.vector_model()
                 if model != wanted:
-                    self._vectors, self._vectors_version = VectorIndex(), None
+                    # Nothing to read until the library changes (a change of model moves the
+                    # version): no vectors yet, or another model's.
+                    self._vectors, self._vectors_version = VectorIndex(), version
                     return self._vectors
                 if model != self._vectors.model:
                     self._vectors = VectorIndex(model)
