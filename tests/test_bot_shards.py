@@ -278,6 +278,8 @@ async def test_a_change_through_one_process_is_answered_by_the_other(
 # -- two real `factbot run` processes ---------------------------------------------------------------
 
 RUN_SHARD = """
+import faulthandler
+import signal
 import sys
 
 import discord
@@ -287,6 +289,7 @@ from bot.cli import main
 
 discord.http.Route.BASE = sys.argv[1]
 discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
+faulthandler.register(signal.SIGQUIT)  # where every thread is, if the test has to ask
 sys.exit(main(["run", "--shard-count", "2", "--shards", sys.argv[3]]))
 """
 
@@ -321,7 +324,10 @@ async def test_two_run_processes_share_one_library(discord_is_fake: FakeDiscord,
         for shard in ("0", "1")
     ]
     try:
-        await fake.wait_until(lambda: len(fake.gateway.identified) == TWO, timeout=60, what="both shards online")
+        try:
+            await fake.wait_until(lambda: len(fake.gateway.identified) == TWO, timeout=60, what="both shards online")
+        except TimeoutError as err:
+            raise AssertionError(f"{err}\n{await _stopped_with_output(processes)}") from None
         assert sorted(s.shard for s in fake.gateway.identified) == [(0, 2), (1, 2)]
         first = await fake.reply(await fake.slash("ask", {"question": MEMBERS}, channel_id=w.DM_CHANNEL_ID), timeout=30)
         assert ANSWER in quoted(first)  # shard 0's process
@@ -344,6 +350,22 @@ async def test_two_run_processes_share_one_library(discord_is_fake: FakeDiscord,
         assert b"Traceback" not in stderr
     assert len(fake.sync_calls) == synced, "`run` with shards pushes no commands"
     fake.assert_no_errors()
+
+
+async def _stopped_with_output(processes: list[asyncio.subprocess.Process]) -> str:
+    """What each process wrote, with where every thread of it was (SIGQUIT: faulthandler), then
+    killed: a process that never came online says why."""
+    for p in processes:
+        if p.returncode is None:
+            p.send_signal(signal.SIGQUIT)
+    await asyncio.sleep(1)
+    described = []
+    for n, p in enumerate(processes):
+        if p.returncode is None:
+            p.kill()
+        out, err = await p.communicate()
+        described.append(f"process {n} (exit {p.returncode}):\n{(out + err).decode(errors='replace')[-4000:]}")
+    return "\n".join(described)
 
 
 # -- the flags ----------------------------------------------------------------------------------------
