@@ -75,7 +75,8 @@ async def copy_library(
     origins_kept = False
     for info in progress(todo):
         if info.id <= given and not origins_kept:
-            origins_kept = await _keep_origins_ids(src, dst)
+            await _keep_origins_ids(src, dst)
+            origins_kept = True
         try:
             body = await src.get_body(info.id)
             pages = await src.page_starts(info.id) if info.pages else []
@@ -113,16 +114,15 @@ async def copy_library(
     return CopyReport(copied, len(wanted) - len(todo), verified, tuple(skipped), vectors, tuple(renumbered))
 
 
-async def _keep_origins_ids(src: Library, dst: Library) -> bool:
+async def _keep_origins_ids(src: Library, dst: Library) -> None:
     """Once the sources that keep their ids are in (before, they would all be numbered after it):
     the destination never gives an id the origin gave, to a source it has since removed too."""
     try:
         theirs = await src.highest_source_id()
     except DamagedLibrary:
-        return True
+        return
     if theirs > await dst.highest_source_id():
         await dst.keep_source_ids_above(theirs)
-    return True
 
 
 @dataclass(frozen=True, slots=True)
