@@ -321,6 +321,25 @@ HARBOUR = (
 )
 
 
+async def test_a_question_in_other_words_is_answered_from_its_meaning(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library
+) -> None:
+    """The source is added behind the bot's back, encoded in its background, and asked with no word
+    of the answer: only the vectors can find it."""
+    await library.add_source(HARBOUR, SourceMeta("Harbour report"), scope=w.GUILD_ID)
+    encoding = running_bot.encoding
+    assert isinstance(encoding, BackgroundEncoder), "the bot runs the sentence encoder"
+    encoding.wake()
+    await encoding.idle.wait()
+    asked = await fake_discord.send_message(
+        "what drove the increase in freight?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True
+    )
+    reply = await fake_discord.reply_to(asked)
+    assert reply.embeds, "answered from the source that says it in other words"
+    assert reply.embeds[0]["title"] == "[1] Harbour report"
+    assert "Most of the growth came from container traffic." in reply.embeds[0]["description"]
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
