@@ -26,7 +26,7 @@ from bot.settings import Settings, parse_db
 from bot.textview import meaning_status, render_answer, render_source, render_source_list, terminal_safe
 from bot.wording import reason_text, size_text
 from storage.backends import open_library
-from storage.backends.base import Library
+from storage.backends.base import Library, ModelSwitch
 from storage.errors import FactbotError, StoreError
 from storage.models import SourceInfo
 from storage.target import SQLITE, LibraryTarget
@@ -270,14 +270,15 @@ async def _encode(engine: Engine, pending: int) -> int:
     """Encode the library's sentences that lack a vector, with a bar on a terminal; never a
     library whose vectors another model made (`_own_model` decides that)."""
     with counting(pending, unit="sentence") as advance:
-        return await engine.catch_up(progress=advance, switch=False)
+        return await engine.catch_up(progress=advance, switch=ModelSwitch.ONLY_UNSET)
 
 
 async def _own_model(engine: Engine) -> bool:
     """Whether the library's vectors are this encoder's (or it has none yet). A library encoded by
     another model (before an upgrade, or by the other version of a deployment being upgraded) is
-    made this one's when it holds few sentences; a larger one is left to `factbot library
-    reindex`, with a note: a one-off command must not throw away the encoding every process of the
+    made this one's when it holds few sentences and that model did not replace this one (an older
+    version never takes a library back: ModelSwitch.FORWARD); otherwise it is left to `factbot
+    library reindex`, with a note: a one-off command must not throw away the encoding every process of the
     other version answers from (they answer by words until it is done again, for up to tens of
     minutes). Answers use words meanwhile; never another model's vectors."""
     assert engine.encoder is not None
@@ -287,7 +288,8 @@ async def _own_model(engine: Engine) -> bool:
         return True
     if not library.read_only and (await library.vector_progress())[1] <= ASK_CATCH_UP:
         await library.use_vector_model(identity)  # dropped, and pending again like new sentences
-        return True
+        if await library.vector_model() == identity:
+            return True
     echo(
         terminal_safe(
             f"factbot: this library's sentence vectors were made by another encoder ({model}), so this "
@@ -322,7 +324,7 @@ async def _library_reindex(args: argparse.Namespace, library: Library, settings:
     model) encoded, a batch a transaction; stopped at any point, it resumes where it stopped."""
     engine = engine_from_settings(library, settings)
     if engine.encoder is not None:
-        await library.use_vector_model(engine.encoder.identity)
+        await library.use_vector_model(engine.encoder.identity, switch=ModelSwitch.ALWAYS)
     done = await _encode(engine, await vectorize.pending_count(library))
     encoded, total = await library.vector_progress()
     print(f"Encoded {done} sentences; {encoded} of {total} are searchable by meaning.")

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
-from storage.backends.base import Library
+from storage.backends.base import Library, ModelSwitch
 from storage.errors import DamagedLibrary, DuplicateSource, StoreError
 from storage.models import SourceInfo, SourceMeta
 from storage.prepare import content_hash
@@ -144,7 +144,7 @@ async def _carried(src: Library, dst: Library) -> _Carried | None:
         return None
     there = await dst.vector_model()
     if there is None:
-        await dst.use_vector_model(model, replace=False)  # another process may have chosen meanwhile
+        await dst.use_vector_model(model, switch=ModelSwitch.ONLY_UNSET)  # another process may have chosen meanwhile
         there = await dst.vector_model()
     return _Carried(model, width) if there == model else None
 

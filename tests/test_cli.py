@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer.encoder import shipped
 from bot.cli import ASK_CATCH_UP
 from storage.backends import open_library
+from storage.backends.base import REPLACED_VECTOR_MODELS
 from storage.models import SourceMeta
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -474,6 +476,35 @@ def test_a_large_library_of_another_models_vectors_is_left_to_reindex(factbot: F
         kept = db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0]
         sentences = db.execute("SELECT count(*) FROM sentences").fetchone()[0]
     assert model == "a-newer-model:1" and kept == sentences - 1  # nothing dropped; the zebras wait
+
+
+def test_an_older_version_answers_by_words_until_the_operator_takes_the_library_back(factbot: Factbot) -> None:
+    """A small library, which `ask` would re-encode on the spot, is left alone when its encoder
+    replaced this version's (a rollback with the new version still running); `library reindex`
+    is the operator's way back."""
+    assert factbot("sources", "list").returncode == 0  # the seed library, made
+    with sqlite3.connect(factbot.db) as db:
+        db.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [("vector_model", "a-newer-model:1"), (REPLACED_VECTOR_MODELS, json.dumps([shipped().identity]))],
+        )
+        db.execute("DELETE FROM sentence_vectors")
+        db.execute("INSERT INTO sentence_vectors SELECT id, 0, zeroblob(768) FROM sentences")
+    asked = factbot("ask", "--json", "Who are the members of the CSTO?")
+    assert asked.returncode == 0 and json.loads(asked.stdout)["answered"] is True, asked.stderr
+    assert "made by another encoder (a-newer-model:1)" in asked.stderr
+    with sqlite3.connect(factbot.db) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()[0] == "a-newer-model:1"
+        assert db.execute("SELECT count(*) FROM sentence_vectors WHERE vector = zeroblob(768)").fetchone()[0] > 0
+    done = factbot("library", "reindex")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(factbot.db) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()[0] == shipped().identity
+        assert db.execute("SELECT count(*) FROM sentence_vectors WHERE vector = zeroblob(768)").fetchone()[0] == 0
+        assert (
+            db.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0]
+            == db.execute("SELECT count(*) FROM sentences").fetchone()[0]
+        )
 
 
 def test_ask_after_a_change_of_model_encodes_again_and_never_reads_the_old_vectors(factbot: Factbot) -> None:

@@ -4,6 +4,7 @@ backends; made again when the model changes; resumed after a kill; searched with
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -16,9 +17,9 @@ import simsimd
 
 from bot.answer import Engine
 from bot.answer.encoder import shipped
-from bot.answer.vectorize import encode_pending, pending_count
+from bot.answer.vectorize import BackgroundEncoder, encode_pending, pending_count
 from storage.backends import open_library
-from storage.backends.base import Library
+from storage.backends.base import Library, ModelSwitch
 from storage.backends.sqlite import SqliteLibrary
 from storage.backends.sqlite_connect import MMAP_BYTES
 from storage.models import GLOBAL_SCOPE, SourceMeta
@@ -284,14 +285,71 @@ async def test_another_models_vectors_are_not_even_read(
 async def test_a_model_is_taken_without_replacing_only_by_a_library_that_has_none(library_target: Path | str) -> None:
     async with await open_library(library_target, seed=False) as library:
         await library.add_source(BAKERY, SourceMeta("Bakery"))
-        assert await library.use_vector_model("first:1", replace=False) is False  # nothing to drop
+        assert await library.use_vector_model("first:1", switch=ModelSwitch.ONLY_UNSET) is False  # nothing to drop
         assert await library.vector_model() == "first:1"
         ids = [s.id for s in await library.pending_vectors(limit=100)]
         await library.store_vectors("first:1", [(i, to_blob(unit(1, 0))) for i in ids])
-        assert await library.use_vector_model("second:1", replace=False) is False
+        assert await library.use_vector_model("second:1", switch=ModelSwitch.ONLY_UNSET) is False
         assert await library.vector_model() == "first:1" and await library.vector_progress() == (len(ids), len(ids))
         assert await library.use_vector_model("second:1") is True
         assert await library.vector_model() == "second:1" and await library.vector_progress() == (0, len(ids))
+
+
+async def test_an_older_version_never_takes_the_library_back_from_a_newer_one(library_target: Path | str) -> None:
+    """An upgrade with the old version's processes still running: the new encoder takes the library
+    once, and the old one, whose model it replaced, leaves the new vectors alone (each taking it
+    back in turn threw away the other's encoding at every pass); the operator can still roll back."""
+    async with await open_library(library_target, seed=False) as library:
+        await library.add_source(BAKERY, SourceMeta("Bakery"))
+        ids = [s.id for s in await library.pending_vectors(limit=100)]
+
+        async def encoded_by(model: str) -> None:
+            assert await library.vector_model() == model
+            await library.store_vectors(model, [(i, to_blob(unit(1, 0))) for i in ids])
+
+        await library.use_vector_model("old:1")
+        await encoded_by("old:1")
+        assert await library.use_vector_model("new:1") is True
+        await encoded_by("new:1")
+        assert await library.use_vector_model("old:1") is False
+        assert await library.vector_model() == "new:1" and await library.vector_progress() == (len(ids), len(ids))
+        # A third model, never seen before, still moves the library on; none of the two before it comes back.
+        assert await library.use_vector_model("newer:1") is True
+        await encoded_by("newer:1")
+        for older in ("old:1", "new:1"):
+            assert await library.use_vector_model(older) is False
+        assert await library.vector_model() == "newer:1"
+        # A rollback is the operator's choice, and it holds: the model it replaced is now the older one.
+        assert await library.use_vector_model("new:1", switch=ModelSwitch.ALWAYS) is True
+        assert await library.vector_model() == "new:1" and await library.vector_progress() == (0, len(ids))
+        assert await library.use_vector_model("newer:1") is False
+        assert await library.vector_model() == "new:1"
+
+
+async def test_an_older_versions_encoding_pass_leaves_a_newer_encoding_alone(
+    library_target: Path | str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot's background pass with the shipped encoder, after a newer encoder replaced it: no
+    vector dropped or made, one warning, however many passes."""
+    encoder = shipped()
+    async with await open_library(library_target, seed=False) as library:
+        info = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        assert await encode_pending(library, encoder) == info.sentences
+        await library.use_vector_model("a-newer-model:2")
+        newer = [(s.id, to_blob(unit(1, 2, 3))) for s in await library.pending_vectors(limit=100)]
+        assert await library.store_vectors("a-newer-model:2", newer) == info.sentences
+        assert await encode_pending(library, encoder) == 0
+        background = BackgroundEncoder(library, encoder, poll_seconds=0.01)
+        with caplog.at_level(logging.WARNING, logger="bot.answer.vectorize"):
+            background.start()
+            for _ in range(3):
+                background.idle.clear()
+                await asyncio.wait_for(background.idle.wait(), 10)
+            await background.stop()
+        assert await library.vector_model() == "a-newer-model:2"
+        assert await library.vector_progress() == (info.sentences, info.sentences)
+        said = [r.getMessage() for r in caplog.records]
+        assert len(said) == 1 and "a-newer-model:2" in said[0] and "library reindex" in said[0]
 
 
 async def test_waiting_sentences_are_listed_after_a_given_id(library_target: Path | str) -> None:

@@ -20,7 +20,7 @@ from bot.answer.model import Answer, Quote, Reason, SourceAnswer, Uncovered
 from bot.answer.noanswer import NoAnswerModel, shipped_model
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_TERMS, Expects, Question, parse_question
 from bot.answer.rank import Ranker, Scored, idf, join_stated, sentence_terms, worth_adding
-from storage.backends.base import Library
+from storage.backends.base import Library, ModelSwitch
 from storage.errors import UnknownSource
 from storage.models import GLOBAL_SCOPE, Sentence
 from storage.vectors import COSINE_DECIMALS
@@ -158,7 +158,11 @@ class Engine:
         self.encoder = encoder.shipped() if self.understanding.encoder else None
 
     async def catch_up(
-        self, *, limit: int | None = None, progress: Callable[[int], object] | None = None, switch: bool = True
+        self,
+        *,
+        limit: int | None = None,
+        progress: Callable[[int], object] | None = None,
+        switch: ModelSwitch = ModelSwitch.FORWARD,
     ) -> int:
         """Give the library's sentences that have none their vectors in meaning (at most `limit`;
         none without the encoder or in a read-only library): how many were encoded. `switch`: as

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 
 from bot.answer.encoder import Encoder
-from storage.backends.base import Library
+from storage.backends.base import Library, ModelSwitch
 from storage.errors import FactbotError
 from storage.vectors import to_blob
 
@@ -39,16 +39,17 @@ async def encode_pending(
     *,
     limit: int | None = None,
     progress: Callable[[int], object] | None = None,
-    switch: bool = True,
+    switch: ModelSwitch = ModelSwitch.FORWARD,
 ) -> int:
     """Encode sentences that have no vector (at most `limit`), oldest first; how many were stored.
-    `progress` is called with the count of each batch stored. `switch`: make the encoder's model
-    the library's first, dropping another model's vectors to make them again (a bot does, so a
-    deployment converges on its version); without it, such a library is left alone."""
+    `progress` is called with the count of each batch stored. The encoder's model is made the
+    library's first when `switch` allows it (Library.use_vector_model), dropping another model's
+    vectors to make them again: a bot does, so a deployment converges on its newest version. A
+    library it does not take is left alone (its words answer this process's questions)."""
     if library.read_only:
         return 0
-    await library.use_vector_model(encoder.identity, replace=switch)
-    if not switch and await library.vector_model() != encoder.identity:
+    await library.use_vector_model(encoder.identity, switch=switch)
+    if await library.vector_model() != encoder.identity:
         return 0
     done = after = 0
     while limit is None or done < limit:
@@ -82,6 +83,7 @@ class BackgroundEncoder:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.idle = asyncio.Event()  # set while nothing is left to encode (tests wait on it)
+        self._superseded = False  # the library holds another encoder's vectors (said once)
 
     def start(self) -> None:
         if self._task is None:
@@ -108,6 +110,7 @@ class BackgroundEncoder:
                 done = await encode_pending(self.library, self.encoder)
                 if done:
                     log.info("Encoded %d sentences: searchable by meaning", done)
+                await self._tell_if_superseded()
             except FactbotError as err:
                 # The library is busy or unreachable: the words still answer; try again later.
                 log.warning("Encoding sentences failed, will retry: %s", err.message)
@@ -117,6 +120,20 @@ class BackgroundEncoder:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
+
+    async def _tell_if_superseded(self) -> None:
+        """Once a library's vectors are those of an encoder that replaced this one (a newer version
+        runs beside this process), say once that this process answers by words, and what to do."""
+        model = await self.library.vector_model()
+        superseded = model is not None and model != self.encoder.identity
+        if superseded and not self._superseded:
+            log.warning(
+                "The library's sentence vectors are made by another encoder (%s), which replaced this"
+                " version's: this process answers by words only. Stop it once the new version runs, or"
+                " run `factbot library reindex` with this version to take the library back.",
+                model,
+            )
+        self._superseded = superseded
 
 
 class NoEncoding:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
+import json
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -52,6 +54,40 @@ LAST_SENTENCE_ID = "last_sentence_id"
 # The same for source ids, which people also see and type (`/source 5`, the audit log, the answers
 # kept with feedback votes): a removed source's id never comes to name another source.
 LAST_SOURCE_ID = "last_source_id"
+# The meta key holding the models that made a library's vectors before its present one, as a JSON
+# list, the most recently replaced last: a process whose encoder is among them is an older version
+# and never takes the library back (ModelSwitch.FORWARD).
+REPLACED_VECTOR_MODELS = "replaced_vector_models"
+
+
+class ModelSwitch(enum.Enum):
+    """When `Library.use_vector_model` takes a library from the model that made its vectors (whose
+    vectors are then dropped, to be made again)."""
+
+    # Only a library with no model yet takes one: a copy, a one-off command on a large library.
+    ONLY_UNSET = "only unset"
+    # Also from another model, unless that one replaced this one before: a deployment being
+    # upgraded moves to the new encoder once, and the old version's processes still running answer
+    # by words instead of taking the library back (each would throw away the other's encoding).
+    FORWARD = "forward"
+    # Also back from a model that replaced this one: the operator's choice (`library reindex`), a
+    # rollback to an older version.
+    ALWAYS = "always"
+
+
+def replaced_after_switch(held: str | None, replaced: str | None, model: str, switch: ModelSwitch) -> str | None:
+    """The REPLACED_VECTOR_MODELS value after `model` takes the place of `held` (`replaced`: the
+    value now), or None when `switch` does not allow it."""
+    if held == model or (held is not None and switch is ModelSwitch.ONLY_UNSET):
+        return None
+    try:
+        earlier = [str(m) for m in json.loads(replaced or "[]")]
+    except (ValueError, TypeError):
+        earlier = []  # a damaged record: forgotten rather than blocking every switch
+    if switch is ModelSwitch.FORWARD and model in earlier:
+        return None
+    kept = [m for m in earlier if m not in (model, held)] + ([held] if held is not None else [])
+    return json.dumps(kept)
 
 
 def check_removal(info: SourceInfo | None, source_id: int, scope: int | None) -> SourceInfo:
@@ -524,11 +560,11 @@ class Library(ABC):
         return str(rows[0][0]) if rows else None
 
     @abstractmethod
-    async def use_vector_model(self, model: str, *, replace: bool = True) -> bool:
-        """Make `model` the library's vector model: vectors another model made are dropped, to be
-        made again. Without `replace`, only a library that has no model yet takes it (decided in
-        the write transaction, so another process's switch meanwhile is never undone). Whether any
-        were dropped."""
+    async def use_vector_model(self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD) -> bool:
+        """Make `model` the library's vector model if `switch` allows it: vectors another model
+        made are dropped, to be made again. Decided in the write transaction, so another process's
+        switch meanwhile is never undone by accident. Whether any were dropped (`vector_model()`
+        tells whether the switch was made)."""
 
     @abstractmethod
     async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:

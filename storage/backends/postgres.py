@@ -28,7 +28,16 @@ import numpy as np
 
 from storage import pg_search
 from storage import text as textmod
-from storage.backends.base import LAST_SENTENCE_ID, LAST_SOURCE_ID, MAX_ID, Library, check_removal
+from storage.backends.base import (
+    LAST_SENTENCE_ID,
+    LAST_SOURCE_ID,
+    MAX_ID,
+    REPLACED_VECTOR_MODELS,
+    Library,
+    ModelSwitch,
+    check_removal,
+    replaced_after_switch,
+)
 from storage.backends.bm25 import fts_tokens, postings
 from storage.backends.postgres_shared import PostgresCooldowns, PostgresShardRecords
 from storage.errors import (
@@ -665,22 +674,24 @@ class PostgresLibrary(Library):
 
         await self._committed(mark)
 
-    async def use_vector_model(self, model: str, *, replace: bool = True) -> bool:
+    async def use_vector_model(self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD) -> bool:
         if await self.vector_model() == model:
             return False
 
         async def change() -> bool:
             async with self._transaction() as conn:
                 held = await conn.fetchval("SELECT value FROM meta WHERE key = 'vector_model'")
-                if held == model or (held is not None and not replace):
+                replaced = await conn.fetchval("SELECT value FROM meta WHERE key = $1", REPLACED_VECTOR_MODELS)
+                after = replaced_after_switch(held, replaced, model, switch)
+                if after is None:
                     return False
                 dropped = await conn.fetchval(
                     "WITH d AS (DELETE FROM sentence_vectors RETURNING 1) SELECT count(*) FROM d"
                 )
-                await conn.execute(
-                    """INSERT INTO meta (key, value) VALUES ('vector_model', $1)
+                await conn.executemany(
+                    """INSERT INTO meta (key, value) VALUES ($1, $2)
                        ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
-                    model,
+                    [("vector_model", model), (REPLACED_VECTOR_MODELS, after)],
                 )
                 return bool(dropped)
 

@@ -24,7 +24,16 @@ import aiosqlite
 import numpy as np
 
 from storage import text as textmod
-from storage.backends.base import LAST_SENTENCE_ID, LAST_SOURCE_ID, MAX_ID, Library, check_removal
+from storage.backends.base import (
+    LAST_SENTENCE_ID,
+    LAST_SOURCE_ID,
+    MAX_ID,
+    REPLACED_VECTOR_MODELS,
+    Library,
+    ModelSwitch,
+    check_removal,
+    replaced_after_switch,
+)
 from storage.backends.sqlite_connect import POOLED, Pooled, ReaderPool, is_busy, open_connections, store_error
 from storage.backends.sqlite_shared import SqliteCooldowns, SqliteShardRecords
 from storage.errors import (
@@ -712,15 +721,20 @@ class SqliteLibrary(Library):
         async with self._transaction():
             await self._mark_given(LAST_SOURCE_ID, highest)
 
-    async def use_vector_model(self, model: str, *, replace: bool = True) -> bool:
+    async def use_vector_model(self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD) -> bool:
         if await self.vector_model() == model:
             return False
         async with self._transaction() as writer:
-            row = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
-            if row and (row[0] == model or not replace):
+            held = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
+            replaced = await self._fetchone(writer, "SELECT value FROM meta WHERE key = ?", (REPLACED_VECTOR_MODELS,))
+            after = replaced_after_switch(held[0] if held else None, replaced[0] if replaced else None, model, switch)
+            if after is None:
                 return False
             cursor = await writer.execute("DELETE FROM sentence_vectors")
-            await writer.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector_model', ?)", (model,))
+            await writer.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("vector_model", model), (REPLACED_VECTOR_MODELS, after)],
+            )
             return cursor.rowcount > 0
 
     async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:
