@@ -1,16 +1,18 @@
 """Sentence vectors as library data: how they are stored, and the exact search over them.
 
 A sentence's vector (the sentence encoder's unit vector, bot/answer/encoder.py) is written beside
-the sentence and removed with it, in either backend, as float16 bytes: the very values the engine
-compares, so a vector read back from the library and one the encoder has just made give the same
-cosine, and the same library answers the same on SQLite and PostgreSQL. The library records which
-model made its vectors (`model`): vectors of another model are dropped and made again.
+the sentence and removed with it, in either backend, as float16 bytes: the values the engine
+compares are made from those alone, so a vector read back from the library and one the encoder has
+just made give the same cosine, and the same library answers the same on SQLite and PostgreSQL.
+The library records which model made its vectors (`model`): vectors of another model are dropped
+and made again.
 
-Search is exact: every vector visible from a scope against the question's. The float16 rows are
-kept in memory as stored (half the bytes of float32) and brought up to date when the library
-changes (only the rows that came or went are read); simsimd multiplies them in float16 with SIMD,
-where numpy has no fast float16 product. Ties are broken by sentence id, so the order never
-depends on the process.
+Search is exact: every vector visible from a scope against the question's. In memory each stored
+row is held as int8 with one scale (its largest value over 127: a quarter of the bytes of float32,
+half of the float16 stored), brought up to date when the library changes (only the rows that came
+or went are read). simsimd multiplies them with SIMD in integers, which add up exactly whatever the
+CPU, so a cosine is the same to the last bit on every machine; the question is taken to float16,
+then int8, like the rows. Ties are broken by sentence id, so the order never depends on the process.
 """
 
 from __future__ import annotations
@@ -31,14 +33,11 @@ READ_BATCH = 5_000
 # Room for rows to come that a new matrix buffer keeps, as a share of its rows: vectors encoded
 # later are written there without copying the rest (address space until written, not memory).
 ROOM = 0.25
-# simsimd's float16 kernels for these CPUs add up in float16 (errors far above COSINE_DECIMALS, where
-# the others add up in float32): turned off, so that a cosine is the same, to the rounding, on every machine.
-HALF_PRECISION_SUMS = ("sapphire", "sve_f16")
-for _capability in HALF_PRECISION_SUMS:
-    if _capability in simsimd.get_capabilities():
-        simsimd.disable_capability(_capability)
-# Cosines are rounded to this many decimals before they are compared: the last bits of a dot
-# product depend on how the SIMD code the CPU offers splits the sum, and they must never decide an answer.
+# How a row is held in memory: int8, its largest value (in magnitude) at +-QUANT_STEPS.
+HELD_DTYPE = np.dtype("i1")
+QUANT_STEPS = 127
+# Cosines are rounded to this many decimals: the encoder's own cosines (sentences not yet stored,
+# bot/answer/engine.py) are float32 products, whose last bits must never decide an answer either.
 COSINE_DECIMALS = 6
 
 
@@ -47,15 +46,26 @@ def to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=STORED_DTYPE).tobytes()
 
 
-def cosines_with(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Each stored row's cosine with `query`, rounded. The question is taken to float16 like the
-    rows, and each pair's product is computed on its own: a sentence gets the same cosine whether
-    it is compared alone or with the whole library."""
+def quantized(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stored (float16) rows as held in memory: int8 rows and each row's scale (float64), so that
+    row * scale is the stored vector to within half a step of its largest value."""
+    wide = np.asarray(rows, dtype=np.float32)
+    peaks = np.abs(wide).max(axis=1) if wide.size else np.zeros(wide.shape[0], dtype=np.float32)
+    scales = np.where(peaks > 0, peaks / np.float32(QUANT_STEPS), np.float32(1))
+    steps = np.clip(np.rint(wide / scales[:, None]), -QUANT_STEPS, QUANT_STEPS).astype(HELD_DTYPE)
+    return steps, scales.astype(np.float64)
+
+
+def cosines_with(rows: np.ndarray, scales: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Each held row's cosine with `query`, rounded. The question is taken to float16 then int8
+    like the rows, and each pair's integer product is exact: a sentence gets the same cosine
+    whether it is compared alone or with the whole library, on any CPU."""
     if not rows.shape[0]:
         return np.zeros(0)
-    asked = np.asarray(query, dtype=STORED_DTYPE).reshape(1, -1)
+    asked, asked_scale = quantized(np.asarray(query, dtype=STORED_DTYPE).reshape(1, -1))
     products: np.ndarray = np.asarray(simsimd.cdist(asked, rows, metric="dot", threads=1))[0]
-    return np.round(products, COSINE_DECIMALS)
+    cosines: np.ndarray = np.round(products * (scales * asked_scale[0]), COSINE_DECIMALS)
+    return cosines
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +79,22 @@ class StoredVector:
 
 @dataclass(frozen=True, slots=True)
 class VectorBlock:
-    """Vectors read together, as three arrays: a library's worth of vectors held as one object
-    each (and each widened on its own) took several times the memory of the matrix they fill."""
+    """Vectors read together, as arrays: a library's worth of vectors held as one object each (and
+    each widened on its own) took several times the memory of the matrix they fill."""
 
     ids: np.ndarray  # int64 sentence ids
     scopes: np.ndarray  # int64, the scope of each sentence's source
-    rows: np.ndarray  # one stored (float16) vector a row
+    rows: np.ndarray  # one vector a row, as held (int8, `quantized`)
+    scales: np.ndarray  # float64, each row's scale
 
     @classmethod
     def of(cls, vectors: Sequence[StoredVector]) -> VectorBlock:
         ids = np.fromiter((v.sentence_id for v in vectors), dtype=np.int64, count=len(vectors))
         scopes = np.fromiter((v.scope for v in vectors), dtype=np.int64, count=len(vectors))
         if not vectors:  # every vector asked for was removed meanwhile
-            return cls(ids, scopes, np.zeros((0, 0), dtype=STORED_DTYPE))
-        rows = np.frombuffer(b"".join(v.blob for v in vectors), dtype=STORED_DTYPE).reshape(len(vectors), -1)
-        return cls(ids, scopes, rows)
+            return cls(ids, scopes, np.zeros((0, 0), dtype=HELD_DTYPE), np.zeros(0))
+        stored = np.frombuffer(b"".join(v.blob for v in vectors), dtype=STORED_DTYPE).reshape(len(vectors), -1)
+        return cls(ids, scopes, *quantized(stored))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +105,13 @@ class Rows:
 
     ids: np.ndarray  # int64 sentence ids, ascending
     scopes: np.ndarray  # int64, the scope of each sentence's source
-    matrix: np.ndarray  # one stored (float16) vector a row: the first rows of the index's buffer
+    matrix: np.ndarray  # one vector a row, as held (int8): the first rows of the index's buffer
+    scales: np.ndarray  # float64, each row's scale
 
     @classmethod
     def empty(cls) -> Rows:
         nothing = np.zeros(0, dtype=np.int64)
-        return cls(nothing, nothing, np.zeros((0, 0), dtype=STORED_DTYPE))
+        return cls(nothing, nothing, np.zeros((0, 0), dtype=HELD_DTYPE), np.zeros(0))
 
 
 class VectorIndex:
@@ -141,13 +153,13 @@ class VectorIndex:
         if not rows.ids.size or limit <= 0:
             return []
         visible = (rows.scopes == GLOBAL_SCOPE) | (rows.scopes == scope)
-        cosines = np.where(visible, cosines_with(rows.matrix, query), -np.inf)
+        cosines = np.where(visible, cosines_with(rows.matrix, rows.scales, query), -np.inf)
         count = min(limit, int(visible.sum()))
         if count == 0:
             return []
-        top = np.argpartition(-cosines, count - 1)[:count] if count < len(cosines) else np.arange(len(cosines))
-        # Ties at the cut: every row as close as the last one kept competes, the lower id wins.
-        floor = cosines[top].min()
+        # The count-th closest cosine (a partition finds it in half an argpartition's time); ties
+        # at the cut: every row as close competes, the lower id wins.
+        floor = np.partition(cosines, len(cosines) - count)[len(cosines) - count]
         top = np.flatnonzero(cosines >= floor)
         order = np.lexsort((rows.ids[top], -cosines[top]))[:count]
         return [(int(rows.ids[top[i]]), float(cosines[top[i]])) for i in order]
@@ -161,7 +173,7 @@ class VectorIndex:
         at = np.searchsorted(rows.ids, wanted)
         at = np.minimum(at, len(rows.ids) - 1)
         found = rows.ids[at] == wanted
-        values = cosines_with(rows.matrix[at[found]], query)
+        values = cosines_with(rows.matrix[at[found]], rows.scales[at[found]], query)
         return {int(i): float(c) for i, c in zip(wanted[found], values, strict=True)}
 
 
@@ -180,6 +192,7 @@ class Refill:
         self.capacity = self.filled + incoming
         self.ids: list[np.ndarray] = [old.ids[keep]]
         self.scopes: list[np.ndarray] = [old.scopes[keep]]
+        self.scales: list[np.ndarray] = [old.scales[keep]]
         self.buffer: np.ndarray | None = None
         kept_all = self.filled == old.ids.size
         if self.filled and kept_all and index.buffer.shape[0] >= self.capacity:
@@ -192,7 +205,7 @@ class Refill:
     def _empty(rows: int, width: int) -> np.ndarray:
         # np.empty: rows never written (the room kept, vectors removed while being read) take
         # address space only, no memory.
-        return np.empty((rows + math.ceil(rows * ROOM), width), dtype=STORED_DTYPE)
+        return np.empty((rows + math.ceil(rows * ROOM), width), dtype=HELD_DTYPE)
 
     def add(self, block: VectorBlock) -> None:
         if not block.ids.size:
@@ -205,17 +218,18 @@ class Refill:
         self.buffer[self.filled : end] = block.rows
         self.ids.append(block.ids)
         self.scopes.append(block.scopes)
+        self.scales.append(block.scales)
         self.filled = end
 
     def finish(self) -> None:
-        ids, scopes = np.concatenate(self.ids), np.concatenate(self.scopes)
+        ids, scopes, scales = np.concatenate(self.ids), np.concatenate(self.scopes), np.concatenate(self.scales)
         buffer = self.buffer if self.buffer is not None else Rows.empty().matrix  # no row at all
         matrix = buffer[: self.filled]
         if ids.size > 1 and not bool(np.all(ids[1:] > ids[:-1])):
             # Out of order (an id below one already held): a new buffer, rows sorted, with room.
             order = np.argsort(ids, kind="stable")
-            ids, scopes = ids[order], scopes[order]
+            ids, scopes, scales = ids[order], scopes[order], scales[order]
             buffer = self._empty(self.filled, matrix.shape[1])
             np.take(matrix, order, axis=0, out=buffer[: self.filled], mode="clip")  # "raise" copies first
             matrix = buffer[: self.filled]
-        self.index.rows, self.index.buffer = Rows(ids, scopes, matrix), buffer
+        self.index.rows, self.index.buffer = Rows(ids, scopes, matrix, scales), buffer

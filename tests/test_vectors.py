@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import simsimd
 
 from bot.answer import Engine
 from bot.answer.encoder import shipped
@@ -23,7 +22,7 @@ from storage.backends.base import Library, ModelSwitch
 from storage.backends.sqlite import SqliteLibrary
 from storage.backends.sqlite_connect import MMAP_BYTES
 from storage.models import GLOBAL_SCOPE, SourceMeta
-from storage.vectors import HALF_PRECISION_SUMS, StoredVector, VectorBlock, VectorIndex, to_blob
+from storage.vectors import COSINE_DECIMALS, QUANT_STEPS, StoredVector, VectorBlock, VectorIndex, quantized, to_blob
 from tests.stores import sql_execute, sql_value
 
 BAKERY = (
@@ -39,9 +38,16 @@ def unit(*values: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def test_blobs_keep_the_float16_values() -> None:
-    v = unit(0.1, -0.2, 0.3)
-    assert np.array_equal(VectorBlock.of([StoredVector(1, GLOBAL_SCOPE, to_blob(v))]).rows[0], v.astype(np.float16))
+def test_rows_are_held_as_the_stored_values_to_within_half_a_step() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((50, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    block = VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in enumerate(vectors)])
+    assert block.rows.dtype == np.int8 and block.rows.nbytes == vectors.nbytes // 4
+    stored = vectors.astype(np.float16).astype(np.float64)
+    step = np.abs(stored).max(axis=1) / QUANT_STEPS
+    assert np.all(np.abs(block.rows * block.scales[:, None] - stored) <= step[:, None] * 0.5001)
+    assert np.array_equal(np.abs(block.rows).max(axis=1), np.full(50, QUANT_STEPS))  # every step used
 
 
 def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
@@ -76,14 +82,10 @@ def test_no_vector_read_is_an_empty_block() -> None:
     assert index.rows.ids.tolist() == [1]
 
 
-def test_no_float16_kernel_that_adds_up_in_float16_is_used() -> None:
-    assert not any(simsimd.get_capabilities().get(name) for name in HALF_PRECISION_SUMS)
-
-
 def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
     """The cosine a candidate gets (VectorIndex.cosines) is the one the nearest search ranked it
-    by, and both are the float16 product's, to the rounding: what decides an answer never depends
-    on how many rows were multiplied together."""
+    by, both the exact integer product of the held rows, scaled: what decides an answer never
+    depends on how many rows were multiplied together, or on the CPU."""
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((3_000, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -91,15 +93,19 @@ def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
     index.sync(
         range(3_000), [VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in enumerate(vectors)])]
     )
-    assert index.rows.matrix.dtype == np.float16  # held as stored: half the memory of float32
+    assert index.rows.matrix.dtype == np.int8  # a quarter of the memory of float32
     query = vectors[11] + 0.5 * vectors[12]
     near = index.nearest(query, scope=0, limit=50)
     assert near[:2] == sorted(near[:2], key=lambda n: -n[1]) and {near[0][0], near[1][0]} == {11, 12}
     assert index.cosines([i for i, _ in near], query) == dict(near)
     for i, cosine in near[:5]:
         assert index.cosines([i], query) == {i: cosine}
-        exact = vectors[i].astype(np.float16).astype(np.float64) @ query.astype(np.float16).astype(np.float64)
-        assert cosine == pytest.approx(exact, abs=2e-6)
+        row, row_scale = quantized(vectors[i : i + 1].astype(np.float16))
+        asked, asked_scale = quantized(query.astype(np.float16).reshape(1, -1))
+        integer = int(row[0].astype(np.int64) @ asked[0].astype(np.int64))
+        assert cosine == round(integer * (row_scale[0] * asked_scale[0]), COSINE_DECIMALS)
+        stored = vectors[i].astype(np.float16).astype(np.float64) @ query.astype(np.float16).astype(np.float64)
+        assert cosine == pytest.approx(stored, abs=3e-3)
 
 
 def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -> None:
@@ -126,7 +132,7 @@ def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -
     # A removal: a new buffer with only the kept rows; the rows held before are untouched.
     index.sync([1, 3, 5], [])
     assert index.rows.ids.tolist() == [1, 3, 5] and not np.shares_memory(index.buffer, buffer)
-    assert np.array_equal(held.matrix[1], unit(0, 1).astype(np.float16))
+    assert np.array_equal(held.matrix[1], [0, QUANT_STEPS])
     # An id below the ones held (a reused id): rebuilt in id order.
     index.sync([0, 1, 3, 5], [block((0, unit(0, -1)))])
     assert index.rows.ids.tolist() == [0, 1, 3, 5]
