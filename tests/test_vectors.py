@@ -18,7 +18,7 @@ from bot.answer import Engine
 from bot.answer.encoder import shipped
 from bot.answer.vectorize import BackgroundEncoder, encode_pending, pending_count
 from storage.backends import open_library
-from storage.backends.base import Library, ModelSwitch
+from storage.backends.base import Library, ModelSwitch, replaced_after_switch
 from storage.backends.sqlite import SqliteLibrary
 from storage.backends.sqlite_connect import MMAP_BYTES
 from storage.models import GLOBAL_SCOPE, SourceMeta
@@ -330,6 +330,18 @@ async def test_an_older_version_never_takes_the_library_back_from_a_newer_one(li
         assert await library.vector_model() == "new:1" and await library.vector_progress() == (0, len(ids))
         assert await library.use_vector_model("newer:1") is False
         assert await library.vector_model() == "new:1"
+
+
+def test_the_models_a_library_was_moved_away_from_are_kept_most_recent_last() -> None:
+    assert replaced_after_switch(None, None, "a:1", ModelSwitch.ONLY_UNSET) == "[]"
+    assert replaced_after_switch("a:1", "[]", "b:1", ModelSwitch.FORWARD) == '["a:1"]'
+    assert replaced_after_switch("b:1", '["a:1"]', "a:1", ModelSwitch.FORWARD) is None
+    assert replaced_after_switch("b:1", '["a:1"]', "a:1", ModelSwitch.ALWAYS) == '["b:1"]'
+    assert replaced_after_switch("b:1", '["a:1"]', "c:1", ModelSwitch.ONLY_UNSET) is None
+    for damaged in ("not json", '"a:1"', "5"):  # forgotten, never stuck
+        assert replaced_after_switch("b:1", damaged, "a:1", ModelSwitch.FORWARD) == '["b:1"]'
+    # No model at all (never the case after a switch): nothing holds the library, anyone takes it.
+    assert replaced_after_switch(None, '["a:1"]', "a:1", ModelSwitch.FORWARD) == "[]"
 
 
 async def test_an_older_versions_encoding_pass_leaves_a_newer_encoding_alone(

@@ -81,11 +81,13 @@ def replaced_after_switch(held: str | None, replaced: str | None, model: str, sw
     if held == model or (held is not None and switch is ModelSwitch.ONLY_UNSET):
         return None
     try:
-        earlier = [str(m) for m in json.loads(replaced or "[]")]
-    except (ValueError, TypeError):
-        earlier = []  # a damaged record: forgotten rather than blocking every switch
-    if switch is ModelSwitch.FORWARD and model in earlier:
-        return None
+        loaded = json.loads(replaced or "[]")
+    except ValueError:
+        loaded = None
+    # A damaged record is forgotten rather than blocking every switch.
+    earlier = [str(m) for m in loaded] if isinstance(loaded, list) else []
+    if held is not None and switch is ModelSwitch.FORWARD and model in earlier:
+        return None  # (a library with no model at all is taken by anyone)
     kept = [m for m in earlier if m not in (model, held)] + ([held] if held is not None else [])
     return json.dumps(kept)
 
