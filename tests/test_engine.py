@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from bot.answer.question import parse_question
 from bot.answer.rank import Ranker
 from storage.backends import open_library
 from storage.backends.base import Library
+from storage.errors import StoreError
 from storage.models import SourceMeta
 
 CSTO = "CSTO Sets Up Peacekeeping Force"
@@ -183,6 +185,54 @@ async def test_scoring_runs_off_the_event_loop(engine: Engine, monkeypatch: pyte
     answer = await engine.ask("Who are the members of the CSTO?")
     assert answer.answered
     assert scored_on and loop_thread not in scored_on
+
+
+async def test_the_searches_by_words_and_by_meaning_run_at_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's encoding and the vectors' product overlap the library's word search (on a
+    second core where there is one); a search that fails ends the other before the error is raised,
+    as it is: nothing of a question keeps running after it has ended."""
+    library = engine.library
+    words_running = asyncio.Event()
+    meaning_seen_words_running = False
+    match_terms, nearest = library.match_terms, library.nearest_sentences
+
+    async def slow_words(*args: Any, **kwargs: Any) -> Any:
+        words_running.set()
+        await asyncio.sleep(0.05)
+        return await match_terms(*args, **kwargs)
+
+    async def meaning(*args: Any, **kwargs: Any) -> Any:
+        nonlocal meaning_seen_words_running
+        await asyncio.wait_for(words_running.wait(), 5)
+        meaning_seen_words_running = True
+        return await nearest(*args, **kwargs)
+
+    monkeypatch.setattr(library, "match_terms", slow_words)
+    monkeypatch.setattr(library, "nearest_sentences", meaning)
+    assert (await engine.ask("Who are the members of the CSTO?")).answered
+    assert meaning_seen_words_running
+
+    cancelled = asyncio.Event()
+
+    async def failing_words(*args: Any, **kwargs: Any) -> Any:
+        await words_running.wait()
+        raise StoreError("The library is gone.")
+
+    async def endless_meaning(*args: Any, **kwargs: Any) -> Any:
+        words_running.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            cancelled.set()
+
+    words_running.clear()
+    monkeypatch.setattr(library, "match_terms", failing_words)
+    monkeypatch.setattr(library, "nearest_sentences", endless_meaning)
+    with pytest.raises(StoreError, match="gone"):
+        await asyncio.wait_for(engine.ask("Who are the members of the CSTO?"), 10)
+    assert cancelled.is_set()
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import dataclasses
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from storage.backends.base import Library, ModelSwitch
 from storage.errors import UnknownSource
 from storage.models import GLOBAL_SCOPE, Sentence
 from storage.vectors import COSINE_DECIMALS
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 CANDIDATES = 200
 FINISH = 30  # candidates that get the costly second scoring stage (facts, answer kind)
@@ -199,14 +203,11 @@ class Engine:
         if self.understanding.refusal and any(freqs[t] == 0 for t in parsed.names):
             # Nothing visible here mentions what the question names: no source can address it.
             return await self._refuse(parsed, scope, Reason.NOTHING)
-        meaning = await self._meaning_of(parsed, scope)
+        # The two searches, by meaning and by words, at once: the encoder and the vectors' product
+        # run in threads while the library searches its words, on another core where there is one.
+        meaning, candidates = await _together(self._meaning_of(parsed, scope), self._by_words(searchable, scope, freqs))
         if not searchable and not meaning.near:
             return await self._refuse(parsed, scope, Reason.NOTHING)
-        candidates = (
-            await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
-            if searchable
-            else []
-        )
         found = {c.id for c in candidates}
         by_meaning = [i for i, _c in meaning.near if i not in found]
         if by_meaning:
@@ -280,6 +281,12 @@ class Engine:
             for t in question.terms
             if counts.get(t, 0) == 0 and t not in question.names
         }
+
+    async def _by_words(self, searchable: list[str], scope: int, freqs: dict[str, int]) -> list[Sentence]:
+        """The candidate sentences the question's words (and stand-ins) find."""
+        if not searchable:
+            return []
+        return await self.library.match_terms(searchable, scope=scope, limit=CANDIDATES, counts=freqs)
 
     async def _meaning_of(self, question: Question, scope: int) -> Meaning:
         """The question's vector in meaning and the library's sentences nearest it (none without
@@ -541,6 +548,20 @@ class Meaning:
     near: list[tuple[int, float]] = field(default_factory=list)
     cosines: dict[int, float] = field(default_factory=dict)
     model: str = ""
+
+
+async def _together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both results, awaited at once. If one fails, the other is cancelled (and awaited) before the
+    error is raised as it is: nothing of the question keeps running after it has ended."""
+    tasks = (asyncio.ensure_future(first), asyncio.ensure_future(second))
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return tasks[0].result(), tasks[1].result()
 
 
 def meaning_gap_of(items: list[Scored], best: float) -> float:
