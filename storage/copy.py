@@ -138,13 +138,16 @@ async def _carried(src: Library, dst: Library) -> _Carried | None:
     of another model (there, they must all come from one) or the source's cannot be read."""
     try:
         model, width = await src.vector_model(), await src.vector_width()
+        replaced = await src.replaced_vector_models()
     except DamagedLibrary:
         return None  # the sources are rescued; their vectors are made again there
     if model is None or width is None:
         return None
     there = await dst.vector_model()
     if there is None:
-        await dst.use_vector_model(model, switch=ModelSwitch.ONLY_UNSET)  # another process may have chosen meanwhile
+        # Another process may have chosen meanwhile. The models the origin's vectors replaced come
+        # along: an older version pointed at the copy leaves it alone as it left the origin.
+        await dst.use_vector_model(model, switch=ModelSwitch.ONLY_UNSET, carried=replaced)
         there = await dst.vector_model()
     return _Carried(model, width) if there == model else None
 

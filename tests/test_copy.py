@@ -100,6 +100,7 @@ async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str
     src, back = tmp_path / "src.db", tmp_path / "back.db"
     await make_library(src, 2)
     async with await open_library(src, seed=False) as lib:
+        await lib.use_vector_model("an-older-model:0")  # replaced by the shipped encoder next
         stored = await encode_pending(lib, shipped())
         model = await lib.vector_model()
     there = await asyncio.to_thread(factbot, "library", "copy", str(src), pg_url)
@@ -113,6 +114,12 @@ async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str
     async with await open_library(back, seed=False) as lib:
         assert await lib.vector_model() == model
         assert await lib.vector_progress() == (stored, stored)
+    # What the origin's vectors replaced comes along: an older version leaves each copy alone too.
+    for target in (pg_url, back):
+        async with await open_library(target, seed=False) as lib:
+            assert await lib.replaced_vector_models() == ["an-older-model:0"]
+            await lib.use_vector_model("an-older-model:0")
+            assert await lib.vector_model() == model and await lib.vector_progress() == (stored, stored)
 
 
 async def test_a_copy_never_gives_an_id_the_destination_gave_before(tmp_path: Path, library_target: Path | str) -> None:

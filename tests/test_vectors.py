@@ -340,6 +340,8 @@ def test_the_models_a_library_was_moved_away_from_are_kept_most_recent_last() ->
     assert replaced_after_switch("b:1", '["a:1"]', "c:1", ModelSwitch.ONLY_UNSET) is None
     for damaged in ("not json", '"a:1"', "5"):  # forgotten, never stuck
         assert replaced_after_switch("b:1", damaged, "a:1", ModelSwitch.FORWARD) == '["b:1"]'
+    # A copy's destination remembers what the origin's model replaced (not the model itself).
+    assert replaced_after_switch(None, None, "b:1", ModelSwitch.ONLY_UNSET, ["a:1", "b:1"]) == '["a:1"]'
     # No model at all (never the case after a switch): nothing holds the library, anyone takes it.
     assert replaced_after_switch(None, '["a:1"]', "a:1", ModelSwitch.FORWARD) == "[]"
 

@@ -75,20 +75,29 @@ class ModelSwitch(enum.Enum):
     ALWAYS = "always"
 
 
-def replaced_after_switch(held: str | None, replaced: str | None, model: str, switch: ModelSwitch) -> str | None:
+def replaced_models(record: str | None) -> list[str]:
+    """The models a REPLACED_VECTOR_MODELS value names, most recently replaced last. A damaged
+    record is forgotten rather than blocking every switch."""
+    try:
+        loaded = json.loads(record or "[]")
+    except ValueError:
+        return []
+    return [str(m) for m in loaded] if isinstance(loaded, list) else []
+
+
+def replaced_after_switch(
+    held: str | None, replaced: str | None, model: str, switch: ModelSwitch, carried: Sequence[str] = ()
+) -> str | None:
     """The REPLACED_VECTOR_MODELS value after `model` takes the place of `held` (`replaced`: the
-    value now), or None when `switch` does not allow it."""
+    value now; `carried`: the models the vectors' origin had replaced, a copy's), or None when
+    `switch` does not allow it."""
     if held == model or (held is not None and switch is ModelSwitch.ONLY_UNSET):
         return None
-    try:
-        loaded = json.loads(replaced or "[]")
-    except ValueError:
-        loaded = None
-    # A damaged record is forgotten rather than blocking every switch.
-    earlier = [str(m) for m in loaded] if isinstance(loaded, list) else []
+    earlier = replaced_models(replaced)
     if held is not None and switch is ModelSwitch.FORWARD and model in earlier:
         return None  # (a library with no model at all is taken by anyone)
-    kept = [m for m in earlier if m not in (model, held)] + ([held] if held is not None else [])
+    before = dict.fromkeys([*carried, *earlier])
+    kept = [m for m in before if m not in (model, held)] + ([held] if held is not None else [])
     return json.dumps(kept)
 
 
@@ -562,11 +571,19 @@ class Library(ABC):
         return str(rows[0][0]) if rows else None
 
     @abstractmethod
-    async def use_vector_model(self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD) -> bool:
+    async def use_vector_model(
+        self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD, carried: Sequence[str] = ()
+    ) -> bool:
         """Make `model` the library's vector model if `switch` allows it: vectors another model
         made are dropped, to be made again. Decided in the write transaction, so another process's
-        switch meanwhile is never undone by accident. Whether any were dropped (`vector_model()`
-        tells whether the switch was made)."""
+        switch meanwhile is never undone by accident. `carried`: models to remember as replaced
+        with the switch (those the library a copy's vectors come from had replaced). Whether any
+        were dropped (`vector_model()` tells whether the switch was made)."""
+
+    async def replaced_vector_models(self) -> list[str]:
+        """The models this library's vectors were moved away from, most recently replaced last."""
+        rows = await self._query(None, "SELECT value FROM meta WHERE key = ?", (REPLACED_VECTOR_MODELS,))
+        return replaced_models(str(rows[0][0]) if rows else None)
 
     @abstractmethod
     async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:

@@ -674,7 +674,9 @@ class PostgresLibrary(Library):
 
         await self._committed(mark)
 
-    async def use_vector_model(self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD) -> bool:
+    async def use_vector_model(
+        self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD, carried: Sequence[str] = ()
+    ) -> bool:
         if await self.vector_model() == model:
             return False
 
@@ -682,7 +684,7 @@ class PostgresLibrary(Library):
             async with self._transaction() as conn:
                 held = await conn.fetchval("SELECT value FROM meta WHERE key = 'vector_model'")
                 replaced = await conn.fetchval("SELECT value FROM meta WHERE key = $1", REPLACED_VECTOR_MODELS)
-                after = replaced_after_switch(held, replaced, model, switch)
+                after = replaced_after_switch(held, replaced, model, switch, carried)
                 if after is None:
                     return False
                 dropped = await conn.fetchval(

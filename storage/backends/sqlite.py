@@ -721,13 +721,17 @@ class SqliteLibrary(Library):
         async with self._transaction():
             await self._mark_given(LAST_SOURCE_ID, highest)
 
-    async def use_vector_model(self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD) -> bool:
+    async def use_vector_model(
+        self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD, carried: Sequence[str] = ()
+    ) -> bool:
         if await self.vector_model() == model:
             return False
         async with self._transaction() as writer:
             held = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
             replaced = await self._fetchone(writer, "SELECT value FROM meta WHERE key = ?", (REPLACED_VECTOR_MODELS,))
-            after = replaced_after_switch(held[0] if held else None, replaced[0] if replaced else None, model, switch)
+            after = replaced_after_switch(
+                held[0] if held else None, replaced[0] if replaced else None, model, switch, carried
+            )
             if after is None:
                 return False
             cursor = await writer.execute("DELETE FROM sentence_vectors")
