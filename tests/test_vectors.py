@@ -317,8 +317,10 @@ async def test_an_older_version_never_takes_the_library_back_from_a_newer_one(li
         await encoded_by("old:1")
         assert await library.use_vector_model("new:1") is True
         await encoded_by("new:1")
+        version = await library.data_version()
         assert await library.use_vector_model("old:1") is False
         assert await library.vector_model() == "new:1" and await library.vector_progress() == (len(ids), len(ids))
+        assert await library.data_version() == version, "a refused switch changes nothing, the version included"
         # A third model, never seen before, still moves the library on; none of the two before it comes back.
         assert await library.use_vector_model("newer:1") is True
         await encoded_by("newer:1")

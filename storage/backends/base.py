@@ -582,8 +582,19 @@ class Library(ABC):
 
     async def replaced_vector_models(self) -> list[str]:
         """The models this library's vectors were moved away from, most recently replaced last."""
+        return replaced_models(await self._replaced_record())
+
+    async def _replaced_record(self) -> str | None:
         rows = await self._query(None, "SELECT value FROM meta WHERE key = ?", (REPLACED_VECTOR_MODELS,))
-        return replaced_models(str(rows[0][0]) if rows else None)
+        return str(rows[0][0]) if rows else None
+
+    async def _switch_refused(self, model: str, switch: ModelSwitch, carried: Sequence[str]) -> bool:
+        """Whether `use_vector_model` would change nothing, read before the write transaction: an
+        older version's refused switch (at every background pass) neither waits for the write lock
+        nor moves the library's version, which would empty every process's caches. The transaction
+        decides again."""
+        held, record = await self.vector_model(), await self._replaced_record()
+        return replaced_after_switch(held, record, model, switch, carried) is None
 
     @abstractmethod
     async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:

@@ -677,7 +677,7 @@ class PostgresLibrary(Library):
     async def use_vector_model(
         self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD, carried: Sequence[str] = ()
     ) -> bool:
-        if await self.vector_model() == model:
+        if await self._switch_refused(model, switch, carried):
             return False
 
         async def change() -> bool:

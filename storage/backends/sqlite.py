@@ -724,7 +724,7 @@ class SqliteLibrary(Library):
     async def use_vector_model(
         self, model: str, *, switch: ModelSwitch = ModelSwitch.FORWARD, carried: Sequence[str] = ()
     ) -> bool:
-        if await self.vector_model() == model:
+        if await self._switch_refused(model, switch, carried):
             return False
         async with self._transaction() as writer:
             held = await self._fetchone(writer, "SELECT value FROM meta WHERE key = 'vector_model'", ())
