@@ -326,18 +326,9 @@ async def test_a_question_in_other_words_is_answered_from_its_meaning(
 ) -> None:
     """The source is added behind the bot's back, encoded in its background, and asked with no word
     of the answer: only the vectors can find it."""
-    await library.add_source(HARBOUR, SourceMeta("Harbour report"), scope=w.GUILD_ID)
-    encoding = running_bot.encoding
-    assert isinstance(encoding, BackgroundEncoder), "the bot runs the sentence encoder"
-    encoding.wake()
-    await encoding.idle.wait()
-    asked = await fake_discord.send_message(
-        "what drove the increase in freight?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True
+    await _asked_of_the_harbour_report(
+        fake_discord, running_bot, library, "what drove the increase in freight?", "Most of the growth came from"
     )
-    reply = await fake_discord.reply_to(asked)
-    assert reply.embeds, "answered from the source that says it in other words"
-    assert reply.embeds[0]["title"] == "[1] Harbour report"
-    assert "Most of the growth came from container traffic." in reply.embeds[0]["description"]
 
 
 @pytest.mark.xfail(
@@ -350,6 +341,16 @@ async def test_a_question_sharing_no_word_with_its_answer_is_answered(
     fake_discord: FakeDiscord, running_bot: FactBot, library: Library
 ) -> None:
     """The source is added behind the bot's back, encoded in its background, and asked in other words."""
+    await _asked_of_the_harbour_report(
+        fake_discord, running_bot, library, "did the ships to the isles keep sailing?", "Ferry services to the islands"
+    )
+
+
+async def _asked_of_the_harbour_report(
+    fake_discord: FakeDiscord, running_bot: FactBot, library: Library, question: str, answer: str
+) -> None:
+    """HARBOUR added behind the bot's back and encoded in its background; `question`, mentioning the
+    bot, is answered from it with a quote holding `answer`."""
     await library.add_source(HARBOUR, SourceMeta("Harbour report"), scope=w.GUILD_ID)
     encoding = running_bot.encoding
     assert isinstance(encoding, BackgroundEncoder), "the bot runs the sentence encoder"
@@ -357,10 +358,8 @@ async def test_a_question_sharing_no_word_with_its_answer_is_answered(
     await encoding.idle.wait()
     encoded, sentences = await library.vector_progress()
     assert encoded == sentences > 0, "every sentence is searchable by meaning"
-    asked = await fake_discord.send_message(
-        "did the ships to the isles keep sailing?", channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True
-    )
+    asked = await fake_discord.send_message(question, channel_id=w.GENERAL_CHANNEL_ID, mention_bot=True)
     reply = await fake_discord.reply_to(asked)
     assert reply.embeds, "answered from the source that says it in other words"
     assert reply.embeds[0]["title"] == "[1] Harbour report"
-    assert "Ferry services to the islands were not affected." in reply.embeds[0]["description"]
+    assert answer in reply.embeds[0]["description"]
