@@ -48,8 +48,12 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 def quantized(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stored (float16) rows as held in memory: int8 rows and each row's scale (float64), so that
-    row * scale is the stored vector to within half a step of its largest value."""
+    row * scale is the stored vector to within half a step of its largest value. A row holding a
+    NaN or an infinity (damaged data) is held as zeros: near nothing, the same on every CPU."""
     wide = np.asarray(rows, dtype=np.float32)
+    damaged = ~np.isfinite(wide).all(axis=1) if wide.size else np.zeros(wide.shape[0], dtype=bool)
+    if damaged.any():
+        wide = np.where(damaged[:, None], np.float32(0), wide)
     peaks = np.abs(wide).max(axis=1) if wide.size else np.zeros(wide.shape[0], dtype=np.float32)
     scales = np.where(peaks > 0, peaks / np.float32(QUANT_STEPS), np.float32(1))
     steps = np.clip(np.rint(wide / scales[:, None]), -QUANT_STEPS, QUANT_STEPS).astype(HELD_DTYPE)

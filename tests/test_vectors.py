@@ -108,6 +108,19 @@ def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
         assert cosine == pytest.approx(stored, abs=3e-3)
 
 
+def test_a_damaged_vector_is_held_as_zeros_and_near_nothing() -> None:
+    """A stored vector holding a NaN or an infinity becomes zeros in memory: cast to int8 as it is,
+    its steps were whatever the CPU makes of NaN, and so was every cosine with it."""
+    steps, scales = quantized(np.array([[np.nan, 0.5], [np.inf, 0.5], [0.6, 0.8]], dtype=np.float16))
+    assert steps[:2].tolist() == [[0, 0], [0, 0]] and scales[:2].tolist() == [1.0, 1.0]
+    assert steps[2].tolist() == [95, QUANT_STEPS]
+    index = VectorIndex()
+    damaged = [StoredVector(i, GLOBAL_SCOPE, to_blob(np.array([np.nan, 1.0]))) for i in (1, 2)]
+    index.sync([1, 2, 3], [VectorBlock.of([*damaged, StoredVector(3, GLOBAL_SCOPE, to_blob(unit(1, 0)))])])
+    assert index.cosines([1, 2, 3], unit(1, 0)) == {1: 0.0, 2: 0.0, 3: 1.0}
+    assert index.nearest(unit(1, 0), scope=0, limit=1) == [(3, 1.0)]
+
+
 def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -> None:
     """Sentences encoded since the last look are written into the room after the rows held: no
     copy of the library's matrix for each batch, and the rows a search already holds never change.
