@@ -51,7 +51,7 @@ def quantized(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     row * scale is the stored vector to within half a step of its largest value. A row holding a
     NaN or an infinity (damaged data) is held as zeros: near nothing, the same on every CPU."""
     wide = np.asarray(rows, dtype=np.float32)
-    damaged = ~np.isfinite(wide).all(axis=1) if wide.size else np.zeros(wide.shape[0], dtype=bool)
+    damaged = np.asarray(~np.isfinite(wide).all(axis=1), dtype=bool)
     if damaged.any():
         wide = np.where(damaged[:, None], np.float32(0), wide)
     peaks = np.abs(wide).max(axis=1) if wide.size else np.zeros(wide.shape[0], dtype=np.float32)
