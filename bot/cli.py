@@ -290,14 +290,9 @@ async def _own_model(engine: Engine) -> bool:
         await library.use_vector_model(identity)  # dropped, and pending again like new sentences
         if await library.vector_model() == identity:
             return True
-    echo(
-        terminal_safe(
-            f"factbot: this library's sentence vectors were made by another encoder ({model}), so this "
-            "version answers by words only; `factbot library reindex` encodes it with this one (the "
-            "other version's processes then answer by words until they are stopped)."
-        ),
-        file=sys.stderr,
-    )
+    replaced = identity in await library.replaced_vector_models()
+    note = vectorize.words_only_note(model, read_only=library.read_only, replaced_this=replaced)
+    echo(terminal_safe(f"factbot: answering by words only: {note}"), file=sys.stderr)
     return False
 
 

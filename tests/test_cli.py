@@ -435,12 +435,15 @@ def test_a_read_only_library_lists_and_answers_and_refuses_changes(factbot: Fact
     from tests.test_library import can_make_read_only, make_writable
 
     before = factbot.titles()
+    with sqlite3.connect(factbot.db) as db:  # and its vectors another encoder's, which it cannot remake
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector_model', 'another-model:1')")
     if not can_make_read_only(factbot.db):
         pytest.skip("cannot make a file read-only here")
     try:
         assert factbot.titles() == before
         asked = factbot("ask", "Who are the members of the CSTO?")
         assert asked.returncode == 0 and "Armenia" in asked.stdout, asked.stderr
+        assert "(another-model:1) and this process cannot write the library" in asked.stderr
         assert "read-only" in one_line_error(factbot("sources", "remove", "1"))
         article = tmp_path / "a.txt"
         article.write_text("Zebras run.")
@@ -467,6 +470,7 @@ def test_a_large_library_of_another_models_vectors_is_left_to_reindex(factbot: F
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["answered"] is True  # by words
     assert "made by another encoder (a-newer-model:1)" in asked.stderr and "library reindex" in asked.stderr
+    assert "replaced this version's" not in asked.stderr  # no record says it did
     article = tmp_path / "zebras.txt"
     article.write_text("Zebras run fast across the plain.")
     added = factbot("sources", "add", str(article))
@@ -492,7 +496,7 @@ def test_an_older_version_answers_by_words_until_the_operator_takes_the_library_
         db.execute("INSERT INTO sentence_vectors SELECT id, 0, zeroblob(768) FROM sentences")
     asked = factbot("ask", "--json", "Who are the members of the CSTO?")
     assert asked.returncode == 0 and json.loads(asked.stdout)["answered"] is True, asked.stderr
-    assert "made by another encoder (a-newer-model:1)" in asked.stderr
+    assert "made by another encoder (a-newer-model:1), which replaced this version's" in asked.stderr
     with sqlite3.connect(factbot.db) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()[0] == "a-newer-model:1"
         assert db.execute("SELECT count(*) FROM sentence_vectors WHERE vector = zeroblob(768)").fetchone()[0] > 0

@@ -385,6 +385,38 @@ async def test_an_older_versions_encoding_pass_leaves_a_newer_encoding_alone(
         assert await library.vector_progress() == (info.sentences, info.sentences)
         said = [r.getMessage() for r in caplog.records]
         assert len(said) == 1 and "a-newer-model:2" in said[0] and "library reindex" in said[0]
+        assert "replaced this version's" in said[0] and "cannot write" not in said[0]
+
+
+async def test_a_read_only_library_of_another_encoders_vectors_is_read_by_words_and_said_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bot's pass on a library it cannot write: nothing encoded, and the warning says that a
+    process that can write it must reindex (this one cannot), not that a newer version took it."""
+    from tests.test_library import can_make_read_only, make_writable
+
+    path = tmp_path / "ro" / "library.db"
+    async with await open_library(path, seed=False) as library:
+        info = await library.add_source(BAKERY, SourceMeta("Bakery"))
+        await library.use_vector_model("another-model:1")
+        made = [(s.id, to_blob(unit(1, 2, 3))) for s in await library.pending_vectors(limit=100)]
+        assert await library.store_vectors("another-model:1", made) == info.sentences
+    if not can_make_read_only(path):
+        pytest.skip("cannot make a file read-only here")
+    try:
+        async with await open_library(path, seed=False) as library:
+            assert library.read_only
+            background = BackgroundEncoder(library, shipped(), poll_seconds=0.01)
+            with caplog.at_level(logging.WARNING, logger="bot.answer.vectorize"):
+                background.start()
+                await asyncio.wait_for(background.idle.wait(), 10)
+                await background.stop()
+            assert await library.vector_model() == "another-model:1"
+    finally:
+        make_writable(path)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "another-model:1" in said[0] and "cannot write the library" in said[0], said
+    assert "replaced this version's" not in said[0]
 
 
 async def test_waiting_sentences_are_listed_after_a_given_id(library_target: Path | str) -> None:

@@ -122,18 +122,33 @@ class BackgroundEncoder:
                     await self._wake.wait()
 
     async def _tell_if_superseded(self) -> None:
-        """Once a library's vectors are those of an encoder that replaced this one (a newer version
-        runs beside this process), say once that this process answers by words, and what to do."""
+        """Once a library's vectors are another encoder's and this process leaves them alone (it
+        cannot write the library, or that encoder replaced this one there), say once that this
+        process answers by words, and what to do."""
         model = await self.library.vector_model()
         superseded = model is not None and model != self.encoder.identity
         if superseded and not self._superseded:
-            log.warning(
-                "The library's sentence vectors are made by another encoder (%s), which replaced this"
-                " version's: this process answers by words only. Stop it once the new version runs, or"
-                " run `factbot library reindex` with this version to take the library back.",
-                model,
-            )
+            assert model is not None
+            replaced = self.encoder.identity in await self.library.replaced_vector_models()
+            note = words_only_note(model, read_only=self.library.read_only, replaced_this=replaced)
+            log.warning("Answering by words only: %s", note)
         self._superseded = superseded
+
+
+def words_only_note(model: str, *, read_only: bool, replaced_this: bool) -> str:
+    """Why a process answers by words while the library holds `model`'s vectors, and what encodes
+    it with this version's encoder: the bot's log and the command line say the same."""
+    held = f"this library's sentence vectors were made by another encoder ({model})"
+    if read_only:
+        return (
+            f"{held} and this process cannot write the library; `factbot library reindex`, run with"
+            " this version where the library can be written, encodes it with this one."
+        )
+    why = ", which replaced this version's here (a newer version, or a rollback by `factbot library reindex`)"
+    return (
+        f"{held}{why if replaced_this else ''}; `factbot library reindex` with this version encodes it"
+        " with this one (the other version's processes then answer by words until they are stopped)."
+    )
 
 
 class NoEncoding:
