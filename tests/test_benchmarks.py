@@ -88,3 +88,7 @@ def test_the_smallest_run_prints_a_table_and_writes_figures(tmp_path: Path, caps
     assert ask["ask"]["n"] == 12 and 0 < ask["ask"]["p50"] <= ask["ask"]["p99"]
     assert ask["quality"]["answerable"] == 8
     assert ask["peak_rss_mb"] > 0
+    added = result["added"]  # one more article, searchable by meaning once the bot's encoder woke
+    assert added["pending_before"] == 0 and added["waiting"] == added["sentences"] > 0
+    assert added["reached"] == added["sentences"] and added["by_meaning_s"] >= added["by_words_s"] > 0
+    assert "answerable by words after" in printed
