@@ -144,9 +144,10 @@ async def _carried(src: Library, dst: Library) -> _Carried | None:
     if model is None or width is None:
         return None
     there = await dst.vector_model()
-    if there is None:
+    if there in (None, model):
         # Another process may have chosen meanwhile. The models the origin's vectors replaced come
-        # along: an older version pointed at the copy leaves it alone as it left the origin.
+        # along (joining the destination's own where it holds the same model): an older version
+        # pointed at the copy leaves it alone as it left the origin.
         await dst.use_vector_model(model, switch=ModelSwitch.ONLY_UNSET, carried=replaced)
         there = await dst.vector_model()
     return _Carried(model, width) if there == model else None

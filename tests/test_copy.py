@@ -122,6 +122,28 @@ async def test_sentence_vectors_come_along_both_ways(tmp_path: Path, pg_url: str
             assert await lib.vector_model() == model and await lib.vector_progress() == (stored, stored)
 
 
+async def test_a_copy_into_a_library_of_the_same_model_keeps_its_vectors_and_joins_the_history(
+    tmp_path: Path, library_target: Path | str
+) -> None:
+    """Two libraries merged: the origin's replaced models join the destination's record (an older
+    version pointed at it leaves it alone), and the vectors on both sides stay."""
+    async with (
+        await open_library(tmp_path / "src.db", seed=False) as src,
+        await open_library(library_target, seed=False) as dst,
+    ):
+        await src.add_source("The origin's source. It has two sentences.", SourceMeta("Origin"))
+        await dst.add_source("The destination's own source.", SourceMeta("Own"))
+        await src.use_vector_model("an-older-model:0")  # replaced by the shipped encoder next
+        await encode_pending(src, shipped())
+        await encode_pending(dst, shipped())
+        report = await copy_library(src, dst)
+        assert (report.copied, report.vectors) == (1, 2)
+        assert await dst.replaced_vector_models() == ["an-older-model:0"]
+        assert await dst.vector_progress() == (3, 3)
+        await dst.use_vector_model("an-older-model:0")
+        assert await dst.vector_model() == shipped().identity and await dst.vector_progress() == (3, 3)
+
+
 async def test_a_copy_never_gives_an_id_the_destination_gave_before(tmp_path: Path, library_target: Path | str) -> None:
     """Into a library with a history, a copied source whose id that library once gave another
     source gets a new one (the audit log there never names two sources by one id); the others keep

@@ -357,6 +357,9 @@ def test_the_models_a_library_was_moved_away_from_are_kept_most_recent_last() ->
         assert replaced_after_switch("b:1", damaged, "a:1", ModelSwitch.FORWARD) == '["b:1"]'
     # A copy's destination remembers what the origin's model replaced (not the model itself).
     assert replaced_after_switch(None, None, "b:1", ModelSwitch.ONLY_UNSET, ["a:1", "b:1"]) == '["a:1"]'
+    # Into a library of the same model: its vectors stay, and the origin's history joins its own.
+    assert replaced_after_switch("b:1", '["c:1"]', "b:1", ModelSwitch.ONLY_UNSET, ["a:1", "b:1"]) == '["a:1", "c:1"]'
+    assert replaced_after_switch("b:1", '["a:1"]', "b:1", ModelSwitch.ONLY_UNSET, ["a:1"]) is None
     # No model at all (never the case after a switch): nothing holds the library, anyone takes it.
     assert replaced_after_switch(None, '["a:1"]', "a:1", ModelSwitch.FORWARD) == "[]"
 

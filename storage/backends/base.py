@@ -90,10 +90,15 @@ def replaced_after_switch(
 ) -> str | None:
     """The REPLACED_VECTOR_MODELS value after `model` takes the place of `held` (`replaced`: the
     value now; `carried`: the models the vectors' origin had replaced, a copy's), or None when
-    `switch` does not allow it."""
-    if held == model or (held is not None and switch is ModelSwitch.ONLY_UNSET):
-        return None
+    `switch` does not allow it. Where `held` is `model` there is nothing to switch: the value is
+    the record with `carried` joined to it (a copy into a library of the same model brings the
+    origin's history along), or None when that adds nothing."""
     earlier = replaced_models(replaced)
+    if held == model:
+        joined = [m for m in dict.fromkeys(carried) if m != model and m not in earlier]
+        return json.dumps([*joined, *earlier]) if joined else None
+    if held is not None and switch is ModelSwitch.ONLY_UNSET:
+        return None
     if held is not None and switch is ModelSwitch.FORWARD and model in earlier:
         return None  # (a library with no model at all is taken by anyone)
     before = dict.fromkeys([*carried, *earlier])
@@ -578,7 +583,8 @@ class Library(ABC):
         made are dropped, to be made again. Decided in the write transaction, so another process's
         switch meanwhile is never undone by accident. `carried`: models to remember as replaced
         with the switch (those the library a copy's vectors come from had replaced). Whether any
-        were dropped (`vector_model()` tells whether the switch was made)."""
+        were dropped (`vector_model()` tells whether the switch was made). A library that holds
+        `model` already keeps its vectors and only remembers `carried`."""
 
     async def replaced_vector_models(self) -> list[str]:
         """The models this library's vectors were moved away from, most recently replaced last."""

@@ -687,9 +687,11 @@ class PostgresLibrary(Library):
                 after = replaced_after_switch(held, replaced, model, switch, carried)
                 if after is None:
                     return False
-                dropped = await conn.fetchval(
-                    "WITH d AS (DELETE FROM sentence_vectors RETURNING 1) SELECT count(*) FROM d"
-                )
+                dropped = 0
+                if held != model:
+                    dropped = await conn.fetchval(
+                        "WITH d AS (DELETE FROM sentence_vectors RETURNING 1) SELECT count(*) FROM d"
+                    )
                 await conn.executemany(
                     """INSERT INTO meta (key, value) VALUES ($1, $2)
                        ON CONFLICT (key) DO UPDATE SET value = excluded.value""",

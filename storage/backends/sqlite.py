@@ -734,12 +734,14 @@ class SqliteLibrary(Library):
             )
             if after is None:
                 return False
-            cursor = await writer.execute("DELETE FROM sentence_vectors")
+            dropped = 0
+            if not held or held[0] != model:
+                dropped = (await writer.execute("DELETE FROM sentence_vectors")).rowcount
             await writer.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [("vector_model", model), (REPLACED_VECTOR_MODELS, after)],
             )
-            return cursor.rowcount > 0
+            return dropped > 0
 
     async def pending_vectors(self, *, limit: int, after: int = 0) -> list[Sentence]:
         return await self._read_sentences(
