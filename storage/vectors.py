@@ -137,14 +137,6 @@ class VectorIndex:
         wanted = np.asarray(present, dtype=np.int64)
         return [int(i) for i in np.sort(wanted[~np.isin(wanted, self.rows.ids)])]
 
-    def sync(self, present: Sequence[int] | np.ndarray, added: Iterable[VectorBlock]) -> None:
-        """Keep the rows whose sentence ids are still `present`, add the blocks `added`, sorted by id."""
-        blocks = list(added)
-        refill = self.refill(present, incoming=sum(b.ids.size for b in blocks))
-        for b in blocks:
-            refill.add(b)
-        refill.finish()
-
     def refill(self, present: Sequence[int] | np.ndarray, *, incoming: int) -> Refill:
         """The rows still `present`, then up to `incoming` rows added block by block as they are
         read (`Refill.add`), the index's rows when `Refill.finish` is called."""

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,16 @@ BAKERY = (
     "The owner, Ada Brill, trained in Lyon for six years."
 )
 HARBOUR = "The harbour froze in the winter of 1947.\n\nShips waited at sea for nine days until the ice broke."
+
+
+def sync(index: VectorIndex, present: Sequence[int], added: Iterable[VectorBlock]) -> None:
+    """Keep the rows whose sentence ids are still `present`, add the blocks `added` (the library's
+    refill, all at once)."""
+    blocks = list(added)
+    refill = index.refill(present, incoming=sum(b.ids.size for b in blocks))
+    for b in blocks:
+        refill.add(b)
+    refill.finish()
 
 
 def unit(*values: float) -> np.ndarray:
@@ -58,27 +69,27 @@ def test_index_search_is_scoped_exact_and_breaks_ties_by_id() -> None:
         StoredVector(4, 77, to_blob(unit(1, 0.1))),  # another server's
         StoredVector(9, 42, to_blob(unit(0, 1))),
     ]
-    index.sync([3, 4, 5, 9], [VectorBlock.of(rows)])
+    sync(index, [3, 4, 5, 9], [VectorBlock.of(rows)])
     assert [i for i, _ in index.nearest(unit(1, 0), scope=42, limit=3)] == [3, 5, 9]
     assert [i for i, _ in index.nearest(unit(1, 0), scope=77, limit=2)] == [3, 5]
     assert [i for i, _ in index.nearest(unit(1, 0.1), scope=77, limit=1)] == [4]
     # Rows whose sentences are gone leave; new ones come in.
-    index.sync([3, 9, 11], [VectorBlock.of([StoredVector(11, GLOBAL_SCOPE, to_blob(unit(0, 1)))])])
+    sync(index, [3, 9, 11], [VectorBlock.of([StoredVector(11, GLOBAL_SCOPE, to_blob(unit(0, 1)))])])
     assert index.missing([3, 9, 11, 12]) == [12]
     assert [i for i, _ in index.nearest(unit(0, 1), scope=42, limit=5)] == [9, 11, 3]
     assert set(index.cosines([3, 5, 11], unit(0, 1))) == {3, 11}
     # Every sentence gone: an empty index, then filled again from nothing.
-    index.sync([], [])
+    sync(index, [], [])
     assert len(index) == 0 and index.nearest(unit(0, 1), scope=42, limit=5) == []
-    index.sync([12], [VectorBlock.of([StoredVector(12, 42, to_blob(unit(0, 1)))])])
+    sync(index, [12], [VectorBlock.of([StoredVector(12, 42, to_blob(unit(0, 1)))])])
     assert index.cosines([12], unit(0, 1)) == {12: 1.0}
 
 
 def test_no_vector_read_is_an_empty_block() -> None:
     """Every vector of a batch removed between listing the ids and reading them: nothing to add."""
     index = VectorIndex()
-    index.sync([1], [VectorBlock.of([StoredVector(1, GLOBAL_SCOPE, to_blob(unit(1, 0)))])])
-    index.sync([1, 2], [VectorBlock.of([])])
+    sync(index, [1], [VectorBlock.of([StoredVector(1, GLOBAL_SCOPE, to_blob(unit(1, 0)))])])
+    sync(index, [1, 2], [VectorBlock.of([])])
     assert index.rows.ids.tolist() == [1]
 
 
@@ -90,8 +101,10 @@ def test_a_sentence_has_one_cosine_alone_or_among_the_whole_library() -> None:
     vectors = rng.standard_normal((3_000, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index = VectorIndex()
-    index.sync(
-        range(3_000), [VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in enumerate(vectors)])]
+    sync(
+        index,
+        range(3_000),
+        [VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in enumerate(vectors)])],
     )
     assert index.rows.matrix.dtype == np.int8  # a quarter of the memory of float32
     query = vectors[11] + 0.5 * vectors[12]
@@ -116,7 +129,7 @@ def test_a_damaged_vector_is_held_as_zeros_and_near_nothing() -> None:
     assert steps[2].tolist() == [95, QUANT_STEPS]
     index = VectorIndex()
     damaged = [StoredVector(i, GLOBAL_SCOPE, to_blob(np.array([np.nan, 1.0]))) for i in (1, 2)]
-    index.sync([1, 2, 3], [VectorBlock.of([*damaged, StoredVector(3, GLOBAL_SCOPE, to_blob(unit(1, 0)))])])
+    sync(index, [1, 2, 3], [VectorBlock.of([*damaged, StoredVector(3, GLOBAL_SCOPE, to_blob(unit(1, 0)))])])
     assert index.cosines([1, 2, 3], unit(1, 0)) == {1: 0.0, 2: 0.0, 3: 1.0}
     assert index.nearest(unit(1, 0), scope=0, limit=1) == [(3, 1.0)]
 
@@ -130,24 +143,24 @@ def test_rows_added_are_written_in_place_and_a_running_search_keeps_its_rows() -
         return VectorBlock.of([StoredVector(i, GLOBAL_SCOPE, to_blob(v)) for i, v in pairs])
 
     index = VectorIndex()
-    index.sync([1, 2, 3, 4], [block((1, unit(1, 0)), (2, unit(0, 1)), (3, unit(1, 1)), (4, unit(1, -1)))])
+    sync(index, [1, 2, 3, 4], [block((1, unit(1, 0)), (2, unit(0, 1)), (3, unit(1, 1)), (4, unit(1, -1)))])
     held, buffer = index.rows, index.buffer
     assert buffer.shape[0] > len(index)  # room kept
-    index.sync([1, 2, 3, 4, 5], [block((5, unit(-1, 0)))])
+    sync(index, [1, 2, 3, 4, 5], [block((5, unit(-1, 0)))])
     assert index.buffer is buffer and np.shares_memory(index.rows.matrix, held.matrix)
     assert held.ids.tolist() == [1, 2, 3, 4] and held.matrix.shape[0] == 4  # the old rows, whole
     assert [i for i, _ in index.nearest(unit(-1, 0), scope=0, limit=1)] == [5]
     # No room left: a new buffer, the rows held before still whole.
-    index.sync(range(1, 8), [block((6, unit(1, 0)), (7, unit(0, 1)))])
+    sync(index, range(1, 8), [block((6, unit(1, 0)), (7, unit(0, 1)))])
     assert index.buffer is not buffer and index.rows.ids.tolist() == list(range(1, 8))
     assert held.ids.tolist() == [1, 2, 3, 4] and np.array_equal(held.matrix, index.rows.matrix[:4])
     buffer = index.buffer
     # A removal: a new buffer with only the kept rows; the rows held before are untouched.
-    index.sync([1, 3, 5], [])
+    sync(index, [1, 3, 5], [])
     assert index.rows.ids.tolist() == [1, 3, 5] and not np.shares_memory(index.buffer, buffer)
     assert np.array_equal(held.matrix[1], [0, QUANT_STEPS])
     # An id below the ones held (a reused id): rebuilt in id order.
-    index.sync([0, 1, 3, 5], [block((0, unit(0, -1)))])
+    sync(index, [0, 1, 3, 5], [block((0, unit(0, -1)))])
     assert index.rows.ids.tolist() == [0, 1, 3, 5]
     assert index.cosines([0, 5], unit(0, -1)) == {0: 1.0, 5: 0.0}
     assert [i for i, _ in index.nearest(unit(0, -1), scope=0, limit=1)] == [0]
