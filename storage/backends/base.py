@@ -363,11 +363,16 @@ class Library(ABC):
 
     async def highest_source_id(self) -> int:
         """The highest source id this library has ever given (0: none): a copy keeps the ids above it."""
+        return await self._highest_given(None, "sources", LAST_SOURCE_ID)
+
+    async def _highest_given(self, conn: Any, table: str, mark: str) -> int:
+        """The highest of the ids in `table` and the highest it ever gave (meta `mark`), 0 for
+        none: an id is never given twice, whatever was removed since."""
         rows = await self._query(
-            None,
-            """SELECT (SELECT coalesce(max(id), 0) FROM sources),
-                      (SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM meta WHERE key = ?)""",
-            (LAST_SOURCE_ID,),
+            conn,
+            f"""SELECT (SELECT coalesce(max(id), 0) FROM {table}),
+                       (SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM meta WHERE key = ?)""",
+            (mark,),
         )
         return max(int(rows[0][0]), int(rows[0][1])) if rows else 0
 

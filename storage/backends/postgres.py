@@ -99,17 +99,6 @@ def _scopes(scope: int) -> list[int]:
     return sorted({GLOBAL_SCOPE, scope})
 
 
-async def _next_id(conn: asyncpg.Connection, table: str, mark: str) -> int:
-    """The id after both the highest in `table` and the highest ever given (meta `mark`), as the
-    SQLite backend gives them: never twice, whatever was removed since. Inside the write transaction."""
-    next_id: int = await conn.fetchval(
-        f"SELECT greatest((SELECT coalesce(max(id), 0) FROM {table}),"
-        " (SELECT coalesce(max(value::bigint), 0) FROM meta WHERE key = $1)) + 1",
-        mark,
-    )
-    return next_id
-
-
 async def _mark_given(conn: asyncpg.Connection, mark: str, given: int) -> None:
     """Note `given` as the highest id given under `mark` (never lowering it)."""
     await conn.execute(
@@ -338,8 +327,8 @@ class PostgresLibrary(Library):
         (NewSource.stored_id, as on SQLite)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by = new.added_by
-        source_id = new.stored_id(await _next_id(conn, "sources", LAST_SOURCE_ID))
-        first_id = await _next_id(conn, "sentences", LAST_SENTENCE_ID)
+        source_id = new.stored_id(await self._highest_given(conn, "sources", LAST_SOURCE_ID) + 1)
+        first_id = await self._highest_given(conn, "sentences", LAST_SENTENCE_ID) + 1
         await conn.execute(
             f"""INSERT INTO sources ({NewSource.COLUMNS}, paragraphs, sentences, chars)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",

@@ -211,7 +211,7 @@ class SqliteLibrary(Library):
         returns its id (NewSource.stored_id)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by = new.added_by
-        source_id = new.stored_id(await self._next_id("sources", LAST_SOURCE_ID))
+        source_id = new.stored_id(await self._highest_given(self._writer, "sources", LAST_SOURCE_ID) + 1)
         values = list(new.row(source_id))
         values[_BODY_AT] = len(body)
         await self._writer.execute(
@@ -282,7 +282,7 @@ class SqliteLibrary(Library):
     async def _insert_text(self, source_id: int, prepared: Prepared) -> None:
         """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
         rows need no read-back (the write lock and the transaction keep them ours)."""
-        first_id = await self._next_id("sentences", LAST_SENTENCE_ID)
+        first_id = await self._highest_given(self._writer, "sentences", LAST_SENTENCE_ID) + 1
         await self._writer.executemany(
             'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
             [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
@@ -300,17 +300,6 @@ class SqliteLibrary(Library):
         )
         if rows:
             await self._mark_given(LAST_SENTENCE_ID, rows[-1][0])
-
-    async def _next_id(self, table: str, mark: str) -> int:
-        """The id after both the highest in `table` and the highest ever given (meta `mark`): an
-        id is never given twice, whatever was removed since. Inside the write transaction."""
-        row = await self._fetchone(
-            self._writer,
-            f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0),"
-            " coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)) + 1",
-            (mark,),
-        )
-        return int(row[0]) if row else 1
 
     async def _mark_given(self, mark: str, given: int) -> None:
         """Note `given` as the highest id given under `mark` (never lowering it)."""
