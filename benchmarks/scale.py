@@ -435,12 +435,14 @@ async def child_added(work: Path, size: int, seed: int) -> Figures:
         background.start()
         try:
             await asyncio.wait_for(background.idle.wait(), ADDED_LIMIT_S)  # the library as the ingest left it
+            question = encoder.vectors([article.body.split(". ")[0]])[0]
+            # The vectors held in memory, as a bot that has answered a question holds them.
+            await library.vector_cosines([], question, model=encoder.identity)
             started = time.perf_counter()
             info = await add_document(library, article.body.encode("utf-8"), filename=article.name, added_by="bench")
             by_words_s = time.perf_counter() - started
             ids = [s.id for s in await library.pending_vectors(limit=info.sentences + 1)]
             background.wake()
-            question = encoder.vectors([article.body.split(". ")[0]])[0]
             reached = 0
             while time.perf_counter() - started < ADDED_LIMIT_S:
                 reached = len(await library.vector_cosines(ids, question, model=encoder.identity))
