@@ -376,6 +376,10 @@ class Library(ABC):
         )
         return max(int(rows[0][0]), int(rows[0][1])) if rows else 0
 
+    async def _next_id(self, conn: Any, table: str, mark: str) -> int:
+        """The id to give next in `table` (`_highest_given`'s, plus one). Inside the write transaction."""
+        return await self._highest_given(conn, table, mark) + 1
+
     @abstractmethod
     async def keep_source_ids_above(self, highest: int) -> None:
         """Never give a source id at or below `highest` from now on: a copy passes its origin's

@@ -327,8 +327,8 @@ class PostgresLibrary(Library):
         (NewSource.stored_id, as on SQLite)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by = new.added_by
-        source_id = new.stored_id(await self._highest_given(conn, "sources", LAST_SOURCE_ID) + 1)
-        first_id = await self._highest_given(conn, "sentences", LAST_SENTENCE_ID) + 1
+        source_id = new.stored_id(await self._next_id(conn, "sources", LAST_SOURCE_ID))
+        first_id = await self._next_id(conn, "sentences", LAST_SENTENCE_ID)
         await conn.execute(
             f"""INSERT INTO sources ({NewSource.COLUMNS}, paragraphs, sentences, chars)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",

@@ -211,7 +211,7 @@ class SqliteLibrary(Library):
         returns its id (NewSource.stored_id)."""
         body, prepared, meta, scope = new.body, new.prepared, new.meta, new.scope
         added_by = new.added_by
-        source_id = new.stored_id(await self._highest_given(self._writer, "sources", LAST_SOURCE_ID) + 1)
+        source_id = new.stored_id(await self._next_id(self._writer, "sources", LAST_SOURCE_ID))
         values = list(new.row(source_id))
         values[_BODY_AT] = len(body)
         await self._writer.execute(
@@ -282,7 +282,7 @@ class SqliteLibrary(Library):
     async def _insert_text(self, source_id: int, prepared: Prepared) -> None:
         """Paragraphs, sentences and their index entries, sentence ids assigned here so the index
         rows need no read-back (the write lock and the transaction keep them ours)."""
-        first_id = await self._highest_given(self._writer, "sentences", LAST_SENTENCE_ID) + 1
+        first_id = await self._next_id(self._writer, "sentences", LAST_SENTENCE_ID)
         await self._writer.executemany(
             'INSERT INTO paragraphs (source_id, number, start, "end") VALUES (?, ?, ?, ?)',
             [(source_id, n, p.start, p.end) for n, p in enumerate(prepared.paragraphs, 1)],
